@@ -1,0 +1,6 @@
+//go:build !race
+
+package calendar
+
+// raceEnabled tells the property tests to run fewer cases.
+const raceEnabled = false

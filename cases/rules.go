@@ -1,0 +1,133 @@
+package cases
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"helpdeskd/config"
+)
+
+// Deadlines computes respond_by and solve_online_by for a case of the
+// given severity opened at t on plan p (SPEC §1.1, §10). The plan's
+// respond_within (the 7×24 promise) caps respond_by.
+func Deadlines(cfg *config.Config, p config.Plan, severity int, t time.Time) (respondBy, solveBy time.Time) {
+	sev, ok := cfg.Severities[severity]
+	if !ok {
+		return time.Time{}, time.Time{}
+	}
+	respondBy = sev.Respond.After(p.Calendar, t)
+	if p.RespondWithin > 0 {
+		if c := t.Add(p.RespondWithin); c.Before(respondBy) {
+			respondBy = c
+		}
+	}
+	solveBy = sev.SolveOnline.After(p.Calendar, t)
+	return respondBy, solveBy
+}
+
+// OnsiteDeadline is when an engineer dispatched at t must be on site.
+func OnsiteDeadline(cfg *config.Config, p config.Plan, severity int, t time.Time) time.Time {
+	sev, ok := cfg.Severities[severity]
+	if !ok {
+		return time.Time{}
+	}
+	return sev.Onsite.After(p.Calendar, t)
+}
+
+// Route picks the engineer for a case of a region: the engineers of that
+// region (all engineers if none serves it), the one with the fewest open
+// cases, config order breaking ties. load maps engineer address to open
+// cases. It returns "" when no engineer is configured.
+func Route(cfg *config.Config, region string, load map[string]int) string {
+	var pool []config.Staff
+	for _, s := range cfg.StaffWithRole("engineer") {
+		if region != "" && slices.Contains(s.Regions, region) {
+			pool = append(pool, s)
+		}
+	}
+	if len(pool) == 0 {
+		pool = cfg.StaffWithRole("engineer")
+	}
+	best := ""
+	for _, s := range pool {
+		if best == "" || load[s.Email] < load[best] {
+			best = s.Email
+		}
+	}
+	return best
+}
+
+// StepPriority moves a priority by delta steps within config.Priorities.
+func StepPriority(p string, delta int) string {
+	i := slices.Index(config.Priorities, p)
+	if i < 0 {
+		i = 1
+	}
+	i = max(0, min(len(config.Priorities)-1, i+delta))
+	return config.Priorities[i]
+}
+
+// IsConfirmation reports whether a customer's reply confirms the fix: one
+// of the confirm words appears as a word in its first lines (SPEC §1.5).
+// Only the text above any quote is considered, so a quoted "confirm" in
+// the request does not count.
+func IsConfirmation(text string, words []string) bool {
+	lines := strings.Split(strings.ToLower(text), "\n")
+	seen := 0
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if strings.HasPrefix(l, ">") {
+			break
+		}
+		seen++
+		if seen > 3 {
+			break
+		}
+		for _, w := range words {
+			w = strings.ToLower(w)
+			if containsWord(l, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// containsWord matches w in l at word boundaries for ASCII words, and as a
+// substring for CJK words (which are not separated by spaces). A negation
+// right before an ASCII word ("not solved") does not count.
+func containsWord(l, w string) bool {
+	if w == "" {
+		return false
+	}
+	ascii := true
+	for _, r := range w {
+		if r > 127 {
+			ascii = false
+		}
+	}
+	if !ascii {
+		i := strings.Index(l, w)
+		if i < 0 {
+			return false
+		}
+		before := l[:i]
+		return !strings.HasSuffix(before, "未") && !strings.HasSuffix(before, "没有") && !strings.HasSuffix(before, "不")
+	}
+	f := strings.FieldsFunc(l, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '\'')
+	})
+	for i, x := range f {
+		if x == w {
+			if i > 0 && (f[i-1] == "not" || f[i-1] == "isn't" || f[i-1] == "no" || f[i-1] == "never" || f[i-1] == "don't") {
+				return false
+			}
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,137 @@
+// Command helpdeskd is an email-first helpdesk daemon: it turns mail to
+// the support mailbox into cases, answers customers on the promised
+// schedule and escalates when a deadline slips.
+//
+// It holds flags, config loading, wiring and shutdown only; see package
+// daemon for the run and package desk for the rules' orchestration.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// usageError is a bad command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+const usage = `usage: helpdeskd COMMAND [flags]
+
+commands:
+  serve                      run the daemon until SIGINT/SIGTERM
+  check [--offline]          validate config and templates, test IMAP/SMTP logins
+  case open --company C --contact NAME --phone P --email E --severity N --subject S [--body TEXT | --body-file F | stdin]
+  case list [--status open|resolved|closed|all] [--json]
+  case show N [--json]
+  sla --customer EMAIL --severity N --at RFC3339 [--json]
+  report [--from DATE] [--to DATE] [--json]
+  demo [--keep]              a case flowing end to end on embedded mail servers
+
+every command takes --config FILE (default $HELPDESKD_CONFIG, else helpdeskd.toml)
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	err := dispatch(args, stdin, stdout, stderr)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "helpdeskd: %s\n", ue.msg)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "helpdeskd: %s\n", oneLine(err.Error()))
+		return 1
+	}
+}
+
+// oneLine keeps the exit message on one line (SPEC §10); multi-problem
+// errors such as config checks print their lines before returning.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+}
+
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(rest, stderr)
+	case "check":
+		return cmdCheck(rest, stdout, stderr)
+	case "case":
+		if len(rest) == 0 {
+			return usagef("case: want open, list or show")
+		}
+		switch rest[0] {
+		case "open":
+			return cmdCaseOpen(rest[1:], stdin, stdout)
+		case "list":
+			return cmdCaseList(rest[1:], stdout)
+		case "show":
+			return cmdCaseShow(rest[1:], stdout)
+		}
+		return usagef("case: unknown subcommand %q (want open, list or show)", rest[0])
+	case "sla":
+		return cmdSLA(rest, stdout)
+	case "report":
+		return cmdReport(rest, stdout)
+	case "demo":
+		return cmdDemo(rest, stdout)
+	case "help", "-h", "--help":
+		return flag.ErrHelp
+	}
+	return usagef("unknown command %q\n%s", cmd, usage)
+}
+
+// flags returns a FlagSet with --config.
+func newFlags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	def := os.Getenv("HELPDESKD_CONFIG")
+	if def == "" {
+		def = "helpdeskd.toml"
+	}
+	cfg := fs.String("config", def, "config file")
+	return fs, cfg
+}
+
+// parse parses flags that may come before or after positional arguments
+// (SPEC §10) and returns the positional ones.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

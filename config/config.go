@@ -1,0 +1,406 @@
+// Package config reads and validates the helpdeskd TOML file.
+//
+// It owns the file format of SPEC §8 and §10: the raw TOML shapes, the
+// defaults of §1, and the validated, typed Config the rest of the daemon
+// uses. It does not open connections or files other than the config file,
+// the password files it names and the template directory check; logins
+// are tested by `helpdeskd check` in cmd.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"helpdeskd/calendar"
+)
+
+// Priorities in ascending order (SPEC §10).
+var Priorities = []string{"low", "normal", "high", "urgent", "critical"}
+
+// Roles a staff member may have (SPEC §8).
+var Roles = []string{"specialist", "engineer", "implementation_engineer",
+	"customer_service_manager", "implementation_manager",
+	"service_centre_manager", "quality", "foreign_liaison", "consulting"}
+
+// Config is a validated configuration.
+type Config struct {
+	Path       string
+	Mailbox    Mailbox
+	SMTP       SMTP
+	Database   Database
+	HTTP       HTTP
+	Threading  Threading
+	Calendars  map[string]*calendar.Calendar
+	Plans      map[string]Plan
+	Severities map[int]Severity
+	Replies    Replies
+	Escalation Escalation
+	Closing    Closing
+	Staff      []Staff
+	Customers  []Customer
+	Policy     Policy
+	Templates  Templates
+	Security   Security
+}
+
+// TLSMode says how a mail server connection is protected.
+type TLSMode string
+
+// TLS modes of [mailbox] tls and [smtp] tls.
+const (
+	TLSImplicit TLSMode = "implicit"
+	TLSStartTLS TLSMode = "starttls"
+	TLSNone     TLSMode = "none"
+)
+
+// Mailbox is the IMAP mailbox helpdeskd watches.
+type Mailbox struct {
+	Address            string
+	TLS                TLSMode
+	Username           string
+	Password           string
+	Folder             string
+	ProcessedFolder    string // "" = flag only
+	QuarantineFolder   string
+	PollInterval       time.Duration
+	MaxAttachment      int64 // bytes kept per attachment
+	InsecureSkipVerify bool
+}
+
+// SMTP is the server replies are sent through.
+type SMTP struct {
+	Address            string
+	TLS                TLSMode
+	Username           string // "" = no authentication
+	Password           string
+	From               *mail.Address
+	HELO               string
+	InsecureSkipVerify bool
+}
+
+// Database names the SQLite file.
+type Database struct{ Path string }
+
+// HTTP is the health and metrics listener; Listen "" disables it.
+type HTTP struct{ Listen string }
+
+// Threading holds the subject token tag.
+type Threading struct{ Tag string }
+
+// Plan is a support plan.
+type Plan struct {
+	Name          string
+	Calendar      *calendar.Calendar
+	Priority      string
+	RespondWithin time.Duration // 0 = no cap
+}
+
+// Severity holds the deadlines of one fault level (SPEC §1.1).
+type Severity struct {
+	Respond     calendar.Deadline
+	SolveOnline calendar.Deadline
+	Onsite      calendar.Deadline
+}
+
+// Replies is the reply schedule (SPEC §1.3).
+type Replies struct {
+	First, Second, Every time.Duration
+	FullSchedule         []int
+	Warning              time.Duration // warn the assignee this long before a deadline
+}
+
+// Escalation is the escalation chain (SPEC §1.4).
+type Escalation struct {
+	Chain      []string
+	StuckAfter time.Duration
+}
+
+// Closing is the resolution policy (SPEC §1.5).
+type Closing struct {
+	ConfirmWords   []string
+	AutoCloseAfter time.Duration
+	ReopenWindow   time.Duration
+	Review         bool // the service centre manager approves before the customer is asked
+}
+
+// Staff is a staff member.
+type Staff struct {
+	Name    string
+	Email   string // lowercased
+	Roles   []string
+	Regions []string
+}
+
+// HasRole reports whether s has role r.
+func (s Staff) HasRole(r string) bool { return slices.Contains(s.Roles, r) }
+
+// Contact is a person at a customer.
+type Contact struct{ Name, Email, Phone string }
+
+// Customer is a company with a support plan.
+type Customer struct {
+	Company        string
+	Domains        []string
+	Contacts       []Contact
+	Plan           string
+	Region         string
+	Language       string // zh | en
+	Foreign        bool
+	UpdateInterval time.Duration // 0 = [replies] every
+}
+
+// Policy holds intake policy.
+type Policy struct {
+	UnknownSenders  string // open | ignore
+	DefaultSeverity int
+	UnknownRegion   string
+	AutoReplyLimit  int // automatic replies per sender per AutoReplyWindow
+	AutoReplyWindow time.Duration
+}
+
+// Templates names the override directory ("" = built-in only).
+type Templates struct {
+	Dir      string
+	Language string // default language for unknown senders
+}
+
+// Security holds sender authentication policy.
+type Security struct{ RequireAuthentication bool }
+
+// StaffByEmail returns the staff member with that address.
+func (c *Config) StaffByEmail(addr string) (Staff, bool) {
+	addr = strings.ToLower(addr)
+	for _, s := range c.Staff {
+		if s.Email == addr {
+			return s, true
+		}
+	}
+	return Staff{}, false
+}
+
+// StaffWithRole lists the staff members with role r, in config order.
+func (c *Config) StaffWithRole(r string) []Staff {
+	var out []Staff
+	for _, s := range c.Staff {
+		if s.HasRole(r) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// CustomerFor finds the customer of an address: a contact address first,
+// then the domain. It returns the contact when the address is a contact.
+func (c *Config) CustomerFor(addr string) (*Customer, *Contact) {
+	addr = strings.ToLower(addr)
+	for i := range c.Customers {
+		cu := &c.Customers[i]
+		for j := range cu.Contacts {
+			if cu.Contacts[j].Email == addr {
+				return cu, &cu.Contacts[j]
+			}
+		}
+	}
+	_, dom, _ := strings.Cut(addr, "@")
+	for i := range c.Customers {
+		if slices.Contains(c.Customers[i].Domains, dom) {
+			return &c.Customers[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// CustomerByCompany finds a customer by company name (case-insensitive).
+func (c *Config) CustomerByCompany(name string) *Customer {
+	for i := range c.Customers {
+		if strings.EqualFold(c.Customers[i].Company, name) {
+			return &c.Customers[i]
+		}
+	}
+	return nil
+}
+
+// Problem is one config error with its place in the file.
+type Problem struct {
+	File string
+	Line int // 0 = unknown
+	Key  string
+	Msg  string
+}
+
+func (p Problem) Error() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Key, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", p.File, p.Key, p.Msg)
+}
+
+// Problems is every problem found in a file.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Load reads and validates the file at path. On a validation failure the
+// error is a Problems listing every problem found.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse validates config text; name is used in problem reports.
+func Parse(name string, data []byte) (*Config, error) {
+	var raw rawConfig
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, Problems{{File: name, Line: pe.Position.Line, Key: keyOr(pe.LastKey, "toml"), Msg: pe.Message}}
+		}
+		return nil, Problems{{File: name, Key: "toml", Msg: err.Error()}}
+	}
+	v := &validator{file: name, lines: indexLines(string(data))}
+	for _, k := range md.Undecoded() {
+		v.add(k.String(), "unknown key")
+	}
+	cfg := v.build(&raw)
+	if len(v.problems) > 0 {
+		sort.SliceStable(v.problems, func(i, j int) bool { return v.problems[i].Line < v.problems[j].Line })
+		return nil, v.problems
+	}
+	cfg.Path = name
+	return cfg, nil
+}
+
+func keyOr(k, def string) string {
+	if k == "" {
+		return def
+	}
+	return k
+}
+
+type validator struct {
+	file     string
+	lines    map[string]int
+	problems Problems
+}
+
+func (v *validator) add(key, format string, args ...any) {
+	v.problems = append(v.problems, Problem{File: v.file, Line: v.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// line finds the line of key, or of its nearest enclosing table.
+func (v *validator) line(key string) int {
+	for k := key; k != ""; {
+		if l, ok := v.lines[k]; ok {
+			return l
+		}
+		i := strings.LastIndexByte(k, '.')
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return 0
+}
+
+func (v *validator) duration(key, s string, def time.Duration, allowZero bool) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		v.add(key, "%q is not a duration (like \"30s\", \"10m\", \"4h\")", s)
+		return def
+	}
+	if d < 0 || (d == 0 && !allowZero) {
+		v.add(key, "must be positive, got %q", s)
+		return def
+	}
+	return d
+}
+
+func (v *validator) tls(key, s string, def TLSMode) TLSMode {
+	switch TLSMode(s) {
+	case "":
+		return def
+	case TLSImplicit, TLSStartTLS, TLSNone:
+		return TLSMode(s)
+	}
+	v.add(key, "%q is not one of implicit, starttls, none", s)
+	return def
+}
+
+func (v *validator) password(key string, p, env, file string) string {
+	n := 0
+	for _, s := range []string{p, env, file} {
+		if s != "" {
+			n++
+		}
+	}
+	if n > 1 {
+		v.add(key+".password", "give only one of password, password_env, password_file")
+	}
+	switch {
+	case p != "":
+		return p
+	case env != "":
+		val, ok := os.LookupEnv(env)
+		if !ok {
+			v.add(key+".password_env", "environment variable %s is not set", env)
+		}
+		return val
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			v.add(key+".password_file", "%v", err)
+		}
+		return strings.TrimRight(string(b), "\r\n")
+	}
+	return ""
+}
+
+func (v *validator) hostPort(key, s string) {
+	if s == "" {
+		v.add(key, "is required (host:port)")
+		return
+	}
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 {
+		v.add(key, "%q is not host:port", s)
+		return
+	}
+	if p, err := strconv.Atoi(s[i+1:]); err != nil || p < 1 || p > 65535 {
+		v.add(key, "%q: port must be 1-65535", s)
+	}
+}
+
+func (v *validator) email(key, s string) string {
+	if s == "" {
+		v.add(key, "is required")
+		return ""
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" {
+		v.add(key, "%q is not an email address", s)
+		return strings.ToLower(s)
+	}
+	return strings.ToLower(a.Address)
+}

@@ -1,0 +1,314 @@
+// Package desk runs the help desk: it takes each incoming mail, each
+// hotline call and each due timer, asks package cases what to do, and
+// commits the case change, its events, its timers and the mail it causes
+// in one store transaction (SPEC §7). It also serves the outbox to the
+// sender in mailout.
+//
+// It owns the order of those steps, not the rules: threading, routing,
+// deadlines and the reply schedule are in cases; SQL is in store; MIME is
+// in mailout.
+package desk
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"helpdeskd/cases"
+	"helpdeskd/config"
+	"helpdeskd/mailin"
+	"helpdeskd/replytext"
+	"helpdeskd/store"
+	"helpdeskd/templates"
+)
+
+// Desk is the running help desk. Create it with New.
+type Desk struct {
+	cfg    *config.Config
+	db     *store.DB
+	tmpl   *templates.Set
+	th     *cases.Threader
+	now    func() time.Time
+	log    *slog.Logger
+	domain string
+
+	// Kick wakes the mail sender; WakeTimers wakes the scheduler. Both
+	// must not block. Nil means nothing to wake.
+	Kick       func()
+	WakeTimers func()
+	// OnEvent, if set, sees every event as it is committed (for the demo).
+	OnEvent func(cases.Event)
+}
+
+// Options configure a Desk. The zero value of Now is time.Now and of
+// Logger slog.Default().
+type Options struct {
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// New returns a Desk.
+func New(cfg *config.Config, db *store.DB, tmpl *templates.Set, opts Options) *Desk {
+	d := &Desk{cfg: cfg, db: db, tmpl: tmpl, th: cases.NewThreader(cfg.Threading.Tag), now: opts.Now, log: opts.Logger}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	_, d.domain, _ = strings.Cut(cfg.SMTP.From.Address, "@")
+	return d
+}
+
+// Threader returns the desk's subject token handling.
+func (d *Desk) Threader() *cases.Threader { return d.th }
+
+// change collects what one transaction did, to act on after commit.
+type change struct {
+	events []cases.Event
+	mail   bool
+	timers bool
+}
+
+// tx runs fn in a write transaction and, after commit, wakes the sender
+// and scheduler and reports events.
+func (d *Desk) tx(ctx context.Context, fn func(t *store.Txn, ch *change) error) error {
+	var ch change
+	err := d.db.Tx(ctx, func(t *store.Txn) error {
+		ch = change{}
+		return fn(t, &ch)
+	})
+	if err != nil {
+		return err
+	}
+	if ch.mail && d.Kick != nil {
+		d.Kick()
+	}
+	if ch.timers && d.WakeTimers != nil {
+		d.WakeTimers()
+	}
+	if d.OnEvent != nil {
+		for _, e := range ch.events {
+			d.OnEvent(e)
+		}
+	}
+	return nil
+}
+
+func (d *Desk) event(t *store.Txn, ch *change, c *cases.Case, kind, actor, detail string) error {
+	e := cases.Event{Case: c.Number, At: d.now(), Kind: kind, Actor: actor, Detail: detail}
+	if err := t.AddEvent(e); err != nil {
+		return err
+	}
+	ch.events = append(ch.events, e)
+	return nil
+}
+
+func (d *Desk) newID(n int64, kind string) string {
+	var b [8]byte
+	rand.Read(b[:])
+	return cases.MessageID(n, kind, hex.EncodeToString(b[:]), d.domain)
+}
+
+// plan returns the plan of a case (the default plan if it was removed
+// from the config since).
+func (d *Desk) plan(c *cases.Case) config.Plan {
+	if p, ok := d.cfg.Plans[c.Plan]; ok {
+		return p
+	}
+	return d.cfg.DefaultPlan()
+}
+
+func (d *Desk) loc(c *cases.Case) *time.Location {
+	if p := d.plan(c); p.Calendar != nil && p.Calendar.Location != nil {
+		return p.Calendar.Location
+	}
+	return time.UTC
+}
+
+func (d *Desk) fmtTime(c *cases.Case, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(d.loc(c)).Format("2006-01-02 15:04 -07:00")
+}
+
+func (d *Desk) staffName(email string) string {
+	if s, ok := d.cfg.StaffByEmail(email); ok {
+		return s.Name
+	}
+	return email
+}
+
+var statusText = map[string]map[string]string{
+	"zh": {cases.StatusOpen: "处理中", cases.StatusResolved: "已处理，待您确认", cases.StatusClosed: "已关闭"},
+	"en": {cases.StatusOpen: "in progress", cases.StatusResolved: "resolved, waiting for your confirmation", cases.StatusClosed: "closed"},
+}
+
+func (d *Desk) view(c *cases.Case) templates.CaseView {
+	lang := c.Language
+	if lang != "en" {
+		lang = "zh"
+	}
+	eng := d.staffName(c.Engineer)
+	if c.Engineer == "" {
+		eng = "-"
+	}
+	return templates.CaseView{
+		Number: c.Number, Token: d.th.Token(c.Number), Subject: d.th.Subject(c.Number, c.Subject),
+		Severity: c.Severity, Priority: c.Priority, Status: c.Status, StatusText: statusText[lang][c.Status],
+		Engineer: c.Engineer, EngineerName: eng, Company: c.Company, ContactName: c.ContactName,
+		ContactEmail: c.ContactEmail, ContactPhone: c.ContactPhone, Region: c.Region, Description: c.Description,
+		OpenedAt: d.fmtTime(c, c.OpenedAt), RespondBy: d.fmtTime(c, c.RespondBy),
+		SolveOnlineBy: d.fmtTime(c, c.SolveOnlineBy), OnsiteBy: d.fmtTime(c, c.OnsiteBy),
+	}
+}
+
+// liaison is the foreign-liaison contact of a case's customer, if the
+// customer is foreign (SPEC §1.3).
+func (d *Desk) liaison(c *cases.Case) templates.Person {
+	if !c.Foreign {
+		return templates.Person{}
+	}
+	for _, s := range d.cfg.StaffWithRole("foreign_liaison") {
+		return templates.Person{Name: s.Name, Email: s.Email}
+	}
+	return templates.Person{}
+}
+
+// Automatic-mail headers (SPEC §7, RFC 3834 §5).
+var (
+	autoReplied   = map[string]string{"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+	autoGenerated = map[string]string{"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+)
+
+// toCustomer queues a templated mail to the case's contact, copying the
+// foreign liaison. It answers the customer's latest message.
+func (d *Desk) toCustomer(t *store.Txn, ch *change, c *cases.Case, name string, data templates.Data, headers map[string]string) error {
+	if c.ContactEmail == "" {
+		return nil
+	}
+	data.Case = d.view(c)
+	data.Recipient = templates.Person{Name: orStr(c.ContactName, c.ContactEmail), Email: c.ContactEmail}
+	data.Liaison = d.liaison(c)
+	data.Support = d.supportLine()
+	subj, body, err := d.tmpl.Render(c.Language, name, data)
+	if err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	o := &cases.Outgoing{Case: c.Number, Kind: name, To: []string{c.ContactEmail}, Subject: subj, Text: body,
+		MessageID: d.newID(c.Number, name), Headers: headers}
+	if data.Liaison.Email != "" {
+		o.Cc = []string{data.Liaison.Email}
+	}
+	d.thread(c, o)
+	if err := t.Enqueue(o, d.now()); err != nil {
+		return err
+	}
+	c.LastReplyAt = d.now()
+	c.ThreadIDs = appendThread(c.ThreadIDs, o.MessageID)
+	ch.mail = true
+	return d.event(t, ch, c, cases.EvReplyOut, "", name+" to "+c.ContactEmail)
+}
+
+// thread sets In-Reply-To and References so clients thread the mail
+// under the customer's latest message (RFC 5322 3.6.4).
+func (d *Desk) thread(c *cases.Case, o *cases.Outgoing) {
+	o.InReplyTo = c.LastCustomerMsgID
+	o.References = append([]string(nil), c.ThreadIDs...)
+}
+
+const maxThreadIDs = 20
+
+// appendThread keeps the first id (the thread root) and the latest ones.
+func appendThread(ids []string, id string) []string {
+	if id == "" {
+		return ids
+	}
+	ids = append(ids, id)
+	if len(ids) > maxThreadIDs {
+		ids = append(ids[:1], ids[len(ids)-maxThreadIDs+1:]...)
+	}
+	return ids
+}
+
+// toStaff queues a templated mail to each staff address (deduplicated,
+// without skip addresses).
+func (d *Desk) toStaff(t *store.Txn, ch *change, c *cases.Case, name string, data templates.Data, to []string, skip ...string) error {
+	seen := map[string]bool{}
+	for _, s := range skip {
+		seen[strings.ToLower(s)] = true
+	}
+	for _, addr := range to {
+		addr = strings.ToLower(addr)
+		if addr == "" || seen[addr] {
+			continue
+		}
+		seen[addr] = true
+		data.Case = d.view(c)
+		data.Recipient = templates.Person{Name: d.staffName(addr), Email: addr}
+		data.Support = d.supportLine()
+		lang := d.cfg.Templates.Language
+		subj, body, err := d.tmpl.Render(lang, name, data)
+		if err != nil {
+			return fmt.Errorf("render %s: %w", name, err)
+		}
+		o := &cases.Outgoing{Case: c.Number, Kind: name, To: []string{addr}, Subject: subj, Text: body,
+			MessageID: d.newID(c.Number, name), Headers: autoGenerated}
+		d.thread(c, o)
+		if err := t.Enqueue(o, d.now()); err != nil {
+			return err
+		}
+		ch.mail = true
+		if err := d.event(t, ch, c, cases.EvNotified, "", name+" to "+addr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *Desk) roleAddrs(roles ...string) []string {
+	var out []string
+	for _, r := range roles {
+		for _, s := range d.cfg.StaffWithRole(r) {
+			out = append(out, s.Email)
+		}
+	}
+	return out
+}
+
+func orStr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// bodyText is the readable text of a message: its text/plain part, or its
+// HTML converted.
+func bodyText(m *mailin.Message) string {
+	if strings.TrimSpace(m.Text) != "" {
+		return strings.TrimSpace(strings.ReplaceAll(m.Text, "\r\n", "\n"))
+	}
+	if m.HTML != "" {
+		return strings.TrimSpace(replytext.HTMLToText(m.HTML))
+	}
+	return ""
+}
+
+// ErrUnknownCustomer is returned by OpenCase for an unknown company.
+var ErrUnknownCustomer = errors.New("unknown customer")
+
+// supportLine is the support address as signed under mails: "Name <addr>".
+func (d *Desk) supportLine() string {
+	f := d.cfg.SMTP.From
+	if f.Name == "" {
+		return f.Address
+	}
+	return f.Name + " <" + f.Address + ">"
+}

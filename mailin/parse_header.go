@@ -1,0 +1,514 @@
+package mailin
+
+import (
+	"encoding/hex"
+	netmail "net/mail"
+	nettextproto "net/textproto"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message/textproto"
+)
+
+// Limits that keep a hostile header from costing unbounded memory or time.
+const (
+	// maxFieldBytes cuts one header field's value (RFC 5322 2.1.1 allows
+	// 998 bytes a line, but folded fields such as References grow long).
+	maxFieldBytes = 128 << 10
+	// maxHeaderBytes is the budget for all header fields; beyond it only
+	// fields helpdeskd reads (headerNeeded) are kept, up to maxHeaderHard.
+	maxHeaderBytes = 1 << 20
+	maxHeaderHard  = 4 << 20
+	// maxHeaderFields bounds the number of fields kept.
+	maxHeaderFields = 10000
+	// maxDecodeBytes bounds the text given to the RFC 2047 decoder.
+	maxDecodeBytes = 64 << 10
+)
+
+// headerNeeded lists the fields still kept once a giant header has used up
+// maxHeaderBytes.
+var headerNeeded = map[string]bool{
+	"From": true, "To": true, "Cc": true, "Reply-To": true, "Subject": true, "Date": true,
+	"Message-Id": true, "In-Reply-To": true, "References": true, "Return-Path": true,
+	"Content-Type": true, "Content-Transfer-Encoding": true, "Content-Disposition": true,
+	"Auto-Submitted": true, "Precedence": true, "List-Id": true, "List-Unsubscribe": true,
+	"X-Autoreply": true, "X-Autorespond": true, "X-Loop": true, "Authentication-Results": true,
+	"X-Ms-Exchange-Generated-Message-Source": true,
+}
+
+type headerField struct {
+	key   string // canonical (net/textproto.CanonicalMIMEHeaderKey)
+	value []byte // unfolded, trimmed, raw bytes
+}
+
+// readHeader splits b into header fields and body. It is lenient: a line
+// that is neither a field nor a continuation ends the header (the body
+// starts there), a leading mbox "From " line is skipped (top only), and
+// oversized fields are cut rather than refused (RFC 5322 2.2, 2.2.3).
+// problems says what was cut or missing.
+func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems []string) {
+	var fields []headerField
+	pos := 0
+	if top && hasPrefixFold(b, "From ") {
+		pos = lineEnd(b, 0)
+	}
+	kept := 0
+	dropped, cut := 0, false
+	cur := -1 // index in fields of the field being continued, or -1
+	body = b[len(b):]
+	for pos < len(b) {
+		next := lineEnd(b, pos)
+		line := b[pos:next]
+		line = trimEOL(line)
+		if len(line) == 0 {
+			body = b[next:]
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			// RFC 5322 2.2.3: unfolding keeps the white space.
+			if cur >= 0 {
+				f := &fields[cur]
+				if room := maxFieldBytes - len(f.value); room > 0 {
+					if len(line) > room {
+						line, cut = line[:room], true
+					}
+					f.value = append(f.value, line...)
+					kept += len(line)
+				} else {
+					cut = true
+				}
+			}
+			pos = next
+			continue
+		}
+		colon := indexByte(line, ':')
+		if colon <= 0 || !validFieldName(trimWSP(line[:colon])) {
+			if len(fields) > 0 || !top {
+				if top {
+					problems = append(problems, "header not ended by an empty line")
+				}
+				body = b[pos:]
+			}
+			break
+		}
+		key := nettextproto.CanonicalMIMEHeaderKey(string(trimWSP(line[:colon])))
+		val := line[colon+1:]
+		if len(val) > maxFieldBytes {
+			val, cut = val[:maxFieldBytes], true
+		}
+		budget := kept+len(val) <= maxHeaderBytes || (headerNeeded[key] && kept+len(val) <= maxHeaderHard)
+		if !budget || len(fields) >= maxHeaderFields {
+			dropped++
+			cur = -1
+			pos = next
+			continue
+		}
+		fields = append(fields, headerField{key: key, value: append([]byte(nil), val...)})
+		kept += len(key) + len(val)
+		cur = len(fields) - 1
+		pos = next
+	}
+	if cut {
+		problems = append(problems, "header field cut to 128 KiB")
+	}
+	if dropped > 0 {
+		problems = append(problems, "header too big: "+itoa(dropped)+" fields dropped")
+	}
+	// textproto.Header.Add inserts at the top; add bottom-up to keep order.
+	for i := len(fields) - 1; i >= 0; i-- {
+		h.Add(fields[i].key, string(trimWSP(fields[i].value)))
+	}
+	return h, body, problems
+}
+
+// lineEnd returns the index just past the next '\n' at or after pos, or
+// len(b).
+func lineEnd(b []byte, pos int) int {
+	if i := indexByte(b[pos:], '\n'); i >= 0 {
+		return pos + i + 1
+	}
+	return len(b)
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func trimEOL(line []byte) []byte {
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	return line
+}
+
+func trimWSP(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// validFieldName: RFC 5322 3.6.8, printable US-ASCII except ':'.
+func validFieldName(k []byte) bool {
+	if len(k) == 0 {
+		return false
+	}
+	for _, c := range k {
+		if c < 33 || c > 126 || c == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+func hasPrefixFold(b []byte, p string) bool {
+	return len(b) >= len(p) && strings.EqualFold(string(b[:len(p)]), p)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var buf [20]byte
+	i := len(buf)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for n > 0 {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		buf[i] = '-'
+	}
+	return string(buf[i:])
+}
+
+// decodeHeaderText decodes an unstructured header value (RFC 5322 3.2.5)
+// to valid UTF-8: raw 8-bit bytes are read as undeclared text, then RFC
+// 2047 encoded words are decoded. problem is non-empty when part of it
+// could not be read as declared.
+func decodeHeaderText(v string) (s string, problem string) {
+	if len(v) > maxDecodeBytes {
+		v = v[:maxDecodeBytes]
+		problem = "header value cut to 64 KiB"
+	}
+	if !utf8.ValidString(v) {
+		v = undeclaredToUTF8([]byte(v))
+	}
+	s, p := decodeWords(v)
+	if problem == "" {
+		problem = p
+	}
+	return strings.ToValidUTF8(s, "\uFFFD"), problem
+}
+
+// decodeWords decodes RFC 2047 encoded words in v. It is lenient in the ways
+// mail in the wild needs: words need not be separated from text by white
+// space, Q text may contain spaces, and adjacent words in one charset are
+// joined before the charset is decoded, so a multibyte character split
+// between two words survives (RFC 2047 6.2 drops the white space between
+// adjacent encoded words). An unknown charset keeps the bytes, made valid
+// UTF-8.
+func decodeWords(v string) (string, string) {
+	if !strings.Contains(v, "=?") {
+		return v, ""
+	}
+	var out strings.Builder
+	out.Grow(len(v))
+	var (
+		problem  string
+		pendCS   string
+		pendData []byte
+		pending  bool
+		gapStart = -1 // start of white space after a word, not yet written
+	)
+	closer := indexCache{s: v, sub: "?="}
+	opener := indexCache{s: v, sub: "=?"}
+	flush := func() {
+		if !pending {
+			return
+		}
+		s, p := charsetToUTF8(pendCS, pendData)
+		if p != "" && problem == "" {
+			problem = "encoded word: " + p
+		}
+		out.WriteString(s)
+		pending, pendData = false, pendData[:0]
+	}
+	i := 0
+	for i < len(v) {
+		if v[i] == '=' && i+1 < len(v) && v[i+1] == '?' {
+			if cs, data, end, ok := scanEncodedWord(v, i, &closer, &opener); ok {
+				if pending && cs != pendCS {
+					flush()
+				}
+				if !pending {
+					pendCS, pending = cs, true
+				}
+				pendData = append(pendData, data...)
+				gapStart = -1
+				i = end
+				continue
+			}
+		}
+		if pending && (v[i] == ' ' || v[i] == '\t') {
+			if gapStart < 0 {
+				gapStart = i
+			}
+			i++
+			continue
+		}
+		if pending {
+			flush()
+			if gapStart >= 0 {
+				out.WriteString(v[gapStart:i])
+				gapStart = -1
+			}
+		}
+		out.WriteByte(v[i])
+		i++
+	}
+	flush()
+	if gapStart >= 0 {
+		out.WriteString(v[gapStart:])
+	}
+	return out.String(), problem
+}
+
+// maxWordText bounds the encoded text of one encoded word (RFC 2047 2 says
+// 75 bytes for the whole word; senders exceed it).
+const maxWordText = 2048
+
+// scanEncodedWord parses "=?charset?Q?text?=" at v[i:]. It returns the
+// normalized charset, the decoded bytes and the index after the word.
+func scanEncodedWord(v string, i int, closer, opener *indexCache) (cs string, data []byte, end int, ok bool) {
+	j := i + 2
+	k := j
+	for k < len(v) && k-j <= 75 {
+		c := v[k]
+		if c == '?' {
+			break
+		}
+		if c <= ' ' || c >= 0x7f || c == '=' || c == '"' || c == '(' || c == ')' {
+			return "", nil, 0, false
+		}
+		k++
+	}
+	if k == j || k+2 >= len(v) || v[k] != '?' || v[k+2] != '?' {
+		return "", nil, 0, false
+	}
+	enc := v[k+1] | 0x20
+	if enc != 'q' && enc != 'b' {
+		return "", nil, 0, false
+	}
+	start := k + 3
+	c := closer.next(start)
+	if c < 0 || c-start > maxWordText {
+		return "", nil, 0, false
+	}
+	if o := opener.next(start); o >= 0 && o+1 < c {
+		// Another word starts before this one ends: not a word. (The
+		// "=?" of base64 padding followed by "?=" ends at c+1.)
+		return "", nil, 0, false
+	}
+	text := v[start:c]
+	if enc == 'b' {
+		data, _ = decodeBase64([]byte(text))
+	} else {
+		data = decodeQWord(text)
+	}
+	return normCharset(v[j:k]), data, c + 2, true
+}
+
+// indexCache answers "index of sub at or after pos" for positions that
+// mostly move forward, in amortized linear time over a whole scan.
+type indexCache struct {
+	s, sub   string
+	from, at int // sub first occurs at or after from at index at (-1: never)
+	valid    bool
+}
+
+func (c *indexCache) next(pos int) int {
+	if c.valid && pos >= c.from && (c.at < 0 || pos <= c.at) {
+		return c.at
+	}
+	if c.valid && pos < c.from {
+		// Look only in the gap [pos, from+len(sub)-1) we have not searched.
+		end := min(c.from+len(c.sub)-1, len(c.s))
+		if i := strings.Index(c.s[pos:end], c.sub); i >= 0 {
+			return pos + i
+		}
+		if c.at < 0 || pos <= c.at {
+			return c.at
+		}
+	}
+	c.from, c.valid = pos, true
+	if i := strings.Index(c.s[pos:], c.sub); i >= 0 {
+		c.at = pos + i
+	} else {
+		c.at = -1
+	}
+	return c.at
+}
+
+// decodeQWord decodes RFC 2047 4.2 "Q" text; a bad escape stays as is.
+func decodeQWord(s string) []byte {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '_':
+			out = append(out, ' ')
+		case c == '=' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b, _ := hex.DecodeString(s[i+1 : i+3])
+			out = append(out, b[0])
+			i += 2
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// cleanLine removes CR, LF and NUL from a decoded header value.
+func cleanLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n\x00") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == 0 {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// parseMsgIDs returns the message IDs in a Message-ID, In-Reply-To or
+// References value (RFC 5322 3.6.4), without angle brackets, in order.
+// Values without brackets (broken clients) fall back to the words that
+// contain '@'.
+func parseMsgIDs(v string) []string {
+	v = strings.ToValidUTF8(v, "")
+	var ids []string
+	rest := v
+	for {
+		lt := strings.IndexByte(rest, '<')
+		if lt < 0 {
+			break
+		}
+		gt := strings.IndexByte(rest[lt+1:], '>')
+		if gt < 0 {
+			break
+		}
+		id := cleanMsgID(rest[lt+1 : lt+1+gt])
+		if id != "" {
+			ids = append(ids, id)
+		}
+		rest = rest[lt+1+gt+1:]
+	}
+	if len(ids) == 0 {
+		for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' || r == '<' || r == '>' }) {
+			if strings.Contains(w, "@") {
+				if id := cleanMsgID(w); id != "" {
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	return ids
+}
+
+// cleanMsgID drops white space and control characters from an ID.
+func cleanMsgID(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r <= ' ' || r == 0x7f || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// uniqueStrings drops repeated entries, keeping the first of each.
+func uniqueStrings(in []string) []string {
+	if len(in) < 2 {
+		return in
+	}
+	seen := make(map[string]bool, len(in))
+	out := in[:0]
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// dateLayouts are tried after net/mail.ParseDate (RFC 5322 3.3 with the
+// obsolete forms) fails.
+var dateLayouts = []string{
+	"Mon, 2 Jan 2006 15:04:05 -0700",
+	"Mon, 2 Jan 2006 15:04:05 MST",
+	"Mon, 2 Jan 2006 15:04 -0700",
+	"2 Jan 2006 15:04:05 -0700",
+	"Mon, 2 Jan 06 15:04:05 -0700",
+	"Mon, 2 Jan 06 15:04:05 MST",
+	"Mon, 02 Jan 2006 15:04:05 -0700",
+	"Monday, 2 Jan 2006 15:04:05 -0700",
+	"Mon, 2 January 2006 15:04:05 -0700",
+	"Mon Jan 2 15:04:05 2006",
+	"Mon Jan 2 15:04:05 MST 2006",
+	"Mon Jan 2 15:04:05 -0700 2006",
+	"2006-01-02 15:04:05 -0700",
+	"2006-01-02 15:04:05 MST",
+	"2006-01-02 15:04:05",
+	time.RFC3339,
+}
+
+// parseDate reads a Date value; ok is false when it cannot be read.
+func parseDate(v string) (time.Time, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || !utf8.ValidString(v) {
+		return time.Time{}, false
+	}
+	if t, err := netmail.ParseDate(v); err == nil {
+		return t, true
+	}
+	// Drop comments such as "(CST)" and collapse white space.
+	var b strings.Builder
+	depth := 0
+	for _, r := range v {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	s := strings.Join(strings.Fields(b.String()), " ")
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}

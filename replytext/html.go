@@ -1,0 +1,216 @@
+package replytext
+
+import (
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// HTMLToText converts an HTML mail body to readable plain text without
+// removing quoted history. Paragraphs and headings are separated by a blank
+// line, block elements and <br> end lines, list items start with "- " (or
+// "1. " in numbered lists), a link reads "text (url)" when its text is not
+// already its address, and scripts, styles, images and hidden elements are
+// left out. Blockquotes that quote a message (type=cite, a quote class, a
+// left border) have their lines prefixed with "> ", one ">" per level, the
+// way plain-text clients quote. Entities are decoded; runs of white space
+// collapse as a browser collapses them, except inside <pre>.
+func HTMLToText(s string) string {
+	doc, err := html.Parse(strings.NewReader(s))
+	if err != nil {
+		// Only nesting deeper than the parser allows gets here.
+		return tokenText(s)
+	}
+	return render(doc)
+}
+
+// StripHTML returns the new text of an HTML reply as plain text: the quoted
+// history is removed and the rest converted as by HTMLToText, then Strip is
+// applied to the result.
+//
+// The history starts at the first of these outside a quoting blockquote, and
+// it and everything after it in the document are removed: Outlook's
+// divRplyFwdMsg (and the appendonsend and reference-message containers of
+// newer Outlooks), a block with a top border whose text begins "From:" or
+// "发件人:" (Outlook, Foxmail), QQ Mail's and Tencent Exmail's <includetail>,
+// NetEase's isReplyContent/isForwardContent and J-reply blocks, Thunderbird's
+// moz-forward-container, yahoo_quoted and Zimbra's zwchr rule. Gmail and
+// Thunderbird attribution lines (gmail_attr, moz-cite-prefix) are removed
+// where they are. Quoting blockquotes (gmail_quote, type=cite as Apple Mail
+// and Thunderbird write them) become "> " lines, which Strip removes, so text
+// a person wrote between or below them is kept. Text markers such as
+// "------------------ 原始邮件 ------------------" are left to Strip.
+func StripHTML(s string) string {
+	doc, err := html.Parse(strings.NewReader(s))
+	if err != nil {
+		return Strip(tokenText(s))
+	}
+	removeAttributions(doc)
+	if n := findHistory(doc); n != nil {
+		cutFrom(n)
+	}
+	return Strip(render(doc))
+}
+
+// removeAttributions removes the elements that only hold an attribution line.
+func removeAttributions(n *html.Node) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		if c.Type == html.ElementNode && (hasClass(c, "gmail_attr") || hasClass(c, "moz-cite-prefix")) {
+			n.RemoveChild(c)
+		} else {
+			removeAttributions(c)
+		}
+		c = next
+	}
+}
+
+// findHistory returns the first element, in document order and outside
+// quoting blockquotes, that starts the quoted history, or nil.
+func findHistory(n *html.Node) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		if startsHTMLHistory(c) {
+			return c
+		}
+		if isQuoteBlock(c) {
+			continue
+		}
+		if h := findHistory(c); h != nil {
+			return h
+		}
+	}
+	return nil
+}
+
+func startsHTMLHistory(n *html.Node) bool {
+	if n.DataAtom == 0 && n.Data == "includetail" { // QQ Mail, Tencent Exmail
+		return true
+	}
+	id := strings.ToLower(attr(n, "id"))
+	id = strings.TrimPrefix(id, "x_") // Outlook prefixes ids of quoted HTML
+	switch {
+	case strings.HasPrefix(id, "divrplyfwdmsg"),
+		id == "appendonsend",
+		id == "mail-editor-reference-message-container",
+		id == "olk_src_body_section",
+		id == "isreplycontent", id == "isforwardcontent", // NetEase 163/126
+		id == "zwchr": // Zimbra
+		return true
+	}
+	for _, c := range []string{"yahoo_quoted", "moz-forward-container", "outlookmessageheader", "j-reply"} {
+		if hasClass(n, c) {
+			return true
+		}
+	}
+	// Outlook desktop and Foxmail: a block with a top border whose text
+	// starts with the header block ("From: …", "发件人: …").
+	st := cssProps(attr(n, "style"))
+	if v, ok := st["border-top"]; ok && !strings.HasPrefix(v, "none") && isBlockAtom(n.DataAtom) {
+		if headerKey(firstTextLine(n)) == keyFrom {
+			return true
+		}
+	}
+	return false
+}
+
+// firstTextLine returns the first non-blank line of n's rendered text.
+func firstTextLine(n *html.Node) string {
+	var w textWriter
+	w.walk(n)
+	for _, l := range w.finish() {
+		if t := strings.TrimSpace(l); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// cutFrom removes n and everything after it in document order.
+func cutFrom(n *html.Node) {
+	for cur := n; cur.Parent != nil; cur = cur.Parent {
+		for s := cur.NextSibling; s != nil; {
+			next := s.NextSibling
+			cur.Parent.RemoveChild(s)
+			s = next
+		}
+	}
+	n.Parent.RemoveChild(n)
+}
+
+// isQuoteBlock reports whether n is a blockquote that quotes a message, as
+// opposed to one a person used to indent their own text (Gmail and Apple
+// Mail indent with a borderless blockquote, Thunderbird with a bare one).
+func isQuoteBlock(n *html.Node) bool {
+	if n.Type != html.ElementNode || n.DataAtom != atom.Blockquote {
+		return false
+	}
+	if strings.EqualFold(attr(n, "type"), "cite") {
+		return true
+	}
+	if strings.Contains(strings.ToLower(attr(n, "class")), "quote") {
+		return true
+	}
+	id := strings.ToLower(attr(n, "id"))
+	if strings.Contains(id, "reply") || strings.Contains(id, "quote") {
+		return true
+	}
+	st := cssProps(attr(n, "style"))
+	for _, p := range []string{"border-left", "border-left-style", "border-left-width"} {
+		if v, ok := st[p]; ok && v != "" && !strings.HasPrefix(v, "none") && !strings.HasPrefix(v, "0") {
+			return true
+		}
+	}
+	return false
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && strings.EqualFold(a.Key, key) {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func hasClass(n *html.Node, class string) bool {
+	for _, c := range strings.Fields(attr(n, "class")) {
+		if strings.EqualFold(c, class) {
+			return true
+		}
+	}
+	return false
+}
+
+// cssProps parses an inline style attribute into lowercased property names
+// and values.
+func cssProps(style string) map[string]string {
+	if style == "" {
+		return nil
+	}
+	m := make(map[string]string)
+	for _, decl := range strings.Split(style, ";") {
+		k, v, ok := strings.Cut(decl, ":")
+		if !ok {
+			continue
+		}
+		m[strings.ToLower(strings.TrimSpace(k))] = strings.ToLower(strings.TrimSpace(v))
+	}
+	return m
+}
+
+func isBlockAtom(a atom.Atom) bool {
+	switch a {
+	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Center, atom.Dd,
+		atom.Details, atom.Dialog, atom.Dir, atom.Div, atom.Dl, atom.Dt, atom.Fieldset,
+		atom.Figcaption, atom.Figure, atom.Footer, atom.Form, atom.H1, atom.H2, atom.H3,
+		atom.H4, atom.H5, atom.H6, atom.Header, atom.Hgroup, atom.Hr, atom.Li, atom.Main,
+		atom.Menu, atom.Nav, atom.Ol, atom.P, atom.Pre, atom.Section, atom.Summary,
+		atom.Table, atom.Caption, atom.Tr, atom.Ul, atom.Body, atom.Html:
+		return true
+	}
+	return false
+}

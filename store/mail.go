@@ -1,0 +1,276 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"helpdeskd/cases"
+)
+
+// StoredMessage is one incoming mail as kept for audit.
+type StoredMessage struct {
+	ID          int64
+	Case        int64 // 0 = on no case (ignored, quarantined)
+	Mailbox     string
+	UIDValidity uint32
+	UID         uint32
+	MessageID   string
+	Hash        string
+	From        string
+	Subject     string
+	Matched     string // token | header | new | "" (not on a case)
+	ThirdParty  bool
+	Auto        string
+	Problems    string
+	ReceivedAt  time.Time
+	Raw         []byte
+}
+
+// Attachment is a stored attachment.
+type Attachment struct {
+	ID          int64
+	Message     int64
+	Filename    string
+	ContentType string
+	Size        int64
+	Truncated   bool
+	Data        []byte
+}
+
+// SeenMessage reports whether a message was stored already: by its IMAP
+// place, or by Message-ID (or content hash when it has none), so that a
+// changed UIDVALIDITY or a copy in two folders is handled once (SPEC §2).
+func (t *Txn) SeenMessage(mailbox string, uidvalidity, uid uint32, messageID, hash string) (bool, error) {
+	var x int
+	err := t.row("SELECT 1 FROM messages WHERE mailbox = ? AND uidvalidity = ? AND uid = ?", mailbox, uidvalidity, uid).Scan(&x)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return false, err
+	}
+	if messageID != "" {
+		err = t.row("SELECT 1 FROM messages WHERE message_id = ? LIMIT 1", messageID).Scan(&x)
+	} else {
+		err = t.row("SELECT 1 FROM messages WHERE hash = ? LIMIT 1", hash).Scan(&x)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// IsOwnMessageID reports whether helpdeskd sent a mail with this Message-ID.
+func (t *Txn) IsOwnMessageID(id string) (bool, error) {
+	var x int
+	err := t.row("SELECT 1 FROM outbox WHERE message_id = ?", id).Scan(&x)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// InsertMessage stores an incoming message and sets its ID.
+func (t *Txn) InsertMessage(m *StoredMessage) error {
+	var cn any
+	if m.Case != 0 {
+		cn = m.Case
+	}
+	res, err := t.exec(`INSERT INTO messages (case_number, mailbox, uidvalidity, uid, message_id, hash, from_addr,
+		subject, matched, third_party, auto, problems, received_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		cn, m.Mailbox, m.UIDValidity, m.UID, m.MessageID, m.Hash, m.From, m.Subject, m.Matched, m.ThirdParty,
+		m.Auto, m.Problems, m.ReceivedAt.UnixMilli(), m.Raw)
+	if err != nil {
+		return fmt.Errorf("insert message uid %d: %w", m.UID, err)
+	}
+	m.ID, err = res.LastInsertId()
+	return err
+}
+
+// InsertAttachment stores an attachment of a message and sets its ID.
+func (t *Txn) InsertAttachment(a *Attachment) error {
+	res, err := t.exec("INSERT INTO attachments (message, filename, content_type, size, truncated, data) VALUES (?,?,?,?,?,?)",
+		a.Message, a.Filename, a.ContentType, a.Size, a.Truncated, a.Data)
+	if err != nil {
+		return fmt.Errorf("insert attachment %q: %w", a.Filename, err)
+	}
+	a.ID, err = res.LastInsertId()
+	return err
+}
+
+// Attachment loads one attachment.
+func (t *Txn) Attachment(id int64) (*Attachment, error) {
+	var a Attachment
+	err := t.row("SELECT id, message, filename, content_type, size, truncated, data FROM attachments WHERE id = ?", id).
+		Scan(&a.ID, &a.Message, &a.Filename, &a.ContentType, &a.Size, &a.Truncated, &a.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return &a, err
+}
+
+// Messages lists the stored messages of a case (without raw bytes).
+func (t *Txn) Messages(n int64) ([]StoredMessage, error) {
+	rows, err := t.query(`SELECT id, mailbox, uidvalidity, uid, message_id, hash, from_addr, subject, matched,
+		third_party, auto, problems, received_at FROM messages WHERE case_number = ? ORDER BY id`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []StoredMessage
+	for rows.Next() {
+		m := StoredMessage{Case: n}
+		var at int64
+		if err := rows.Scan(&m.ID, &m.Mailbox, &m.UIDValidity, &m.UID, &m.MessageID, &m.Hash, &m.From, &m.Subject,
+			&m.Matched, &m.ThirdParty, &m.Auto, &m.Problems, &at); err != nil {
+			return nil, err
+		}
+		m.ReceivedAt = time.UnixMilli(at).UTC()
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MailboxState returns the stored UIDVALIDITY and last processed UID.
+func (t *Txn) MailboxState(mailbox string) (uidvalidity, lastUID uint32, err error) {
+	err = t.row("SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?", mailbox).Scan(&uidvalidity, &lastUID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	return uidvalidity, lastUID, err
+}
+
+// SetMailboxState records the UIDVALIDITY and last processed UID.
+func (t *Txn) SetMailboxState(mailbox string, uidvalidity, lastUID uint32) error {
+	_, err := t.exec(`INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?)
+		ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid`,
+		mailbox, uidvalidity, lastUID)
+	return err
+}
+
+// Enqueue puts an outgoing mail in the outbox, due now.
+func (t *Txn) Enqueue(o *cases.Outgoing, now time.Time) error {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	var cn any
+	if o.Case != 0 {
+		cn = o.Case
+	}
+	key := ""
+	if len(o.To) > 0 {
+		key = strings.ToLower(o.To[0])
+	}
+	res, err := t.exec(`INSERT INTO outbox (case_number, kind, message_id, mail, next_attempt_at, created_at, rcpt_key)
+		VALUES (?,?,?,?,?,?,?)`, cn, o.Kind, o.MessageID, string(data), now.UnixMilli(), now.UnixMilli(), key)
+	if err != nil {
+		return fmt.Errorf("enqueue %s for case %d: %w", o.Kind, o.Case, err)
+	}
+	o.ID, err = res.LastInsertId()
+	return err
+}
+
+// AutoRepliesSince counts automatic mails queued to rcpt since t (the rate
+// limit of SPEC §2).
+func (t *Txn) AutoRepliesSince(rcpt string, since time.Time) (int, error) {
+	var n int
+	err := t.row(`SELECT COUNT(*) FROM outbox WHERE rcpt_key = ? AND created_at >= ? AND kind != 'relay'`,
+		strings.ToLower(rcpt), since.UnixMilli()).Scan(&n)
+	return n, err
+}
+
+// Queued is an outbox row.
+type Queued struct {
+	Mail     cases.Outgoing
+	Attempts int
+}
+
+// DueMail returns up to limit queued mails due at now.
+func (t *Txn) DueMail(now time.Time, limit int) ([]Queued, error) {
+	rows, err := t.query(`SELECT id, mail, attempts FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?
+		ORDER BY next_attempt_at, id LIMIT ?`, now.UnixMilli(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Queued
+	for rows.Next() {
+		var q Queued
+		var id int64
+		var data string
+		if err := rows.Scan(&id, &data, &q.Attempts); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(data), &q.Mail); err != nil {
+			return nil, fmt.Errorf("outbox %d: %w", id, err)
+		}
+		q.Mail.ID = id
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// NextMail returns when the next queued mail is due.
+func (t *Txn) NextMail() (time.Time, bool, error) {
+	var v sql.NullInt64
+	err := t.row("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'queued'").Scan(&v)
+	return fromMS(v), v.Valid, err
+}
+
+// MarkSent records a successful send.
+func (t *Txn) MarkSent(id int64, now time.Time) error {
+	_, err := t.exec("UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?", now.UnixMilli(), id)
+	return err
+}
+
+// MarkRetry records a temporary failure and when to try again.
+func (t *Txn) MarkRetry(id int64, next time.Time, msg string) error {
+	_, err := t.exec("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?", next.UnixMilli(), msg, id)
+	return err
+}
+
+// MarkFailed records a permanent failure.
+func (t *Txn) MarkFailed(id int64, msg string) error {
+	_, err := t.exec("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?", msg, id)
+	return err
+}
+
+// OutboxState returns the state and attempts of an outbox row.
+func (t *Txn) OutboxState(id int64) (state string, attempts int, lastErr string, err error) {
+	err = t.row("SELECT state, attempts, last_error FROM outbox WHERE id = ?", id).Scan(&state, &attempts, &lastErr)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	return
+}
+
+// OutboxByCase lists the mails queued for a case, oldest first.
+func (t *Txn) OutboxByCase(n int64) ([]Queued, []string, error) {
+	rows, err := t.query("SELECT id, mail, attempts, state FROM outbox WHERE case_number = ? ORDER BY id", n)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var out []Queued
+	var states []string
+	for rows.Next() {
+		var q Queued
+		var id int64
+		var data, st string
+		if err := rows.Scan(&id, &data, &q.Attempts, &st); err != nil {
+			return nil, nil, err
+		}
+		if err := json.Unmarshal([]byte(data), &q.Mail); err != nil {
+			return nil, nil, err
+		}
+		q.Mail.ID = id
+		out = append(out, q)
+		states = append(states, st)
+	}
+	return out, states, rows.Err()
+}
