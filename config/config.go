@@ -50,6 +50,21 @@ type Config struct {
 	Policy     Policy
 	Templates  Templates
 	Security   Security
+
+	// secretProblems are passwords that could not be read (an unset
+	// environment variable, a missing file). They matter only when the
+	// daemon connects, so `check --offline` passes without them; see
+	// CheckSecrets.
+	secretProblems Problems
+}
+
+// CheckSecrets reports passwords that could not be read. serve and the
+// online check call it; offline commands do not need the passwords.
+func (c *Config) CheckSecrets() error {
+	if len(c.secretProblems) == 0 {
+		return nil
+	}
+	return c.secretProblems
 }
 
 // TLSMode says how a mail server connection is protected.
@@ -286,6 +301,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, v.problems
 	}
 	cfg.Path = name
+	cfg.secretProblems = v.secrets
 	return cfg, nil
 }
 
@@ -300,6 +316,7 @@ type validator struct {
 	file     string
 	lines    map[string]int
 	problems Problems
+	secrets  Problems
 }
 
 func (v *validator) add(key, format string, args ...any) {
@@ -319,6 +336,10 @@ func (v *validator) line(key string) int {
 		k = k[:i]
 	}
 	return 0
+}
+
+func (v *validator) secret(key, format string, args ...any) {
+	v.secrets = append(v.secrets, Problem{File: v.file, Line: v.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (v *validator) duration(key, s string, def time.Duration, allowZero bool) time.Duration {
@@ -364,13 +385,13 @@ func (v *validator) password(key string, p, env, file string) string {
 	case env != "":
 		val, ok := os.LookupEnv(env)
 		if !ok {
-			v.add(key+".password_env", "environment variable %s is not set", env)
+			v.secret(key+".password_env", "environment variable %s is not set", env)
 		}
 		return val
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
-			v.add(key+".password_file", "%v", err)
+			v.secret(key+".password_file", "%v", err)
 		}
 		return strings.TrimRight(string(b), "\r\n")
 	}

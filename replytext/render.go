@@ -415,6 +415,9 @@ func (w *textWriter) link(n *html.Node) {
 	if text == "" || sameLink(text, href) {
 		return
 	}
+	if strings.HasPrefix(lower, "mailto:") {
+		href = href[len("mailto:"):]
+	}
 	w.text(" (" + href + ")")
 }
 

@@ -257,6 +257,7 @@ var (
 	digitRe   = regexp.MustCompile(`\d`)
 	emailRe   = regexp.MustCompile(`[^\s<>"]@[^\s<>"]+\.[^\s<>"]`)
 	timeRe    = regexp.MustCompile(`\d{1,2}[:：]\d{2}`)
+	yearRe    = regexp.MustCompile(`(^|\D)(19|20)\d\d(\D|$)`)
 	maxAttrLn = 400
 )
 
@@ -267,6 +268,9 @@ func attribution(lines []string, i int) (last int, ok bool) {
 	first := norm(lines[i])
 	if first == "" || isQuoted(lines[i]) {
 		return 0, false
+	}
+	if leadsQuote(first) && i+1 < len(lines) && isQuoted(lines[i+1]) {
+		return i, true
 	}
 	joined := first
 	for j := i; j < len(lines) && j <= i+2; j++ {
@@ -297,6 +301,17 @@ func attribution(lines []string, i int) (last int, ok bool) {
 		return 0, false
 	}
 	return 0, false
+}
+
+// leadsQuote reports whether l reads like a custom attribution such as
+// "* Alice <alice@acme.test> [2026-11-23 10:00 +0800]:": it ends with a
+// colon and names an address, or a year and a time. It counts only directly
+// above a quoted line.
+func leadsQuote(l string) bool {
+	if !strings.HasSuffix(l, ":") && !strings.HasSuffix(l, "：") || len(l) > maxAttrLn {
+		return false
+	}
+	return emailRe.MatchString(l) || (yearRe.MatchString(l) && timeRe.MatchString(l))
 }
 
 const (

@@ -39,6 +39,17 @@ func loadConfig(path string) (*config.Config, error) {
 	return cfg, err
 }
 
+func reportSecrets(cfg *config.Config) error {
+	var ps config.Problems
+	if errors.As(cfg.CheckSecrets(), &ps) {
+		for _, p := range ps {
+			fmt.Fprintln(os.Stderr, p.Error())
+		}
+		return fmt.Errorf("%s: %d problem(s) in config", cfg.Path, len(ps))
+	}
+	return nil
+}
+
 func cmdServe(args []string, stderr io.Writer) error {
 	fs, cfgPath := newFlags("serve")
 	debug := fs.Bool("debug", false, "debug logging")
@@ -47,6 +58,9 @@ func cmdServe(args []string, stderr io.Writer) error {
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
+		return err
+	}
+	if err := reportSecrets(cfg); err != nil {
 		return err
 	}
 	level := slog.LevelInfo
@@ -93,6 +107,13 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("templates of %s are broken", *cfgPath)
 	}
 	if !*offline {
+		var ps config.Problems
+		if errors.As(cfg.CheckSecrets(), &ps) {
+			for _, p := range ps {
+				fmt.Fprintln(stdout, p.Error())
+			}
+			return fmt.Errorf("%d problem(s) in %s", len(ps), *cfgPath)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		var errs []error
