@@ -23,10 +23,11 @@ const idleDays = 3700
 const maxDayJump = 1_000_000_000
 
 // farFuture is what searches return when the calendar has no working time
-// left: 9999-12-31 23:59:59 UTC, in the calendar's location (or t itself
-// if t is later still).
+// left: 9999-12-31 00:00:00 UTC, in the calendar's location (or t itself
+// if t is later still). It is in year 9999 in every zone, so that it still
+// formats as RFC 3339.
 func farFuture(loc *time.Location, t time.Time) time.Time {
-	ff := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	ff := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 	if t.After(ff) {
 		return t.In(loc)
 	}
@@ -179,7 +180,7 @@ func (c *Calendar) IsWorking(t time.Time) bool {
 // end of a span, never at the start of the next one. It returns t when
 // d <= 0. If the calendar has no working time left (only possible when no
 // weekday is a working day and the extra working days run out), it returns
-// 9999-12-31 23:59:59 UTC. The result is in c.Location.
+// 9999-12-31 00:00:00 UTC. The result is in c.Location.
 func (c *Calendar) AddWorking(t time.Time, d time.Duration) time.Time {
 	loc := c.loc()
 	t = t.In(loc)
@@ -256,7 +257,7 @@ func (c *Calendar) EndOfWorkingDay(t time.Time) (time.Time, bool) {
 // For n <= 0 it returns the end of the day of t if that is a working day,
 // even when that end is before t, and else the end of the next working day.
 // If the calendar has no such working day (no weekday is a working day and
-// the extra working days run out), it returns 9999-12-31 23:59:59 UTC. The
+// the extra working days run out), it returns 9999-12-31 00:00:00 UTC. The
 // result is in c.Location.
 func (c *Calendar) AddWorkingDays(t time.Time, n int) time.Time {
 	loc := c.loc()
@@ -277,7 +278,7 @@ func (c *Calendar) AddWorkingDays(t time.Time, n int) time.Time {
 // NextEndOfWorkingDay returns the earliest end of a working day that is
 // strictly after t, for the end-of-day report. If there is none (no weekday
 // is a working day and the extra working days run out), it returns
-// 9999-12-31 23:59:59 UTC. The result is in c.Location.
+// 9999-12-31 00:00:00 UTC. The result is in c.Location.
 func (c *Calendar) NextEndOfWorkingDay(t time.Time) time.Time {
 	loc := c.loc()
 	d := DateOf(t.In(loc)).addDays(-1)

@@ -7,6 +7,9 @@ import (
 	_ "time/tzdata" // the tests need these zones on any machine
 )
 
+// never is what searches return when a calendar has no working time left.
+var never = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
 func mustLoc(t testing.TB, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)

@@ -68,18 +68,18 @@ type Case struct {
 	SolveOnlineBy time.Time
 	OnsiteBy      time.Time // zero until dispatched
 
-	RespondedAt   time.Time // first public staff reply
-	ResolvedAt    time.Time
-	ClosedAt      time.Time
-	OnsiteNeeded  bool
-	OnsiteEngineer string
-	EscalationLevel int // how many respond-slip steps taken
-	LastReplyAt   time.Time // last reply to the customer (auto or staff)
-	RepliesSent   int       // scheduled status replies counted (first=1, second=2, ...)
-	LinkedCase    int64
-	Approved      bool
+	RespondedAt       time.Time // first public staff reply
+	ResolvedAt        time.Time
+	ClosedAt          time.Time
+	OnsiteNeeded      bool
+	OnsiteEngineer    string
+	EscalationLevel   int       // how many respond-slip steps taken
+	LastReplyAt       time.Time // last reply to the customer (auto or staff)
+	RepliesSent       int       // scheduled status replies counted (first=1, second=2, ...)
+	LinkedCase        int64
+	Approved          bool
 	LastCustomerMsgID string
-	ThreadIDs     []string // Message-IDs for References, oldest first (capped)
+	ThreadIDs         []string // Message-IDs for References, oldest first (capped)
 }
 
 // Event is one line of a case's timeline.
@@ -94,19 +94,19 @@ type Event struct {
 
 // Outgoing is one mail queued in the outbox.
 type Outgoing struct {
-	ID         int64
-	Case       int64
-	Kind       string // template name, or "relay"
-	From       string // "" = the configured support address
-	To         []string
-	Cc         []string
-	Subject    string
-	Text       string
-	MessageID  string // without <>
-	InReplyTo  string
-	References []string
-	Headers    map[string]string // Auto-Submitted, X-Auto-Response-Suppress, ...
-	Attachments []int64          // attachment ids to include
+	ID          int64
+	Case        int64
+	Kind        string // template name, or "relay"
+	From        string // "" = the configured support address
+	To          []string
+	Cc          []string
+	Subject     string
+	Text        string
+	MessageID   string // without <>
+	InReplyTo   string
+	References  []string
+	Headers     map[string]string // Auto-Submitted, X-Auto-Response-Suppress, ...
+	Attachments []int64           // attachment ids to include
 }
 
 // Timer is a scheduled check on a case, stored so that it survives restarts.

@@ -69,7 +69,10 @@ func genQP(b []byte) string {
 	w := quotedprintable.NewWriter(&out)
 	w.Write(b)
 	w.Close()
-	return out.String() + "\n"
+	if s := out.String(); strings.HasSuffix(s, "\n") {
+		return s
+	}
+	return out.String() + "=\n" // a soft line break ends the body cleanly
 }
 
 // genBWord and genQWord make RFC 2047 encoded words.

@@ -3,6 +3,7 @@ package replytext
 import (
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -111,7 +112,16 @@ func norm(line string) string {
 	if strings.Contains(line, "&nbsp;") {
 		line = strings.ReplaceAll(line, "&nbsp;", " ")
 	}
-	return strings.TrimFunc(line, isSpace)
+	line = strings.TrimFunc(line, isSpace)
+	if strings.Contains(line, "\u00a0") || strings.Contains(line, "\u3000") {
+		line = strings.Map(func(r rune) rune {
+			if r == '\u00a0' || r == '\u3000' {
+				return ' '
+			}
+			return r
+		}, line)
+	}
+	return line
 }
 
 func isSpace(r rune) bool {
@@ -160,7 +170,10 @@ func startsHistory(lines []string, i int) bool {
 	if l == "" {
 		return false
 	}
-	if separatorRe.MatchString(l) || forwardRe.MatchString(l) {
+	if strings.ContainsRune("-=_*", rune(l[0])) && separatorRe.MatchString(l) {
+		return true
+	}
+	if endsWithColon(l) && forwardRe.MatchString(l) {
 		return true
 	}
 	if underscoreRe.MatchString(l) {
@@ -243,8 +256,45 @@ func headerBlock(lines []string, i int) bool {
 	return false
 }
 
-// attrEndRe matches the end of an attribution line: "wrote:", "写道：".
-var attrEndRe = regexp.MustCompile(`(?i)(\bwrote|\bwrites|a écrit|\bschrieb|escribió|ha scritto|\bschreef|写道|寫道|来信|來信|書きました)\s*[:：]$`)
+// attrEndWords end an attribution line before its colon: "wrote:", "写道：".
+var attrEndWords = []string{"wrote", "writes", "a écrit", "schrieb", "escribió", "ha scritto",
+	"schreef", "写道", "寫道", "来信", "來信", "書きました"}
+
+func endsWithColon(l string) bool {
+	return strings.HasSuffix(l, ":") || strings.HasSuffix(l, "：")
+}
+
+// attrEnd reports whether l ends like an attribution line.
+func attrEnd(l string) bool {
+	if !endsWithColon(l) {
+		return false
+	}
+	l = strings.TrimSuffix(strings.TrimSuffix(l, ":"), "：")
+	l = strings.TrimRightFunc(l, isSpace)
+	if len(l) > 32 {
+		l = l[len(l)-32:]
+	}
+	l = strings.ToLower(l)
+	for _, w := range attrEndWords {
+		if !strings.HasSuffix(l, w) {
+			continue
+		}
+		before := l[:len(l)-len(w)]
+		if w[0] < utf8.RuneSelf && before != "" {
+			// An English word must start a word: "wrote", not "rewrote".
+			r, _ := utf8.DecodeLastRuneInString(before)
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func hasEmail(s string) bool {
+	return strings.Contains(s, "@") && emailRe.MatchString(s)
+}
 
 // attrStartRe matches the start of an attribution line: "On Mon, …",
 // "在 2026/11/23 …", "2026年11月23日 …", "23.11.2026 …" and the like.
@@ -269,7 +319,7 @@ func attribution(lines []string, i int) (last int, ok bool) {
 	if first == "" || isQuoted(lines[i]) {
 		return 0, false
 	}
-	if leadsQuote(first) && i+1 < len(lines) && isQuoted(lines[i+1]) {
+	if i+1 < len(lines) && isQuoted(lines[i+1]) && leadsQuote(first) {
 		return i, true
 	}
 	joined := first
@@ -279,7 +329,7 @@ func attribution(lines []string, i int) (last int, ok bool) {
 			return 0, false
 		}
 		if j > i {
-			if attrWordRe.MatchString(l) || (attrStartRe.MatchString(l) && attrEndRe.MatchString(l)) {
+			if attrWordRe.MatchString(l) || (attrEnd(l) && attrStartRe.MatchString(l)) {
 				return 0, false // a new attribution starts there
 			}
 			joined += " " + l
@@ -287,7 +337,7 @@ func attribution(lines []string, i int) (last int, ok bool) {
 		if len(joined) > maxAttrLn {
 			return 0, false
 		}
-		if !attrEndRe.MatchString(l) {
+		if !attrEnd(l) {
 			continue
 		}
 		if attrStartRe.MatchString(first) && digitRe.MatchString(joined) {
@@ -308,10 +358,10 @@ func attribution(lines []string, i int) (last int, ok bool) {
 // colon and names an address, or a year and a time. It counts only directly
 // above a quoted line.
 func leadsQuote(l string) bool {
-	if !strings.HasSuffix(l, ":") && !strings.HasSuffix(l, "：") || len(l) > maxAttrLn {
+	if !endsWithColon(l) || len(l) > maxAttrLn {
 		return false
 	}
-	return emailRe.MatchString(l) || (yearRe.MatchString(l) && timeRe.MatchString(l))
+	return hasEmail(l) || (yearRe.MatchString(l) && timeRe.MatchString(l))
 }
 
 const (
@@ -389,7 +439,7 @@ func (s *stripper) fateOf(first, last int) int8 {
 		default:
 			f = fateKeep
 			joined := strings.Join(s.lines[c.first:c.last+1], " ")
-			if dated && (emailRe.MatchString(joined) || timeRe.MatchString(joined)) {
+			if dated && (hasEmail(joined) || timeRe.MatchString(joined)) {
 				f = fateCut
 			}
 		}

@@ -1,0 +1,650 @@
+package mailin
+
+import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+)
+
+func parseTestFile(t testing.TB, name string) *Message {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Parse(bytes.NewReader(raw), ParseOptions{})
+	if err != nil {
+		t.Fatalf("Parse(%s): %v", name, err)
+	}
+	checkMessageUTF8(t, m)
+	return m
+}
+
+// checkMessageUTF8 fails when any string of m is not valid UTF-8.
+func checkMessageUTF8(t testing.TB, m *Message) {
+	t.Helper()
+	strs := []string{m.MessageID, m.From.Name, m.From.Addr, m.Sender, m.Subject, m.Text, m.HTML, m.Auto, m.Hash}
+	strs = append(strs, m.InReplyTo...)
+	strs = append(strs, m.References...)
+	strs = append(strs, m.AuthResults...)
+	strs = append(strs, m.Problems...)
+	for _, l := range [][]Address{m.To, m.Cc, m.ReplyTo} {
+		for _, a := range l {
+			strs = append(strs, a.Name, a.Addr)
+		}
+	}
+	for _, a := range m.Attachments {
+		strs = append(strs, a.Filename, a.ContentType)
+		if strings.ContainsAny(a.Filename, `/\`) {
+			t.Errorf("attachment name %q has a path separator", a.Filename)
+		}
+	}
+	for _, s := range strs {
+		if !utf8.ValidString(s) {
+			t.Errorf("invalid UTF-8: %q", s)
+		}
+	}
+	if strings.ContainsAny(m.Subject, "\r\n") {
+		t.Errorf("Subject has CR/LF: %q", m.Subject)
+	}
+}
+
+func wantEq[T comparable](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %#v, want %#v", what, got, want)
+	}
+}
+
+func wantContains(t *testing.T, what, got, sub string) {
+	t.Helper()
+	if !strings.Contains(got, sub) {
+		t.Errorf("%s = %q, want it to contain %q", what, got, sub)
+	}
+}
+
+func wantClean(t *testing.T, m *Message) {
+	t.Helper()
+	if len(m.Problems) > 0 {
+		t.Errorf("Problems = %q, want none", m.Problems)
+	}
+}
+
+func wantProblem(t *testing.T, m *Message, sub string) {
+	t.Helper()
+	for _, p := range m.Problems {
+		if strings.Contains(p, sub) {
+			return
+		}
+	}
+	t.Errorf("Problems = %q, want one containing %q", m.Problems, sub)
+}
+
+func attachmentNames(m *Message) []string {
+	var n []string
+	for _, a := range m.Attachments {
+		n = append(n, a.Filename)
+	}
+	return n
+}
+
+func TestParseCharsets(t *testing.T) {
+	tests := []struct {
+		file  string
+		check func(t *testing.T, m *Message)
+	}{
+		{"zh-gbk-base64.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Subject", m.Subject, "测试邮件：数据库无法连接")
+			wantEq(t, "From", m.From, Address{Name: "张三", Addr: "zhangsan@customer.test"})
+			wantEq(t, "Text", m.Text, "你好，世界\n数据库服务器从今天早上开始无法连接，请尽快处理。\n\n张三\n")
+			wantEq(t, "MessageID", m.MessageID, "20240105093000.4F2A1@customer.test")
+			wantEq(t, "Sender", m.Sender, "zhangsan@customer.test")
+			wantEq(t, "NullSender", m.NullSender, false)
+			wantEq(t, "len(To)", len(m.To), 1)
+			wantEq(t, "To[0]", m.To[0], Address{Name: "技术支持", Addr: "support@example.com"})
+			wantEq(t, "len(Cc)", len(m.Cc), 2)
+			wantEq(t, "Cc[1]", m.Cc[1], Address{Name: "Wang, Wu", Addr: "wangwu@customer.test"})
+			wantEq(t, "len(AuthResults)", len(m.AuthResults), 2)
+			wantContains(t, "AuthResults[0]", m.AuthResults[0], "dkim=pass header.d=customer.test")
+			wantContains(t, "AuthResults[1]", m.AuthResults[1], "dmarc=pass")
+			wantEq(t, "Date", m.Date.Equal(time.Date(2024, 1, 5, 1, 30, 0, 0, time.UTC)), true)
+			wantEq(t, "Auto", m.Auto, "")
+			wantEq(t, "len(Hash)", len(m.Hash), 64)
+		}},
+		{"zh-gb18030.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Subject", m.Subject, "故障报告：𠮷野家门店终端")
+			wantEq(t, "From.Name", m.From.Name, "赵六")
+			wantEq(t, "Text", m.Text, "设备编号：𠮷-2024-㐀，温度 38℃，价格 €12。\n请安排工程师上门。\n")
+		}},
+		{"zh-big5.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Subject", m.Subject, "系統無法登入")
+			wantEq(t, "From.Name", m.From.Name, "陳大文")
+			wantContains(t, "Text", m.Text, "您好，我們的系統從昨天開始無法登入")
+		}},
+		{"ja-iso-2022-jp.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Subject", m.Subject, "ログイン障害について")
+			wantEq(t, "From.Name", m.From.Name, "山田太郎")
+			wantEq(t, "Text", m.Text, "お世話になっております。\nログインできません。確認をお願いします。\n")
+		}},
+		{"windows-1252.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Subject", m.Subject, "Café “invoice” 5 €")
+			wantEq(t, "From.Name", m.From.Name, "François Dupré")
+			wantEq(t, "Text", m.Text, "Bonjour,\nle café coûte 5 € – “merci” pour l’aide.\n")
+		}},
+		{"iso-8859-2.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Subject", m.Subject, "Zażółć gęślą jaźń")
+			wantEq(t, "From.Name", m.From.Name, "Paweł Łukasz")
+			wantContains(t, "Text", m.Text, "Příliš žluťoučký kůň.")
+		}},
+		{"utf-7.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Subject", m.Subject, "日本語 report")
+			wantEq(t, "Text", m.Text, "Hi Mom -☺-!\nA≢Α.\n日本語\n1 + 1 = 2\n")
+		}},
+		{"html-meta-gbk.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Subject", m.Subject, "网页表单")
+			wantEq(t, "Text", m.Text, "")
+			wantContains(t, "HTML", m.HTML, "打印机无法打印，型号：HP-1020。")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSuffix(tt.file, ".eml"), func(t *testing.T) {
+			tt.check(t, parseTestFile(t, tt.file))
+		})
+	}
+}
+
+func TestParseStructure(t *testing.T) {
+	tests := []struct {
+		file  string
+		check func(t *testing.T, m *Message)
+	}{
+		{"attach-rfc2231.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Subject", m.Subject, "附件：错误日志")
+			wantEq(t, "Text", m.Text, "请查看附件。\n")
+			if len(m.Attachments) != 2 {
+				t.Fatalf("attachments %q, want 2", attachmentNames(m))
+			}
+			a := m.Attachments[0]
+			wantEq(t, "Filename", a.Filename, "数据库错误日志说明.pdf")
+			wantEq(t, "ContentType", a.ContentType, "application/pdf")
+			wantEq(t, "Data", string(a.Data), string(fakePDF))
+			wantEq(t, "Size", a.Size, int64(len(fakePDF)))
+			wantEq(t, "Truncated", a.Truncated, false)
+			wantEq(t, "Filename[1]", m.Attachments[1].Filename, "月度报告.xlsx")
+		}},
+		{"attach-rfc2047.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Text", m.Text, "日志见附件。\n")
+			got := strings.Join(attachmentNames(m), "|")
+			wantEq(t, "attachments", got, "系统日志.zip|screen.png|passwd|attachment-4")
+			wantEq(t, "png data", string(m.Attachments[1].Data), string(fakePNG))
+		}},
+		{"html-only.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Text", m.Text, "")
+			wantEq(t, "HTML", m.HTML, "<html><body><p>The <b>backup</b> job failed again.</p><p>Regards,<br>Ops — 运维</p></body></html>\n")
+		}},
+		{"alternative.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Text", m.Text, "It is back online, thanks — you can close it.\n\n> On Thu, Support wrote:\n> We are looking into it.")
+			wantEq(t, "HTML", m.HTML, "<div dir=\"ltr\">It is back online, thanks — you can close it.</div>\n")
+			wantEq(t, "MessageID", m.MessageID, "CAF=alt+123@mail.customer.test")
+			wantEq(t, "InReplyTo", strings.Join(m.InReplyTo, " "), "case-12-ack@example.com")
+			wantEq(t, "References", strings.Join(m.References, " "), "root-1@customer.test case-12-ack@example.com")
+			wantEq(t, "From", m.From, Address{Name: "Alice Liddell", Addr: "alice@customer.test"})
+			wantEq(t, "ReplyTo", len(m.ReplyTo) == 1 && m.ReplyTo[0].Addr == "alice.work@customer.test", true)
+			wantEq(t, "Sender", m.Sender, "")
+			wantEq(t, "Subject", m.Subject, "Re: [Case#12] Printer offline")
+			wantEq(t, "attachments", len(m.Attachments), 0)
+		}},
+		{"nested.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Text", m.Text, "See the screenshot below.")
+			wantEq(t, "HTML", m.HTML, `<p>See the screenshot below.</p><img src="cid:shot1@customer.test">`)
+			wantEq(t, "attachments", strings.Join(attachmentNames(m), "|"), "shot.png|contract.pdf")
+			wantEq(t, "png type", m.Attachments[0].ContentType, "image/png")
+		}},
+		{"forwarded-rfc822.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Text", m.Text, "Forwarding the message our billing system sent.")
+			if len(m.Attachments) != 1 {
+				t.Fatalf("attachments %q, want 1", attachmentNames(m))
+			}
+			a := m.Attachments[0]
+			wantEq(t, "ContentType", a.ContentType, "message/rfc822")
+			wantEq(t, "Filename", a.Filename, "attachment-1")
+			wantContains(t, "Data", string(a.Data), "Invoice run failed with code 17.")
+			inner, err := Parse(bytes.NewReader(a.Data), ParseOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantEq(t, "inner Subject", inner.Subject, "Invoice run failed")
+		}},
+		{"text-attachment.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Text", m.Text, "Two logs attached.")
+			wantEq(t, "attachments", strings.Join(attachmentNames(m), "|"), "server.log|config.txt")
+			wantEq(t, "log type", m.Attachments[0].ContentType, "text/plain")
+			wantEq(t, "log data", string(m.Attachments[0].Data), "2024-01-05 09:00:01 ERROR connection refused")
+		}},
+		{"multi-inline-text.eml", func(t *testing.T, m *Message) {
+			wantClean(t, m)
+			wantEq(t, "Text", m.Text, "Part one: here is the device.\nPart two: the label is on the back.")
+			wantEq(t, "attachments", strings.Join(attachmentNames(m), "|"), "IMG_0001.jpg")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSuffix(tt.file, ".eml"), func(t *testing.T) {
+			tt.check(t, parseTestFile(t, tt.file))
+		})
+	}
+}
+
+func TestParseMalformed(t *testing.T) {
+	tests := []struct {
+		file    string
+		problem string // a Problems entry contains it
+		text    string // Text (or HTML) contains it
+		check   func(t *testing.T, m *Message)
+	}{
+		{"bad-missing-close-boundary.eml", "closing boundary", "The disk array reports a failed drive.", func(t *testing.T, m *Message) {
+			if len(m.Attachments) != 1 || m.Attachments[0].Size != 32 {
+				t.Errorf("attachments %+v, want dump.bin of 32 bytes", m.Attachments)
+			}
+		}},
+		{"bad-boundary-mismatch.eml", "boundary not found", "The VPN drops every ten minutes.", nil},
+		{"bad-no-boundary-param.eml", "without boundary", "Email sync stopped after the update.", func(t *testing.T, m *Message) {
+			wantEq(t, "attachments", strings.Join(attachmentNames(m), "|"), "sync.csv")
+			wantEq(t, "Text", m.Text, "Email sync stopped after the update.")
+		}},
+		{"bad-base64.eml", "broken base64", "The license server is down since 8:00.\n", nil},
+		{"bad-unknown-charset.eml", "unknown charset", "Printer on floor 3 is jammed.", func(t *testing.T, m *Message) {
+			wantEq(t, "Subject", m.Subject, "Hello World")
+			wantEq(t, "From.Name", m.From.Name, "Judy Q")
+		}},
+		{"bad-unknown-cte.eml", "unknown Content-Transfer-Encoding", "The badge reader at gate 2 rejects all cards.", nil},
+		{"bad-missing-headers.eml", "no From", "the backup still failed", func(t *testing.T, m *Message) {
+			wantProblem(t, m, "no Date")
+			wantProblem(t, m, "no Message-ID")
+			wantEq(t, "MessageID", m.MessageID, "")
+			wantEq(t, "From", m.From, Address{})
+			wantEq(t, "Date", m.Date.IsZero(), true)
+			wantEq(t, "Subject", m.Subject, "no sender, no date, no id")
+			wantEq(t, "len(Hash)", len(m.Hash), 64)
+		}},
+		{"bad-no-separator.eml", "not ended by an empty line", "The scanner on floor 2 is offline.", func(t *testing.T, m *Message) {
+			wantEq(t, "Subject", m.Subject, "no empty line")
+		}},
+		{"bad-nested-unclosed.eml", "closing boundary", "Payroll export hangs at 99%.", func(t *testing.T, m *Message) {
+			wantContains(t, "HTML", m.HTML, "<p>Payroll export hangs at 99%.</p>")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSuffix(tt.file, ".eml"), func(t *testing.T) {
+			m := parseTestFile(t, tt.file)
+			wantProblem(t, m, tt.problem)
+			wantContains(t, "Text", m.Text+m.HTML, tt.text)
+			if tt.check != nil {
+				tt.check(t, m)
+			}
+		})
+	}
+}
+
+// TestParseRaw8bit: raw GBK in headers and body without any charset
+// declaration is read as GB18030.
+func TestParseRaw8bit(t *testing.T) {
+	m := parseTestFile(t, "bad-raw-8bit-headers.eml")
+	wantEq(t, "Subject", m.Subject, "服务器宕机")
+	wantEq(t, "From", m.From, Address{Name: "李四", Addr: "lisi@customer.test"})
+	wantEq(t, "Text", m.Text, "服务器今天凌晨宕机，请尽快联系。\n")
+}
+
+func TestParseGiantHeader(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("Message-ID: <giant@customer.test>\r\nDate: Fri, 5 Jan 2024 09:30:00 +0800\r\n")
+	// 3 MiB of trace fields, then one 2 MiB field, then the fields that matter.
+	line := "Received: from relay.customer.test by relay2.customer.test with SMTP id 0123456789abcdef; Fri, 5 Jan 2024 09:30:00 +0800\r\n"
+	for b.Len() < 3<<20 {
+		b.WriteString(line)
+	}
+	b.WriteString("X-Junk: " + strings.Repeat("x", 2<<20) + "\r\n")
+	b.WriteString("From: Vera <vera@customer.test>\r\nSubject: giant header\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+	b.WriteString("The mail server adds too many headers.\r\n")
+
+	start := time.Now()
+	m, err := Parse(bytes.NewReader(b.Bytes()), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Parse took %v", d)
+	}
+	checkMessageUTF8(t, m)
+	wantProblem(t, m, "header too big")
+	wantEq(t, "Subject", m.Subject, "giant header")
+	wantEq(t, "From.Addr", m.From.Addr, "vera@customer.test")
+	wantEq(t, "Text", m.Text, "The mail server adds too many headers.\n")
+
+	// One endless header line, no body at all.
+	m, err = Parse(strings.NewReader("Subject: "+strings.Repeat("=?utf-8?q?a", 300000)), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, m, "cut")
+}
+
+func TestParseErrors(t *testing.T) {
+	for name, in := range map[string]string{
+		"empty":       "",
+		"blank":       "\r\n\r\n  \r\n",
+		"no header":   "just some text\r\nand more\r\n",
+		"body only":   "\r\nbody after an empty line\r\n",
+		"binary junk": "\x00\x01\x02\xff\xfe",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if m, err := Parse(strings.NewReader(in), ParseOptions{}); err == nil {
+				t.Errorf("Parse = %+v, want an error", m)
+			}
+		})
+	}
+}
+
+func TestParseAttachmentLimit(t *testing.T) {
+	raw, err := os.ReadFile("testdata/attach-rfc2231.eml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name      string
+		max       int64
+		keep      int
+		truncated bool
+	}{
+		{"default", 0, len(fakePDF), false},
+		{"cut", 10, 10, true},
+		{"none", -1, 0, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse(bytes.NewReader(raw), ParseOptions{MaxAttachment: tt.max})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := m.Attachments[0]
+			wantEq(t, "len(Data)", len(a.Data), tt.keep)
+			wantEq(t, "Size", a.Size, int64(len(fakePDF)))
+			wantEq(t, "Truncated", a.Truncated, tt.truncated)
+		})
+	}
+}
+
+func TestParseTooManyParts(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("From: a@customer.test\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n")
+	for range 5000 {
+		b.WriteString("--x\r\nContent-Type: application/octet-stream\r\n\r\nAAAA\r\n")
+	}
+	b.WriteString("--x--\r\n")
+	m, err := Parse(strings.NewReader(b.String()), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, m, "too many MIME parts")
+	if len(m.Attachments) > maxParts {
+		t.Errorf("%d attachments, want at most %d", len(m.Attachments), maxParts)
+	}
+
+	// Deep nesting.
+	b.Reset()
+	b.WriteString("From: a@customer.test\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n")
+	for i := 1; i < 200; i++ {
+		b.WriteString("--b" + itoa(i-1) + "\r\nContent-Type: multipart/mixed; boundary=b" + itoa(i) + "\r\n\r\n")
+	}
+	b.WriteString("--b199\r\n\r\ndeep text\r\n")
+	m, err = Parse(strings.NewReader(b.String()), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, m, "nested too deep")
+}
+
+func TestDecodeHeaderText(t *testing.T) {
+	gbk := func(s string) string {
+		b, _ := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
+		return string(b)
+	}
+	tests := []struct {
+		name, in, want string
+		problem        bool
+	}{
+		{"plain", "Hello", "Hello", false},
+		{"utf8 B", "=?UTF-8?B?5rWL6K+V?=", "测试", false},
+		{"adjacent words drop space", "=?utf-8?q?a?= =?utf-8?q?b?=", "ab", false},
+		{"word and text keep space", "=?utf-8?q?a?= b", "a b", false},
+		{"split multibyte across words", "=?utf-8?B?5rU=?= =?utf-8?B?i+ivlQ==?=", "测试", false},
+		{"lowercase q with underscore", "=?iso-8859-1?q?caf=E9_au_lait?=", "café au lait", false},
+		{"language suffix", "=?utf-8*zh?B?5rWL6K+V?=", "测试", false},
+		{"unknown charset keeps bytes", "=?x-unknown?Q?abc?=", "abc", true},
+		{"unknown charset 8-bit", "=?x-unknown?Q?=FF=FE?=", "", true},
+		{"malformed word left raw", "=?utf-8?X?abc?=", "=?utf-8?X?abc?=", false},
+		{"unterminated word", "=?utf-8?Q?abc", "=?utf-8?Q?abc", false},
+		{"word without spaces around", "Re:=?utf-8?B?5rWL6K+V?=!", "Re:测试!", false},
+		{"Q with spaces", "=?utf-8?Q?hello world?=", "hello world", false},
+		{"raw gbk", gbk("你好") + " =?utf-8?B?5rWL6K+V?=", "你好 测试", false},
+		{"raw invalid", "\xff\xfe\xfd abc", "ÿþý abc", false},
+		{"gb2312 label with gbk-only char", "=?gb2312?B?" + b64(gbk("镕")) + "?=", "镕", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, p := decodeHeaderText(tt.in)
+			if tt.want != "" || !tt.problem {
+				wantEq(t, "decoded", got, tt.want)
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("invalid UTF-8 %q", got)
+			}
+			wantEq(t, "problem", p != "", tt.problem)
+		})
+	}
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func TestParseAddressList(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []Address
+	}{
+		{"bare", "A@Example.COM", []Address{{"", "a@example.com"}}},
+		{"angle", "Alice <alice@customer.test>", []Address{{"Alice", "alice@customer.test"}}},
+		{"quoted comma", `"Doe, John" <j@customer.test>, b@customer.test`, []Address{{"Doe, John", "j@customer.test"}, {"", "b@customer.test"}}},
+		{"unquoted comma", `Doe, John <j@customer.test>`, []Address{{"Doe, John", "j@customer.test"}}},
+		{"old style comment", "j@customer.test (John Doe)", []Address{{"John Doe", "j@customer.test"}}},
+		{"group", "Team: a@customer.test, b@customer.test;, c@customer.test", []Address{{"", "a@customer.test"}, {"", "b@customer.test"}, {"", "c@customer.test"}}},
+		{"empty group", "undisclosed-recipients:;", nil},
+		{"encoded in quotes", `"=?utf-8?B?5byg5LiJ?=" <z@customer.test>`, []Address{{"张三", "z@customer.test"}}},
+		{"dots in name", "John Q. Public <jqp@customer.test>", []Address{{"John Q. Public", "jqp@customer.test"}}},
+		{"source route", "<@relay.customer.test:u@customer.test>", []Address{{"", "u@customer.test"}}},
+		{"mailto", "<mailto:u@customer.test>", []Address{{"", "u@customer.test"}}},
+		{"unterminated angle", "Bob <bob@customer.test", []Address{{"Bob", "bob@customer.test"}}},
+		{"escaped quote", `"Bob \"B\" Smith" <b@customer.test>`, []Address{{`Bob "B" Smith`, "b@customer.test"}}},
+		{"single quotes", `'Carol' <c@customer.test>`, []Address{{"Carol", "c@customer.test"}}},
+		{"name only", "Just A Name", nil},
+		{"mailer-daemon", "MAILER-DAEMON@mx.customer.test (Mail Delivery System)", []Address{{"Mail Delivery System", "mailer-daemon@mx.customer.test"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := parseAddressList(tt.in)
+			if len(got) != len(tt.want) {
+				t.Fatalf("parseAddressList(%q) = %+v, want %+v", tt.in, got, tt.want)
+			}
+			for i := range got {
+				wantEq(t, "address", got[i], tt.want[i])
+			}
+		})
+	}
+}
+
+func TestParseMsgIDs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<a@b>", "a@b"},
+		{" <a@b> (comment) <c@d>", "a@b c@d"},
+		{"a@b c@d", "a@b c@d"},
+		{"<a@b\r\n >", "a@b"},
+		{"<>", ""},
+		{"no id here", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			wantEq(t, "ids", strings.Join(parseMsgIDs(tt.in), " "), tt.want)
+		})
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	want := time.Date(2024, 1, 5, 1, 30, 0, 0, time.UTC)
+	for _, in := range []string{
+		"Fri, 5 Jan 2024 09:30:00 +0800",
+		"Fri, 05 Jan 2024 09:30:00 +0800 (CST)",
+		"5 Jan 2024 09:30:00 +0800",
+		"Fri, 5 Jan 24 09:30:00 +0800",
+		"2024-01-05 09:30:00 +0800",
+		"Fri,  5 Jan 2024 01:30:00 GMT",
+	} {
+		t.Run(in, func(t *testing.T) {
+			got, ok := parseDate(in)
+			if !ok || !got.Equal(want) {
+				t.Errorf("parseDate = %v, %v; want %v", got, ok, want)
+			}
+		})
+	}
+	if _, ok := parseDate("yesterday"); ok {
+		t.Error("parseDate(yesterday) ok")
+	}
+}
+
+func TestParseParamValue(t *testing.T) {
+	tests := []struct {
+		name, in, value, param, want string
+	}{
+		{"simple", `text/plain; charset="UTF-8"`, "text/plain", "charset", "UTF-8"},
+		{"missing semicolon", `text/plain charset=gbk`, "text/plain", "charset", "gbk"},
+		{"2231 single utf-8", `attachment; filename*=UTF-8''%E6%8A%A5%E5%91%8A.pdf`, "attachment", "filename", "报告.pdf"},
+		{"2231 gbk", `attachment; filename*=gbk''%B1%A8%B8%E6.pdf`, "attachment", "filename", "报告.pdf"},
+		{"2231 continuation mixed", `attachment; filename*0*=utf-8'en'%E6%8A%A5; filename*1="-x.pdf"`, "attachment", "filename", "报-x.pdf"},
+		{"2231 wins over plain", `attachment; filename="fallback.pdf"; filename*=utf-8''real.pdf`, "attachment", "filename", "real.pdf"},
+		{"2047 in quotes", `attachment; filename="=?utf-8?B?5oql5ZGKLnBkZg==?="`, "attachment", "filename", "报告.pdf"},
+		{"unquoted with spaces", `attachment; filename=my report.pdf`, "attachment", "filename", "my report.pdf"},
+		{"semicolon in quotes", `attachment; filename="a;b.txt"`, "attachment", "filename", "a;b.txt"},
+		{"windows path", `attachment; filename="C:\dir\file.txt"`, "attachment", "filename", `C:\dir\file.txt`},
+		{"upper case", `Multipart/Mixed; BOUNDARY="AbC"`, "multipart/mixed", "boundary", "AbC"},
+		{"gap in sections", `attachment; filename*0=a; filename*2=c`, "attachment", "filename", "a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, p := parseParamValue(tt.in)
+			wantEq(t, "value", v, tt.value)
+			wantEq(t, tt.param, p[tt.param], tt.want)
+		})
+	}
+}
+
+func TestCleanFilename(t *testing.T) {
+	for in, want := range map[string]string{
+		"report.pdf":                      "report.pdf",
+		"../../etc/passwd":                "passwd",
+		`C:\Users\a\b.txt`:                "b.txt",
+		"..":                              "",
+		".hidden":                         "hidden",
+		"a\x00b\r\n.txt":                  "ab.txt",
+		"dir/":                            "",
+		strings.Repeat("长", 200) + ".pdf": strings.Repeat("长", 83) + ".pdf",
+	} {
+		t.Run(in, func(t *testing.T) {
+			got := cleanFilename(in)
+			wantEq(t, "name", got, want)
+			if len(got) > 255 || !utf8.ValidString(got) {
+				t.Errorf("bad name %q", got)
+			}
+		})
+	}
+}
+
+func TestDecodeBase64(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		bad            bool
+	}{
+		{"clean", "aGVsbG8=", "hello", false},
+		{"lines", "aGVs\r\nbG8=\r\n", "hello", false},
+		{"no padding", "aGVsbG8", "hello", false},
+		{"concatenated runs", "aGk=aGk=", "hihi", false},
+		{"garbage skipped", "aGVs!bG8=", "hello", true},
+		{"truncated", "aGVsbG8gd", "hello ", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, bad := decodeBase64([]byte(tt.in))
+			wantEq(t, "data", string(got), tt.want)
+			wantEq(t, "bad", bad, tt.bad)
+		})
+	}
+}
+
+func TestDecodeQP(t *testing.T) {
+	for in, want := range map[string]string{
+		"a=3Db":            "a=b",
+		"soft=\r\nbreak":   "softbreak",
+		"trail   \r\nx":    "trail\r\nx",
+		"bad =ZZ escape":   "bad =ZZ escape",
+		"lower =c3=a9":     "lower é",
+		"end =":            "end ",
+		"utf8 caf=C3=A9\n": "utf8 café\r\n",
+	} {
+		t.Run(in, func(t *testing.T) {
+			wantEq(t, "decoded", string(decodeQP([]byte(in))), want)
+		})
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	files, err := filepath.Glob("testdata/*.eml")
+	if err != nil || len(files) == 0 {
+		b.Fatal("no testdata", err)
+	}
+	var raws [][]byte
+	size := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		raws = append(raws, raw)
+		size += len(raw)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, raw := range raws {
+			if _, err := Parse(bytes.NewReader(raw), ParseOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
