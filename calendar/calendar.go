@@ -50,19 +50,19 @@ type Span struct{ Start, End int }
 func ParseSpan(s string) (Span, error) {
 	from, to, ok := strings.Cut(strings.TrimSpace(s), "-")
 	if !ok {
-		return Span{}, fmt.Errorf("hours %q: want HH:MM-HH:MM, like \"09:00-12:00\"", s)
+		return Span{}, fmt.Errorf("%q: want HH:MM-HH:MM, like \"09:00-12:00\"", s)
 	}
 	start, err := parseClock(strings.TrimSpace(from))
 	if err != nil {
-		return Span{}, fmt.Errorf("hours %q: start: %w", s, err)
+		return Span{}, fmt.Errorf("%q: start: %w", s, err)
 	}
 	end, err := parseClock(strings.TrimSpace(to))
 	if err != nil {
-		return Span{}, fmt.Errorf("hours %q: end: %w", s, err)
+		return Span{}, fmt.Errorf("%q: end: %w", s, err)
 	}
 	sp := Span{Start: start, End: end}
 	if err := sp.check(); err != nil {
-		return Span{}, fmt.Errorf("hours %q: %w", s, err)
+		return Span{}, fmt.Errorf("%q: %w", s, err)
 	}
 	return sp, nil
 }
@@ -125,7 +125,7 @@ type Date struct {
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
 	if err != nil {
-		return Date{}, fmt.Errorf("date %q: want a real date written YYYY-MM-DD, like \"2026-10-01\"", s)
+		return Date{}, fmt.Errorf("%q: want a real date written YYYY-MM-DD, like \"2026-10-01\"", s)
 	}
 	return DateOf(t), nil
 }
@@ -282,9 +282,9 @@ func (c *Calendar) isWorkingDay(d Date) bool {
 	return c.Days[d.noon().Weekday()]
 }
 
-// loc returns the calendar's location, UTC when it is nil.
+// loc returns the calendar's location, UTC when it (or c) is nil.
 func (c *Calendar) loc() *time.Location {
-	if c.Location == nil {
+	if c == nil || c.Location == nil {
 		return time.UTC
 	}
 	return c.Location

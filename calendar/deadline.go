@@ -96,7 +96,8 @@ func ParseDeadline(s string) (Deadline, error) {
 
 // After returns the deadline's instant for something that starts at t:
 // t plus the duration for WallClock, c.AddWorking for WorkingTime and
-// c.AddWorkingDays for WorkingDays. The result is in c.Location.
+// c.AddWorkingDays for WorkingDays. The result is in c.Location. c may be
+// nil for a WallClock deadline (the result is then in UTC).
 func (d Deadline) After(c *Calendar, t time.Time) time.Time {
 	switch d.Kind {
 	case WorkingTime:

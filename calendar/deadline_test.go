@@ -32,6 +32,7 @@ func TestParseDeadline(t *testing.T) {
 		{in: "4 working weeks", wantErr: `"4 working weeks": unknown unit "weeks" (want working minutes, hours or days, or a duration like "24h")`},
 		{in: "0 working hours", wantErr: `"0 working hours": amount must be positive`},
 		{in: "-2 working days", wantErr: `"-2 working days": amount must be positive`},
+		{in: "-99999999999999999999 working days", wantErr: `"-99999999999999999999 working days": amount must be positive`},
 		{in: "1.5 working hours", wantErr: `"1.5 working hours": amount "1.5" is not a whole number`},
 		{in: "four working hours", wantErr: `"four working hours": amount "four" is not a number`},
 		{in: "99999999999999 working hours", wantErr: `"99999999999999 working hours": amount "99999999999999" is too large`},
@@ -98,5 +99,13 @@ func TestDeadlineAfter(t *testing.T) {
 			}
 			checkTime(t, tt.c, d.After(tt.c, at(t, tt.c.Location, tt.start)), tt.want)
 		})
+	}
+}
+
+func TestDeadlineAfterNilCalendar(t *testing.T) {
+	start := time.Date(2026, 9, 15, 10, 0, 0, 0, time.UTC)
+	d := Deadline{Kind: WallClock, Duration: 4 * time.Hour}
+	if got := d.After(nil, start); !got.Equal(start.Add(4 * time.Hour)) {
+		t.Errorf("After(nil, start) = %v", got)
 	}
 }

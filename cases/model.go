@@ -80,6 +80,12 @@ type Case struct {
 	Approved          bool
 	LastCustomerMsgID string
 	ThreadIDs         []string // Message-IDs for References, oldest first (capped)
+
+	NextRespondCheck time.Time // when the respond escalation is checked next
+	StuckEscalated   bool
+	OnsiteEscalated  bool
+	OnsiteArrivedAt  time.Time
+	ConfirmAskedAt   time.Time // when the customer was asked to confirm
 }
 
 // Event is one line of a case's timeline.

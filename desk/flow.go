@@ -1,8 +1,6 @@
 package desk
 
 import (
-	"context"
-	"time"
 
 	"fmt"
 
@@ -26,13 +24,3 @@ func (d *Desk) staffMail(t *store.Txn, ch *change, c *cases.Case, m *mailin.Mess
 	return d.event(t, ch, c, cases.EvMessageIn, m.From.Addr, excerpt(bodyText(m)))
 }
 
-// schedule sets the timers of a case.
-func (d *Desk) schedule(t *store.Txn, ch *change, c *cases.Case) error {
-	return nil
-}
-
-// FireDue fires up to limit due timers and returns how long to sleep
-// until the next one (at most a minute).
-func (d *Desk) FireDue(ctx context.Context, limit int) (time.Duration, error) {
-	return time.Minute, nil
-}

@@ -265,10 +265,14 @@ func (w *walker) multipart(ct string, params map[string]string, body []byte, dep
 	if boundary != "" {
 		parts, found, closed, over = splitMultipart(body, boundary, maxParts)
 	}
-	if !found {
-		if boundary != "" {
-			w.m.problem("multipart boundary not found")
+	if !found && boundary != "" {
+		w.m.problem("multipart boundary not found")
+		// Some senders declare one boundary and use another.
+		if g := guessBoundary(body); g != "" && g != boundary {
+			parts, found, closed, over = splitMultipart(body, g, maxParts)
 		}
+	}
+	if !found {
 		var h textproto.Header
 		w.leaf(h, "text/plain", nil, body)
 		return

@@ -551,6 +551,19 @@ func emlFiles() map[string][]byte {
 		"--actual-BBB--\n",
 	)
 
+	f["bad-boundary-absent.eml"] = genMail(
+		genRcvd,
+		"Message-ID: <absent.1@customer.test>\n",
+		"Date: Fri, 5 Jan 2024 09:30:00 +0800\n",
+		"From: Hank <hank@customer.test>\n",
+		"To: support@example.com\n",
+		"Subject: multipart without parts\n",
+		"MIME-Version: 1.0\n",
+		"Content-Type: multipart/mixed; boundary=\"gone\"\n",
+		"\n",
+		"The gateway stripped the MIME structure; the router is still down.\n",
+	)
+
 	f["bad-no-boundary-param.eml"] = genMail(
 		genRcvd,
 		"Message-ID: <noparam.1@customer.test>\n",

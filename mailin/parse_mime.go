@@ -388,11 +388,13 @@ func trimDelimCRLF(b []byte) []byte {
 // token) and occurs again.
 func guessBoundary(body []byte) string {
 	pos := 0
-	for lines := 0; pos < len(body) && lines < 200; lines++ {
+	tries := 0
+	for lines := 0; pos < len(body) && lines < 200 && tries < 3; lines++ {
 		next := lineEnd(body, pos)
 		line := bytes.TrimRight(body[pos:next], " \t\r\n")
 		if len(line) > 3 && len(line) <= 72 && line[0] == '-' && line[1] == '-' && bytes.IndexAny(line, " \t") < 0 {
 			b := string(line[2:])
+			tries++
 			if bytes.Count(body, line) >= 2 || bytes.Contains(body, append(append([]byte(nil), line...), '-', '-')) {
 				return b
 			}

@@ -268,7 +268,12 @@ func TestParseMalformed(t *testing.T) {
 				t.Errorf("attachments %+v, want dump.bin of 32 bytes", m.Attachments)
 			}
 		}},
-		{"bad-boundary-mismatch.eml", "boundary not found", "The VPN drops every ten minutes.", nil},
+		{"bad-boundary-mismatch.eml", "boundary not found", "The VPN drops every ten minutes.", func(t *testing.T, m *Message) {
+			wantEq(t, "Text", m.Text, "The VPN drops every ten minutes.")
+		}},
+		{"bad-boundary-absent.eml", "boundary not found", "the router is still down.", func(t *testing.T, m *Message) {
+			wantEq(t, "Text", m.Text, "The gateway stripped the MIME structure; the router is still down.\n")
+		}},
 		{"bad-no-boundary-param.eml", "without boundary", "Email sync stopped after the update.", func(t *testing.T, m *Message) {
 			wantEq(t, "attachments", strings.Join(attachmentNames(m), "|"), "sync.csv")
 			wantEq(t, "Text", m.Text, "Email sync stopped after the update.")

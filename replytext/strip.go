@@ -220,9 +220,14 @@ var headerKeys = map[string]int{
 // headerKey returns the kind of "Key: value" header line l is, allowing the
 // full-width colon and the "*From:*" bold that text renderings of HTML add.
 func headerKey(line string) int {
-	l := norm(line)
-	l = strings.TrimLeft(l, "*")
-	idx := strings.IndexAny(l, ":：")
+	l := strings.TrimLeft(norm(line), "*")
+	if len(l) > 48 {
+		l = l[:48]
+	}
+	idx := strings.IndexByte(l, ':')
+	if w := strings.Index(l, "："); w >= 0 && (idx < 0 || w < idx) {
+		idx = w
+	}
 	if idx <= 0 || idx > 40 {
 		return keyNone
 	}

@@ -154,7 +154,12 @@ CREATE TABLE cases (
 	linked_case INTEGER,
 	approved INTEGER NOT NULL DEFAULT 0,
 	last_customer_msgid TEXT NOT NULL DEFAULT '',
-	thread_ids TEXT NOT NULL DEFAULT '[]'
+	thread_ids TEXT NOT NULL DEFAULT '[]',
+	next_respond_check INTEGER,
+	stuck_escalated INTEGER NOT NULL DEFAULT 0,
+	onsite_escalated INTEGER NOT NULL DEFAULT 0,
+	onsite_arrived_at INTEGER,
+	confirm_asked_at INTEGER
 );
 CREATE INDEX cases_status ON cases(status);
 CREATE TABLE events (

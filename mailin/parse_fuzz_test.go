@@ -1,0 +1,68 @@
+package mailin
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// FuzzParse checks that Parse terminates quickly, never panics (not even
+// one it recovers from) and only stores valid UTF-8.
+func FuzzParse(f *testing.F) {
+	files, err := filepath.Glob("testdata/*.eml")
+	if err != nil || len(files) == 0 {
+		f.Fatal("no seeds in testdata", err)
+	}
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	f.Add([]byte("Subject: =?gbk?B?suLK1A==?= =?utf-7?Q?+ZeVnLIqe-?=\r\n\r\n"))
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		done := make(chan *Message, 1)
+		go func() {
+			m, err := Parse(bytes.NewReader(raw), ParseOptions{MaxAttachment: 1 << 10})
+			if err != nil && m != nil {
+				t.Errorf("Parse returned a message and an error")
+			}
+			if err == nil && m == nil {
+				t.Errorf("Parse returned neither a message nor an error")
+			}
+			done <- m
+		}()
+		var m *Message
+		select {
+		case m = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Parse did not return in 10s on %d bytes", len(raw))
+		}
+		if m == nil {
+			return
+		}
+		checkMessageUTF8(t, m)
+		for _, p := range m.Problems {
+			if strings.HasPrefix(p, "internal error") {
+				t.Fatalf("Parse recovered a panic: %s", p)
+			}
+		}
+		for _, a := range m.Attachments {
+			if int64(len(a.Data)) > 1<<10 || a.Size < int64(len(a.Data)) || a.Truncated != (a.Size > int64(len(a.Data))) {
+				t.Fatalf("attachment %q: len(Data)=%d Size=%d Truncated=%v", a.Filename, len(a.Data), a.Size, a.Truncated)
+			}
+			if a.Filename == "" {
+				t.Fatal("empty attachment name")
+			}
+		}
+		if !utf8.ValidString(m.Subject) || !utf8.ValidString(m.Text) {
+			t.Fatal("invalid UTF-8")
+		}
+	})
+}
