@@ -312,3 +312,5 @@ func (d *Desk) supportLine() string {
 	}
 	return f.Name + " <" + f.Address + ">"
 }
+
+var zeroTime time.Time

@@ -75,7 +75,9 @@ func (d *Desk) schedule(t *store.Txn, ch *change, c *cases.Case) error {
 				c.NextRespondCheck = c.RespondBy
 			}
 			want[tmRespond] = c.NextRespondCheck
-			if w := d.cfg.Replies.Warning; w > 0 && c.EscalationLevel == 0 {
+			// A warning is set only while it lies ahead: once it fired
+			// (or the case changed after its time) it is not set again.
+			if w := d.cfg.Replies.Warning; w > 0 && c.EscalationLevel == 0 && c.RespondBy.Add(-w).After(d.now()) {
 				want[tmRespondWarn] = c.RespondBy.Add(-w)
 			}
 		}
@@ -84,7 +86,7 @@ func (d *Desk) schedule(t *store.Txn, ch *change, c *cases.Case) error {
 		}
 		if !c.OnsiteNeeded && !c.SolveOnlineBy.IsZero() {
 			want[tmSolve] = c.SolveOnlineBy
-			if w := d.cfg.Replies.Warning; w > 0 {
+			if w := d.cfg.Replies.Warning; w > 0 && c.SolveOnlineBy.Add(-w).After(d.now()) {
 				want[tmSolveWarn] = c.SolveOnlineBy.Add(-w)
 			}
 		}

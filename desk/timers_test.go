@@ -1,0 +1,173 @@
+package desk
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"helpdeskd/cases"
+	"helpdeskd/store"
+)
+
+func TestReplySchedule(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	acks := func() int { return count(f.outbox(1), "ack>alice@acme.test") }
+	status := func() int { return count(f.outbox(1), "status>alice@acme.test") }
+	if acks() != 1 {
+		t.Fatal("no acknowledgement")
+	}
+	f.advance(thu9.Add(29 * time.Minute))
+	if status() != 0 {
+		t.Fatalf("status reply before 30 minutes: %v", f.outbox(1))
+	}
+	f.advance(thu9.Add(30 * time.Minute))
+	if status() != 1 {
+		t.Fatalf("no second reply at 30 minutes: %v", f.outbox(1))
+	}
+	if m := lastMail(f.mails(1), "status"); !strings.Contains(m.Text, "故障情况和处理状态") || m.Headers["Auto-Submitted"] != "auto-generated" {
+		t.Errorf("second reply = %+v", m)
+	}
+	f.advance(thu9.Add(90 * time.Minute)) // the 1h interval of ACME's replies
+	if status() != 2 {
+		t.Fatalf("no Nth reply at 1h30: %v", f.outbox(1))
+	}
+	// A public staff reply inside the window counts as that window's reply,
+	// and the next window starts from it.
+	f.clk.Set(thu9.Add(120 * time.Minute))
+	f.mail("eng1@example.com", "Re: [Case#1] Printer down", "Please restart the spooler.")
+	f.advance(thu9.Add(150 * time.Minute)) // the old window's end: nothing
+	if status() != 2 {
+		t.Fatalf("automatic reply sent although staff replied in the window: %v", f.outbox(1))
+	}
+	f.advance(thu9.Add(180 * time.Minute))
+	if status() != 3 {
+		t.Fatalf("no reply one interval after the staff reply: %v", f.outbox(1))
+	}
+	if m := lastMail(f.mails(1), "status"); !strings.Contains(m.Text, "Please restart the spooler.") {
+		t.Errorf("status reply lacks the latest staff reply:\n%s", m.Text)
+	}
+}
+
+func TestSeverity4GetsFirstAndLastOnly(t *testing.T) {
+	f := newFixture(t, false)
+	f.cfg.Policy.DefaultSeverity = 4
+	f.mail("alice@acme.test", "Question", "How do I?")
+	f.advance(thu9.Add(5 * time.Hour))
+	if n := count(f.outbox(1), "status>alice@acme.test"); n != 0 {
+		t.Errorf("severity 4 got %d status replies", n)
+	}
+}
+
+func TestRespondEscalationClimbsTheChain(t *testing.T) {
+	f := newFixture(t, false)
+	f.cfg.Escalation.StuckAfter = 1000 * time.Hour
+	f.mail("carol@globex.test", "Outage", "down") // 7x24: respond_by = +4h, priority high
+	f.advance(thu9.Add(4*time.Hour - 15*time.Minute))
+	if n := count(f.outbox(1), "warning>eng2@example.com"); n != 1 {
+		t.Errorf("warnings before the slip = %d", n)
+	}
+	f.advance(thu9.Add(4 * time.Hour))
+	c, evs := f.caseN(1)
+	if c.Priority != "urgent" || count(f.outbox(1), "escalation>csm@example.com") != 1 {
+		t.Fatalf("first slip: priority %s, outbox %v", c.Priority, f.outbox(1))
+	}
+	last := lastOf(evs, cases.EvEscalated)
+	if !strings.Contains(last.Detail, "no staff response") || !strings.Contains(last.Detail, "2026-11-26T05:00:00Z") {
+		t.Errorf("escalated event = %q", last.Detail)
+	}
+	f.advance(thu9.Add(8 * time.Hour))
+	c, _ = f.caseN(1)
+	if c.Priority != "critical" || count(f.outbox(1), "escalation>scm@example.com") != 1 {
+		t.Fatalf("second slip: priority %s, outbox %v", c.Priority, f.outbox(1))
+	}
+	f.advance(thu9.Add(12 * time.Hour))
+	c, _ = f.caseN(1)
+	if c.Priority != "critical" {
+		t.Errorf("priority above critical: %s", c.Priority)
+	}
+}
+
+func TestStaffResponseStopsEscalation(t *testing.T) {
+	f := newFixture(t, false)
+	f.cfg.Escalation.StuckAfter = 1000 * time.Hour
+	f.mail("carol@globex.test", "Outage", "down")
+	f.clk.Set(thu9.Add(time.Hour))
+	f.mail("eng2@example.com", "Re: [Case#1] Outage", "Looking into it.")
+	f.advance(thu9.Add(5 * time.Hour))
+	for _, k := range f.outbox(1) {
+		if strings.HasPrefix(k, "escalation>csm") {
+			t.Fatalf("escalated after a staff response: %v", f.outbox(1))
+		}
+	}
+}
+
+func TestStuckSolveAndOnsiteEscalations(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("carol@globex.test", "Outage", "down") // severity 3 on 7x24: solve online in 24h
+	f.clk.Set(thu9.Add(10 * time.Minute))
+	f.mail("eng2@example.com", "Re: [Case#1] Outage", "Looking into it.")
+	f.advance(thu9.Add(30 * time.Minute))
+	if count(f.outbox(1), "escalation>csm@example.com") != 1 || count(f.outbox(1), "escalation>impl@example.com") != 1 {
+		t.Fatalf("stuck: %v", f.outbox(1))
+	}
+	f.advance(thu9.Add(24 * time.Hour))
+	c, evs := f.caseN(1)
+	if !c.OnsiteNeeded || count(f.outbox(1), "escalation>scm@example.com") != 1 {
+		t.Fatalf("solve slip: onsite %v, %v", c.OnsiteNeeded, f.outbox(1))
+	}
+	if e := lastOf(evs, cases.EvEscalated); !strings.Contains(e.Detail, "on-site required") {
+		t.Errorf("event = %q", e.Detail)
+	}
+}
+
+func TestDailyReport(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.") // office calendar: day ends 18:00
+	f.advance(time.Date(2026, 11, 26, 17, 59, 0, 0, thu9.Location()))
+	if count(f.outbox(1), "daily>csm@example.com") != 0 {
+		t.Fatal("daily report too early")
+	}
+	f.advance(time.Date(2026, 11, 26, 18, 0, 0, 0, thu9.Location()))
+	if count(f.outbox(1), "daily>csm@example.com") != 1 {
+		t.Fatalf("no daily report at 18:00: %v", f.outbox(1))
+	}
+}
+
+// TestTimersSurviveRestart: a desk that stopped with overdue timers fires
+// each of them exactly once when a new desk starts on the same database.
+func TestTimersSurviveRestart(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	var before int
+	f.db.Read(f.ctx, func(tx *store.Txn) error { var err error; before, err = tx.CountTimers(); return err })
+	if before == 0 {
+		t.Fatal("no timers stored")
+	}
+	// "Restart": a new desk on the same database, an hour later.
+	d2 := New(f.cfg, f.db, f.d.tmpl, Options{Now: f.clk.Now, Logger: f.d.log})
+	f.d = d2
+	f.advance(thu9.Add(31 * time.Minute))
+	f.advance(thu9.Add(31 * time.Minute)) // again: nothing more may fire
+	if n := count(f.outbox(1), "status>alice@acme.test"); n != 1 {
+		t.Fatalf("second reply fired %d times", n)
+	}
+}
+
+func lastOf(evs []cases.Event, kind string) cases.Event {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Kind == kind {
+			return evs[i]
+		}
+	}
+	return cases.Event{}
+}
+
+func lastMail(ms []cases.Outgoing, kind string) cases.Outgoing {
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Kind == kind {
+			return ms[i]
+		}
+	}
+	return cases.Outgoing{}
+}
