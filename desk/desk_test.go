@@ -95,17 +95,17 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 type fixture struct {
-	t    *testing.T
-	d    *Desk
-	db   *store.DB
-	cfg  *config.Config
-	clk  *clock
-	uid  uint32
-	ctx  context.Context
+	t   *testing.T
+	d   *Desk
+	db  *store.DB
+	cfg *config.Config
+	clk *clock
+	uid uint32
+	ctx context.Context
 }
 
 // Thursday 2026-11-26 09:00 in Shanghai.
