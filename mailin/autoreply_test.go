@@ -34,13 +34,13 @@ func TestAutoFromFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".eml"), func(t *testing.T) {
 			m := parseTestFile(t, tt.file)
-			wantEq(t, "Auto", m.Auto, tt.auto)
-			wantClean(t, m)
+			parseWantEq(t, "Auto", m.Auto, tt.auto)
+			parseWantClean(t, m)
 		})
 	}
 	m := parseTestFile(t, "auto-null-sender.eml")
-	wantEq(t, "NullSender", m.NullSender, true)
-	wantEq(t, "Sender", m.Sender, "")
+	parseWantEq(t, "NullSender", m.NullSender, true)
+	parseWantEq(t, "Sender", m.Sender, "")
 }
 
 // autoHeader builds a header from "Key: value" lines.
@@ -108,7 +108,7 @@ func TestIsAutomatic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantEq(t, "IsAutomatic", IsAutomatic(autoHeader(tt.lines...)), tt.want)
+			parseWantEq(t, "IsAutomatic", IsAutomatic(autoHeader(tt.lines...)), tt.want)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -167,7 +168,7 @@ func (m *Message) readHeader(h textproto.Header) {
 	}
 
 	subj, p := decodeHeaderText(h.Get("Subject"))
-	m.Subject = cleanLine(subj)
+	m.Subject = cleanHeaderLine(subj)
 	if p != "" {
 		m.problem("Subject: " + p)
 	}
@@ -359,7 +360,7 @@ func (w *walker) leaf(h textproto.Header, ct string, params map[string]string, b
 		Size:        int64(len(data)),
 	}
 	if a.Filename == "" {
-		a.Filename = "attachment-" + itoa(len(w.m.Attachments)+1)
+		a.Filename = "attachment-" + strconv.Itoa(len(w.m.Attachments)+1)
 	}
 	keep := int64(len(data))
 	if w.max < 0 {

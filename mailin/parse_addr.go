@@ -246,5 +246,5 @@ func cleanDisplayName(s string) string {
 	if len(name) >= 2 && name[0] == '\'' && name[len(name)-1] == '\'' {
 		name = strings.TrimSpace(name[1 : len(name)-1])
 	}
-	return cleanLine(name)
+	return cleanHeaderLine(name)
 }

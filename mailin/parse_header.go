@@ -1,9 +1,11 @@
 package mailin
 
 import (
+	"bytes"
 	"encoding/hex"
 	netmail "net/mail"
 	nettextproto "net/textproto"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -51,16 +53,16 @@ func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems [
 	var fields []headerField
 	pos := 0
 	if top && hasPrefixFold(b, "From ") {
-		pos = lineEnd(b, 0)
+		pos = headerLineEnd(b, 0)
 	}
 	kept := 0
 	dropped, cut := 0, false
 	cur := -1 // index in fields of the field being continued, or -1
 	body = b[len(b):]
 	for pos < len(b) {
-		next := lineEnd(b, pos)
+		next := headerLineEnd(b, pos)
 		line := b[pos:next]
-		line = trimEOL(line)
+		line = trimLineEnd(line)
 		if len(line) == 0 {
 			body = b[next:]
 			break
@@ -82,7 +84,7 @@ func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems [
 			pos = next
 			continue
 		}
-		colon := indexByte(line, ':')
+		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 || !validFieldName(trimWSP(line[:colon])) {
 			if len(fields) > 0 || !top {
 				if top {
@@ -113,7 +115,7 @@ func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems [
 		problems = append(problems, "header field cut to 128 KiB")
 	}
 	if dropped > 0 {
-		problems = append(problems, "header too big: "+itoa(dropped)+" fields dropped")
+		problems = append(problems, "header too big: "+strconv.Itoa(dropped)+" fields dropped")
 	}
 	// textproto.Header.Add inserts at the top; add bottom-up to keep order.
 	for i := len(fields) - 1; i >= 0; i-- {
@@ -122,25 +124,16 @@ func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems [
 	return h, body, problems
 }
 
-// lineEnd returns the index just past the next '\n' at or after pos, or
+// headerLineEnd returns the index just past the next '\n' at or after pos, or
 // len(b).
-func lineEnd(b []byte, pos int) int {
-	if i := indexByte(b[pos:], '\n'); i >= 0 {
+func headerLineEnd(b []byte, pos int) int {
+	if i := bytes.IndexByte(b[pos:], '\n'); i >= 0 {
 		return pos + i + 1
 	}
 	return len(b)
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func trimEOL(line []byte) []byte {
+func trimLineEnd(line []byte) []byte {
 	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
 		line = line[:len(line)-1]
 	}
@@ -172,28 +165,6 @@ func validFieldName(k []byte) bool {
 
 func hasPrefixFold(b []byte, p string) bool {
 	return len(b) >= len(p) && strings.EqualFold(string(b[:len(p)]), p)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var buf [20]byte
-	i := len(buf)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		buf[i] = '-'
-	}
-	return string(buf[i:])
 }
 
 // decodeHeaderText decodes an unstructured header value (RFC 5322 3.2.5)
@@ -372,7 +343,7 @@ func decodeQWord(s string) []byte {
 		switch {
 		case c == '_':
 			out = append(out, ' ')
-		case c == '=' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+		case c == '=' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
 			b, _ := hex.DecodeString(s[i+1 : i+3])
 			out = append(out, b[0])
 			i += 2
@@ -383,12 +354,12 @@ func decodeQWord(s string) []byte {
 	return out
 }
 
-func isHex(c byte) bool {
+func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// cleanLine removes CR, LF and NUL from a decoded header value.
-func cleanLine(s string) string {
+// cleanHeaderLine removes CR, LF and NUL from a decoded header value.
+func cleanHeaderLine(s string) string {
 	if !strings.ContainsAny(s, "\r\n\x00") {
 		return s
 	}

@@ -186,8 +186,8 @@ func splitCharsetLang(v string) (cs, text string, ok bool) {
 func percentDecode(s string) []byte {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
+		if s[i] == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]) {
+			out = append(out, hexDigitVal(s[i+1])<<4|hexDigitVal(s[i+2]))
 			i += 2
 			continue
 		}
@@ -196,7 +196,7 @@ func percentDecode(s string) []byte {
 	return out
 }
 
-func unhex(c byte) byte {
+func hexDigitVal(c byte) byte {
 	switch {
 	case '0' <= c && c <= '9':
 		return c - '0'
@@ -235,7 +235,7 @@ func decodeCTE(cte string, body []byte) (data []byte, problem string) {
 	return body, "unknown Content-Transfer-Encoding " + quoteShort(cte)
 }
 
-var b64Val = func() (t [256]int8) {
+var base64Val = func() (t [256]int8) {
 	for i := range t {
 		t[i] = -1
 	}
@@ -255,7 +255,7 @@ func decodeBase64(in []byte) (out []byte, bad bool) {
 	var q [4]byte
 	n := 0
 	for _, c := range in {
-		if v := b64Val[c]; v >= 0 {
+		if v := base64Val[c]; v >= 0 {
 			q[n] = byte(v)
 			n++
 			if n == 4 {
@@ -311,8 +311,8 @@ func decodeQP(in []byte) []byte {
 		}
 		for i := 0; i < len(line); i++ {
 			c := line[i]
-			if c == '=' && i+2 < len(line) && isHex(line[i+1]) && isHex(line[i+2]) {
-				out = append(out, unhex(line[i+1])<<4|unhex(line[i+2]))
+			if c == '=' && i+2 < len(line) && isHexDigit(line[i+1]) && isHexDigit(line[i+2]) {
+				out = append(out, hexDigitVal(line[i+1])<<4|hexDigitVal(line[i+2]))
 				i += 2
 				continue
 			}
@@ -343,7 +343,7 @@ func splitMultipart(body []byte, boundary string, limit int) (parts [][]byte, fo
 	pos := 0
 	start := -1
 	for pos < len(body) {
-		next := lineEnd(body, pos)
+		next := headerLineEnd(body, pos)
 		line := body[pos:next]
 		if bytes.HasPrefix(line, delim) {
 			rest := bytes.TrimRight(line[len(delim):], " \t\r\n")
@@ -390,7 +390,7 @@ func guessBoundary(body []byte) string {
 	pos := 0
 	tries := 0
 	for lines := 0; pos < len(body) && lines < 200 && tries < 3; lines++ {
-		next := lineEnd(body, pos)
+		next := headerLineEnd(body, pos)
 		line := bytes.TrimRight(body[pos:next], " \t\r\n")
 		if len(line) > 3 && len(line) <= 72 && line[0] == '-' && line[1] == '-' && bytes.IndexAny(line, " \t") < 0 {
 			b := string(line[2:])

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,28 +57,28 @@ func checkMessageUTF8(t testing.TB, m *Message) {
 	}
 }
 
-func wantEq[T comparable](t *testing.T, what string, got, want T) {
+func parseWantEq[T comparable](t *testing.T, what string, got, want T) {
 	t.Helper()
 	if got != want {
 		t.Errorf("%s = %#v, want %#v", what, got, want)
 	}
 }
 
-func wantContains(t *testing.T, what, got, sub string) {
+func parseWantContains(t *testing.T, what, got, sub string) {
 	t.Helper()
 	if !strings.Contains(got, sub) {
 		t.Errorf("%s = %q, want it to contain %q", what, got, sub)
 	}
 }
 
-func wantClean(t *testing.T, m *Message) {
+func parseWantClean(t *testing.T, m *Message) {
 	t.Helper()
 	if len(m.Problems) > 0 {
 		t.Errorf("Problems = %q, want none", m.Problems)
 	}
 }
 
-func wantProblem(t *testing.T, m *Message, sub string) {
+func parseWantProblem(t *testing.T, m *Message, sub string) {
 	t.Helper()
 	for _, p := range m.Problems {
 		if strings.Contains(p, sub) {
@@ -87,7 +88,7 @@ func wantProblem(t *testing.T, m *Message, sub string) {
 	t.Errorf("Problems = %q, want one containing %q", m.Problems, sub)
 }
 
-func attachmentNames(m *Message) []string {
+func parseAttachmentNames(m *Message) []string {
 	var n []string
 	for _, a := range m.Attachments {
 		n = append(n, a.Filename)
@@ -101,64 +102,64 @@ func TestParseCharsets(t *testing.T) {
 		check func(t *testing.T, m *Message)
 	}{
 		{"zh-gbk-base64.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Subject", m.Subject, "测试邮件：数据库无法连接")
-			wantEq(t, "From", m.From, Address{Name: "张三", Addr: "zhangsan@customer.test"})
-			wantEq(t, "Text", m.Text, "你好，世界\n数据库服务器从今天早上开始无法连接，请尽快处理。\n\n张三\n")
-			wantEq(t, "MessageID", m.MessageID, "20240105093000.4F2A1@customer.test")
-			wantEq(t, "Sender", m.Sender, "zhangsan@customer.test")
-			wantEq(t, "NullSender", m.NullSender, false)
-			wantEq(t, "len(To)", len(m.To), 1)
-			wantEq(t, "To[0]", m.To[0], Address{Name: "技术支持", Addr: "support@example.com"})
-			wantEq(t, "len(Cc)", len(m.Cc), 2)
-			wantEq(t, "Cc[1]", m.Cc[1], Address{Name: "Wang, Wu", Addr: "wangwu@customer.test"})
-			wantEq(t, "len(AuthResults)", len(m.AuthResults), 2)
-			wantContains(t, "AuthResults[0]", m.AuthResults[0], "dkim=pass header.d=customer.test")
-			wantContains(t, "AuthResults[1]", m.AuthResults[1], "dmarc=pass")
-			wantEq(t, "Date", m.Date.Equal(time.Date(2024, 1, 5, 1, 30, 0, 0, time.UTC)), true)
-			wantEq(t, "Auto", m.Auto, "")
-			wantEq(t, "len(Hash)", len(m.Hash), 64)
+			parseWantClean(t, m)
+			parseWantEq(t, "Subject", m.Subject, "测试邮件：数据库无法连接")
+			parseWantEq(t, "From", m.From, Address{Name: "张三", Addr: "zhangsan@customer.test"})
+			parseWantEq(t, "Text", m.Text, "你好，世界\n数据库服务器从今天早上开始无法连接，请尽快处理。\n\n张三\n")
+			parseWantEq(t, "MessageID", m.MessageID, "20240105093000.4F2A1@customer.test")
+			parseWantEq(t, "Sender", m.Sender, "zhangsan@customer.test")
+			parseWantEq(t, "NullSender", m.NullSender, false)
+			parseWantEq(t, "len(To)", len(m.To), 1)
+			parseWantEq(t, "To[0]", m.To[0], Address{Name: "技术支持", Addr: "support@example.com"})
+			parseWantEq(t, "len(Cc)", len(m.Cc), 2)
+			parseWantEq(t, "Cc[1]", m.Cc[1], Address{Name: "Wang, Wu", Addr: "wangwu@customer.test"})
+			parseWantEq(t, "len(AuthResults)", len(m.AuthResults), 2)
+			parseWantContains(t, "AuthResults[0]", m.AuthResults[0], "dkim=pass header.d=customer.test")
+			parseWantContains(t, "AuthResults[1]", m.AuthResults[1], "dmarc=pass")
+			parseWantEq(t, "Date", m.Date.Equal(time.Date(2024, 1, 5, 1, 30, 0, 0, time.UTC)), true)
+			parseWantEq(t, "Auto", m.Auto, "")
+			parseWantEq(t, "len(Hash)", len(m.Hash), 64)
 		}},
 		{"zh-gb18030.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Subject", m.Subject, "故障报告：𠮷野家门店终端")
-			wantEq(t, "From.Name", m.From.Name, "赵六")
-			wantEq(t, "Text", m.Text, "设备编号：𠮷-2024-㐀，温度 38℃，价格 €12。\n请安排工程师上门。\n")
+			parseWantClean(t, m)
+			parseWantEq(t, "Subject", m.Subject, "故障报告：𠮷野家门店终端")
+			parseWantEq(t, "From.Name", m.From.Name, "赵六")
+			parseWantEq(t, "Text", m.Text, "设备编号：𠮷-2024-㐀，温度 38℃，价格 €12。\n请安排工程师上门。\n")
 		}},
 		{"zh-big5.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Subject", m.Subject, "系統無法登入")
-			wantEq(t, "From.Name", m.From.Name, "陳大文")
-			wantContains(t, "Text", m.Text, "您好，我們的系統從昨天開始無法登入")
+			parseWantClean(t, m)
+			parseWantEq(t, "Subject", m.Subject, "系統無法登入")
+			parseWantEq(t, "From.Name", m.From.Name, "陳大文")
+			parseWantContains(t, "Text", m.Text, "您好，我們的系統從昨天開始無法登入")
 		}},
 		{"ja-iso-2022-jp.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Subject", m.Subject, "ログイン障害について")
-			wantEq(t, "From.Name", m.From.Name, "山田太郎")
-			wantEq(t, "Text", m.Text, "お世話になっております。\nログインできません。確認をお願いします。\n")
+			parseWantClean(t, m)
+			parseWantEq(t, "Subject", m.Subject, "ログイン障害について")
+			parseWantEq(t, "From.Name", m.From.Name, "山田太郎")
+			parseWantEq(t, "Text", m.Text, "お世話になっております。\nログインできません。確認をお願いします。\n")
 		}},
 		{"windows-1252.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Subject", m.Subject, "Café “invoice” 5 €")
-			wantEq(t, "From.Name", m.From.Name, "François Dupré")
-			wantEq(t, "Text", m.Text, "Bonjour,\nle café coûte 5 € – “merci” pour l’aide.\n")
+			parseWantClean(t, m)
+			parseWantEq(t, "Subject", m.Subject, "Café “invoice” 5 €")
+			parseWantEq(t, "From.Name", m.From.Name, "François Dupré")
+			parseWantEq(t, "Text", m.Text, "Bonjour,\nle café coûte 5 € – “merci” pour l’aide.\n")
 		}},
 		{"iso-8859-2.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Subject", m.Subject, "Zażółć gęślą jaźń")
-			wantEq(t, "From.Name", m.From.Name, "Paweł Łukasz")
-			wantContains(t, "Text", m.Text, "Příliš žluťoučký kůň.")
+			parseWantClean(t, m)
+			parseWantEq(t, "Subject", m.Subject, "Zażółć gęślą jaźń")
+			parseWantEq(t, "From.Name", m.From.Name, "Paweł Łukasz")
+			parseWantContains(t, "Text", m.Text, "Příliš žluťoučký kůň.")
 		}},
 		{"utf-7.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Subject", m.Subject, "日本語 report")
-			wantEq(t, "Text", m.Text, "Hi Mom -☺-!\nA≢Α.\n日本語\n1 + 1 = 2\n")
+			parseWantClean(t, m)
+			parseWantEq(t, "Subject", m.Subject, "日本語 report")
+			parseWantEq(t, "Text", m.Text, "Hi Mom -☺-!\nA≢Α.\n日本語\n1 + 1 = 2\n")
 		}},
 		{"html-meta-gbk.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Subject", m.Subject, "网页表单")
-			wantEq(t, "Text", m.Text, "")
-			wantContains(t, "HTML", m.HTML, "打印机无法打印，型号：HP-1020。")
+			parseWantClean(t, m)
+			parseWantEq(t, "Subject", m.Subject, "网页表单")
+			parseWantEq(t, "Text", m.Text, "")
+			parseWantContains(t, "HTML", m.HTML, "打印机无法打印，型号：HP-1020。")
 		}},
 	}
 	for _, tt := range tests {
@@ -174,79 +175,79 @@ func TestParseStructure(t *testing.T) {
 		check func(t *testing.T, m *Message)
 	}{
 		{"attach-rfc2231.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Subject", m.Subject, "附件：错误日志")
-			wantEq(t, "Text", m.Text, "请查看附件。\n")
+			parseWantClean(t, m)
+			parseWantEq(t, "Subject", m.Subject, "附件：错误日志")
+			parseWantEq(t, "Text", m.Text, "请查看附件。\n")
 			if len(m.Attachments) != 2 {
-				t.Fatalf("attachments %q, want 2", attachmentNames(m))
+				t.Fatalf("attachments %q, want 2", parseAttachmentNames(m))
 			}
 			a := m.Attachments[0]
-			wantEq(t, "Filename", a.Filename, "数据库错误日志说明.pdf")
-			wantEq(t, "ContentType", a.ContentType, "application/pdf")
-			wantEq(t, "Data", string(a.Data), string(fakePDF))
-			wantEq(t, "Size", a.Size, int64(len(fakePDF)))
-			wantEq(t, "Truncated", a.Truncated, false)
-			wantEq(t, "Filename[1]", m.Attachments[1].Filename, "月度报告.xlsx")
+			parseWantEq(t, "Filename", a.Filename, "数据库错误日志说明.pdf")
+			parseWantEq(t, "ContentType", a.ContentType, "application/pdf")
+			parseWantEq(t, "Data", string(a.Data), string(fakePDF))
+			parseWantEq(t, "Size", a.Size, int64(len(fakePDF)))
+			parseWantEq(t, "Truncated", a.Truncated, false)
+			parseWantEq(t, "Filename[1]", m.Attachments[1].Filename, "月度报告.xlsx")
 		}},
 		{"attach-rfc2047.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Text", m.Text, "日志见附件。\n")
-			got := strings.Join(attachmentNames(m), "|")
-			wantEq(t, "attachments", got, "系统日志.zip|screen.png|passwd|attachment-4")
-			wantEq(t, "png data", string(m.Attachments[1].Data), string(fakePNG))
+			parseWantClean(t, m)
+			parseWantEq(t, "Text", m.Text, "日志见附件。\n")
+			got := strings.Join(parseAttachmentNames(m), "|")
+			parseWantEq(t, "attachments", got, "系统日志.zip|screen.png|passwd|attachment-4")
+			parseWantEq(t, "png data", string(m.Attachments[1].Data), string(fakePNG))
 		}},
 		{"html-only.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Text", m.Text, "")
-			wantEq(t, "HTML", m.HTML, "<html><body><p>The <b>backup</b> job failed again.</p><p>Regards,<br>Ops — 运维</p></body></html>\n")
+			parseWantClean(t, m)
+			parseWantEq(t, "Text", m.Text, "")
+			parseWantEq(t, "HTML", m.HTML, "<html><body><p>The <b>backup</b> job failed again.</p><p>Regards,<br>Ops — 运维</p></body></html>\n")
 		}},
 		{"alternative.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Text", m.Text, "It is back online, thanks — you can close it.\n\n> On Thu, Support wrote:\n> We are looking into it.")
-			wantEq(t, "HTML", m.HTML, "<div dir=\"ltr\">It is back online, thanks — you can close it.</div>\n")
-			wantEq(t, "MessageID", m.MessageID, "CAF=alt+123@mail.customer.test")
-			wantEq(t, "InReplyTo", strings.Join(m.InReplyTo, " "), "case-12-ack@example.com")
-			wantEq(t, "References", strings.Join(m.References, " "), "root-1@customer.test case-12-ack@example.com")
-			wantEq(t, "From", m.From, Address{Name: "Alice Liddell", Addr: "alice@customer.test"})
-			wantEq(t, "ReplyTo", len(m.ReplyTo) == 1 && m.ReplyTo[0].Addr == "alice.work@customer.test", true)
-			wantEq(t, "Sender", m.Sender, "")
-			wantEq(t, "Subject", m.Subject, "Re: [Case#12] Printer offline")
-			wantEq(t, "attachments", len(m.Attachments), 0)
+			parseWantClean(t, m)
+			parseWantEq(t, "Text", m.Text, "It is back online, thanks — you can close it.\n\n> On Thu, Support wrote:\n> We are looking into it.")
+			parseWantEq(t, "HTML", m.HTML, "<div dir=\"ltr\">It is back online, thanks — you can close it.</div>\n")
+			parseWantEq(t, "MessageID", m.MessageID, "CAF=alt+123@mail.customer.test")
+			parseWantEq(t, "InReplyTo", strings.Join(m.InReplyTo, " "), "case-12-ack@example.com")
+			parseWantEq(t, "References", strings.Join(m.References, " "), "root-1@customer.test case-12-ack@example.com")
+			parseWantEq(t, "From", m.From, Address{Name: "Alice Liddell", Addr: "alice@customer.test"})
+			parseWantEq(t, "ReplyTo", len(m.ReplyTo) == 1 && m.ReplyTo[0].Addr == "alice.work@customer.test", true)
+			parseWantEq(t, "Sender", m.Sender, "")
+			parseWantEq(t, "Subject", m.Subject, "Re: [Case#12] Printer offline")
+			parseWantEq(t, "attachments", len(m.Attachments), 0)
 		}},
 		{"nested.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Text", m.Text, "See the screenshot below.")
-			wantEq(t, "HTML", m.HTML, `<p>See the screenshot below.</p><img src="cid:shot1@customer.test">`)
-			wantEq(t, "attachments", strings.Join(attachmentNames(m), "|"), "shot.png|contract.pdf")
-			wantEq(t, "png type", m.Attachments[0].ContentType, "image/png")
+			parseWantClean(t, m)
+			parseWantEq(t, "Text", m.Text, "See the screenshot below.")
+			parseWantEq(t, "HTML", m.HTML, `<p>See the screenshot below.</p><img src="cid:shot1@customer.test">`)
+			parseWantEq(t, "attachments", strings.Join(parseAttachmentNames(m), "|"), "shot.png|contract.pdf")
+			parseWantEq(t, "png type", m.Attachments[0].ContentType, "image/png")
 		}},
 		{"forwarded-rfc822.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Text", m.Text, "Forwarding the message our billing system sent.")
+			parseWantClean(t, m)
+			parseWantEq(t, "Text", m.Text, "Forwarding the message our billing system sent.")
 			if len(m.Attachments) != 1 {
-				t.Fatalf("attachments %q, want 1", attachmentNames(m))
+				t.Fatalf("attachments %q, want 1", parseAttachmentNames(m))
 			}
 			a := m.Attachments[0]
-			wantEq(t, "ContentType", a.ContentType, "message/rfc822")
-			wantEq(t, "Filename", a.Filename, "attachment-1")
-			wantContains(t, "Data", string(a.Data), "Invoice run failed with code 17.")
+			parseWantEq(t, "ContentType", a.ContentType, "message/rfc822")
+			parseWantEq(t, "Filename", a.Filename, "attachment-1")
+			parseWantContains(t, "Data", string(a.Data), "Invoice run failed with code 17.")
 			inner, err := Parse(bytes.NewReader(a.Data), ParseOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantEq(t, "inner Subject", inner.Subject, "Invoice run failed")
+			parseWantEq(t, "inner Subject", inner.Subject, "Invoice run failed")
 		}},
 		{"text-attachment.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Text", m.Text, "Two logs attached.")
-			wantEq(t, "attachments", strings.Join(attachmentNames(m), "|"), "server.log|config.txt")
-			wantEq(t, "log type", m.Attachments[0].ContentType, "text/plain")
-			wantEq(t, "log data", string(m.Attachments[0].Data), "2024-01-05 09:00:01 ERROR connection refused")
+			parseWantClean(t, m)
+			parseWantEq(t, "Text", m.Text, "Two logs attached.")
+			parseWantEq(t, "attachments", strings.Join(parseAttachmentNames(m), "|"), "server.log|config.txt")
+			parseWantEq(t, "log type", m.Attachments[0].ContentType, "text/plain")
+			parseWantEq(t, "log data", string(m.Attachments[0].Data), "2024-01-05 09:00:01 ERROR connection refused")
 		}},
 		{"multi-inline-text.eml", func(t *testing.T, m *Message) {
-			wantClean(t, m)
-			wantEq(t, "Text", m.Text, "Part one: here is the device.\nPart two: the label is on the back.")
-			wantEq(t, "attachments", strings.Join(attachmentNames(m), "|"), "IMG_0001.jpg")
+			parseWantClean(t, m)
+			parseWantEq(t, "Text", m.Text, "Part one: here is the device.\nPart two: the label is on the back.")
+			parseWantEq(t, "attachments", strings.Join(parseAttachmentNames(m), "|"), "IMG_0001.jpg")
 		}},
 	}
 	for _, tt := range tests {
@@ -269,42 +270,42 @@ func TestParseMalformed(t *testing.T) {
 			}
 		}},
 		{"bad-boundary-mismatch.eml", "boundary not found", "The VPN drops every ten minutes.", func(t *testing.T, m *Message) {
-			wantEq(t, "Text", m.Text, "The VPN drops every ten minutes.")
+			parseWantEq(t, "Text", m.Text, "The VPN drops every ten minutes.")
 		}},
 		{"bad-boundary-absent.eml", "boundary not found", "the router is still down.", func(t *testing.T, m *Message) {
-			wantEq(t, "Text", m.Text, "The gateway stripped the MIME structure; the router is still down.\n")
+			parseWantEq(t, "Text", m.Text, "The gateway stripped the MIME structure; the router is still down.\n")
 		}},
 		{"bad-no-boundary-param.eml", "without boundary", "Email sync stopped after the update.", func(t *testing.T, m *Message) {
-			wantEq(t, "attachments", strings.Join(attachmentNames(m), "|"), "sync.csv")
-			wantEq(t, "Text", m.Text, "Email sync stopped after the update.")
+			parseWantEq(t, "attachments", strings.Join(parseAttachmentNames(m), "|"), "sync.csv")
+			parseWantEq(t, "Text", m.Text, "Email sync stopped after the update.")
 		}},
 		{"bad-base64.eml", "broken base64", "The license server is down since 8:00.\n", nil},
 		{"bad-unknown-charset.eml", "unknown charset", "Printer on floor 3 is jammed.", func(t *testing.T, m *Message) {
-			wantEq(t, "Subject", m.Subject, "Hello World")
-			wantEq(t, "From.Name", m.From.Name, "Judy Q")
+			parseWantEq(t, "Subject", m.Subject, "Hello World")
+			parseWantEq(t, "From.Name", m.From.Name, "Judy Q")
 		}},
 		{"bad-unknown-cte.eml", "unknown Content-Transfer-Encoding", "The badge reader at gate 2 rejects all cards.", nil},
 		{"bad-missing-headers.eml", "no From", "the backup still failed", func(t *testing.T, m *Message) {
-			wantProblem(t, m, "no Date")
-			wantProblem(t, m, "no Message-ID")
-			wantEq(t, "MessageID", m.MessageID, "")
-			wantEq(t, "From", m.From, Address{})
-			wantEq(t, "Date", m.Date.IsZero(), true)
-			wantEq(t, "Subject", m.Subject, "no sender, no date, no id")
-			wantEq(t, "len(Hash)", len(m.Hash), 64)
+			parseWantProblem(t, m, "no Date")
+			parseWantProblem(t, m, "no Message-ID")
+			parseWantEq(t, "MessageID", m.MessageID, "")
+			parseWantEq(t, "From", m.From, Address{})
+			parseWantEq(t, "Date", m.Date.IsZero(), true)
+			parseWantEq(t, "Subject", m.Subject, "no sender, no date, no id")
+			parseWantEq(t, "len(Hash)", len(m.Hash), 64)
 		}},
 		{"bad-no-separator.eml", "not ended by an empty line", "The scanner on floor 2 is offline.", func(t *testing.T, m *Message) {
-			wantEq(t, "Subject", m.Subject, "no empty line")
+			parseWantEq(t, "Subject", m.Subject, "no empty line")
 		}},
 		{"bad-nested-unclosed.eml", "closing boundary", "Payroll export hangs at 99%.", func(t *testing.T, m *Message) {
-			wantContains(t, "HTML", m.HTML, "<p>Payroll export hangs at 99%.</p>")
+			parseWantContains(t, "HTML", m.HTML, "<p>Payroll export hangs at 99%.</p>")
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".eml"), func(t *testing.T) {
 			m := parseTestFile(t, tt.file)
-			wantProblem(t, m, tt.problem)
-			wantContains(t, "Text", m.Text+m.HTML, tt.text)
+			parseWantProblem(t, m, tt.problem)
+			parseWantContains(t, "Text", m.Text+m.HTML, tt.text)
 			if tt.check != nil {
 				tt.check(t, m)
 			}
@@ -316,9 +317,9 @@ func TestParseMalformed(t *testing.T) {
 // declaration is read as GB18030.
 func TestParseRaw8bit(t *testing.T) {
 	m := parseTestFile(t, "bad-raw-8bit-headers.eml")
-	wantEq(t, "Subject", m.Subject, "服务器宕机")
-	wantEq(t, "From", m.From, Address{Name: "李四", Addr: "lisi@customer.test"})
-	wantEq(t, "Text", m.Text, "服务器今天凌晨宕机，请尽快联系。\n")
+	parseWantEq(t, "Subject", m.Subject, "服务器宕机")
+	parseWantEq(t, "From", m.From, Address{Name: "李四", Addr: "lisi@customer.test"})
+	parseWantEq(t, "Text", m.Text, "服务器今天凌晨宕机，请尽快联系。\n")
 }
 
 func TestParseGiantHeader(t *testing.T) {
@@ -342,17 +343,17 @@ func TestParseGiantHeader(t *testing.T) {
 		t.Errorf("Parse took %v", d)
 	}
 	checkMessageUTF8(t, m)
-	wantProblem(t, m, "header too big")
-	wantEq(t, "Subject", m.Subject, "giant header")
-	wantEq(t, "From.Addr", m.From.Addr, "vera@customer.test")
-	wantEq(t, "Text", m.Text, "The mail server adds too many headers.\n")
+	parseWantProblem(t, m, "header too big")
+	parseWantEq(t, "Subject", m.Subject, "giant header")
+	parseWantEq(t, "From.Addr", m.From.Addr, "vera@customer.test")
+	parseWantEq(t, "Text", m.Text, "The mail server adds too many headers.\n")
 
 	// One endless header line, no body at all.
 	m, err = Parse(strings.NewReader("Subject: "+strings.Repeat("=?utf-8?q?a", 300000)), ParseOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantProblem(t, m, "cut")
+	parseWantProblem(t, m, "cut")
 }
 
 func TestParseErrors(t *testing.T) {
@@ -392,9 +393,9 @@ func TestParseAttachmentLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := m.Attachments[0]
-			wantEq(t, "len(Data)", len(a.Data), tt.keep)
-			wantEq(t, "Size", a.Size, int64(len(fakePDF)))
-			wantEq(t, "Truncated", a.Truncated, tt.truncated)
+			parseWantEq(t, "len(Data)", len(a.Data), tt.keep)
+			parseWantEq(t, "Size", a.Size, int64(len(fakePDF)))
+			parseWantEq(t, "Truncated", a.Truncated, tt.truncated)
 		})
 	}
 }
@@ -410,7 +411,7 @@ func TestParseTooManyParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantProblem(t, m, "too many MIME parts")
+	parseWantProblem(t, m, "too many MIME parts")
 	if len(m.Attachments) > maxParts {
 		t.Errorf("%d attachments, want at most %d", len(m.Attachments), maxParts)
 	}
@@ -419,14 +420,14 @@ func TestParseTooManyParts(t *testing.T) {
 	b.Reset()
 	b.WriteString("From: a@customer.test\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n")
 	for i := 1; i < 200; i++ {
-		b.WriteString("--b" + itoa(i-1) + "\r\nContent-Type: multipart/mixed; boundary=b" + itoa(i) + "\r\n\r\n")
+		b.WriteString("--b" + strconv.Itoa(i-1) + "\r\nContent-Type: multipart/mixed; boundary=b" + strconv.Itoa(i) + "\r\n\r\n")
 	}
 	b.WriteString("--b199\r\n\r\ndeep text\r\n")
 	m, err = Parse(strings.NewReader(b.String()), ParseOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantProblem(t, m, "nested too deep")
+	parseWantProblem(t, m, "nested too deep")
 }
 
 func TestDecodeHeaderText(t *testing.T) {
@@ -453,23 +454,23 @@ func TestDecodeHeaderText(t *testing.T) {
 		{"Q with spaces", "=?utf-8?Q?hello world?=", "hello world", false},
 		{"raw gbk", gbk("你好") + " =?utf-8?B?5rWL6K+V?=", "你好 测试", false},
 		{"raw invalid", "\xff\xfe\xfd abc", "ÿþý abc", false},
-		{"gb2312 label with gbk-only char", "=?gb2312?B?" + b64(gbk("镕")) + "?=", "镕", false},
+		{"gb2312 label with gbk-only char", "=?gb2312?B?" + parseB64(gbk("镕")) + "?=", "镕", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, p := decodeHeaderText(tt.in)
 			if tt.want != "" || !tt.problem {
-				wantEq(t, "decoded", got, tt.want)
+				parseWantEq(t, "decoded", got, tt.want)
 			}
 			if !utf8.ValidString(got) {
 				t.Errorf("invalid UTF-8 %q", got)
 			}
-			wantEq(t, "problem", p != "", tt.problem)
+			parseWantEq(t, "problem", p != "", tt.problem)
 		})
 	}
 }
 
-func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+func parseB64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 func TestParseAddressList(t *testing.T) {
 	tests := []struct {
@@ -500,7 +501,7 @@ func TestParseAddressList(t *testing.T) {
 				t.Fatalf("parseAddressList(%q) = %+v, want %+v", tt.in, got, tt.want)
 			}
 			for i := range got {
-				wantEq(t, "address", got[i], tt.want[i])
+				parseWantEq(t, "address", got[i], tt.want[i])
 			}
 		})
 	}
@@ -517,7 +518,7 @@ func TestParseMsgIDs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			wantEq(t, "ids", strings.Join(parseMsgIDs(tt.in), " "), tt.want)
+			parseWantEq(t, "ids", strings.Join(parseMsgIDs(tt.in), " "), tt.want)
 		})
 	}
 }
@@ -564,8 +565,8 @@ func TestParseParamValue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v, p := parseParamValue(tt.in)
-			wantEq(t, "value", v, tt.value)
-			wantEq(t, tt.param, p[tt.param], tt.want)
+			parseWantEq(t, "value", v, tt.value)
+			parseWantEq(t, tt.param, p[tt.param], tt.want)
 		})
 	}
 }
@@ -583,7 +584,7 @@ func TestCleanFilename(t *testing.T) {
 	} {
 		t.Run(in, func(t *testing.T) {
 			got := cleanFilename(in)
-			wantEq(t, "name", got, want)
+			parseWantEq(t, "name", got, want)
 			if len(got) > 255 || !utf8.ValidString(got) {
 				t.Errorf("bad name %q", got)
 			}
@@ -606,8 +607,8 @@ func TestDecodeBase64(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, bad := decodeBase64([]byte(tt.in))
-			wantEq(t, "data", string(got), tt.want)
-			wantEq(t, "bad", bad, tt.bad)
+			parseWantEq(t, "data", string(got), tt.want)
+			parseWantEq(t, "bad", bad, tt.bad)
 		})
 	}
 }
@@ -623,7 +624,7 @@ func TestDecodeQP(t *testing.T) {
 		"utf8 caf=C3=A9\n": "utf8 café\r\n",
 	} {
 		t.Run(in, func(t *testing.T) {
-			wantEq(t, "decoded", string(decodeQP([]byte(in))), want)
+			parseWantEq(t, "decoded", string(decodeQP([]byte(in))), want)
 		})
 	}
 }

@@ -28,7 +28,7 @@ func TestUTF7Decode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantEq(t, "decoded", got, tt.want)
+			parseWantEq(t, "decoded", got, tt.want)
 		})
 	}
 }
@@ -52,7 +52,7 @@ func TestUTF7RoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantEq(t, "round trip", dec, s)
+			parseWantEq(t, "round trip", dec, s)
 		})
 	}
 }
@@ -60,8 +60,8 @@ func TestUTF7RoundTrip(t *testing.T) {
 // TestUTF7Charset checks the registration with go-message/charset.
 func TestUTF7Charset(t *testing.T) {
 	s, p := charsetToUTF8("UTF-7", []byte("+ZeVnLIqe-"))
-	wantEq(t, "decoded", s, "日本語")
-	wantEq(t, "problem", p, "")
+	parseWantEq(t, "decoded", s, "日本語")
+	parseWantEq(t, "problem", p, "")
 }
 
 func FuzzUTF7(f *testing.F) {

@@ -17,8 +17,10 @@ import (
 // "------------------ 原始邮件 ------------------", "---- 回复的原邮件 ----",
 // a forwarded-message line), an Outlook header block (a "From:" line followed
 // within a few lines by "Sent:"/"Date:" and "Subject:" lines, or their
-// Chinese forms), or an attribution line followed by unquoted text ends the
-// new text: it and everything after it are dropped.
+// Chinese forms), or an attribution naming a date and an address or time
+// followed by unquoted text (Yahoo) ends the new text: it and everything
+// after it are dropped. A "From:" line without the rest of a header block,
+// and a sentence that merely ends in "wrote:", are the person's text.
 //
 // A signature the person typed above the quote, including its "-- "
 // separator, is kept. Where lines were removed between kept lines, one blank
@@ -159,8 +161,11 @@ var separatorRe = regexp.MustCompile(`(?i)^[-=_*]{2,}\s*(` +
 // (Apple Mail).
 var forwardRe = regexp.MustCompile(`(?i)^(begin forwarded message|下面是被转发的邮件|开始转发的邮件|以下是转发的邮件)\s*[:：]$`)
 
-// underscoreRe matches the rule Outlook puts above its header block.
-var underscoreRe = regexp.MustCompile(`^_{10,}$`)
+// isUnderscoreRule reports whether l is the rule Outlook puts above its
+// header block.
+func isUnderscoreRule(l string) bool {
+	return len(l) >= 10 && strings.Trim(l, "_") == ""
+}
 
 // startsHistory reports whether line i starts quoted history that has no
 // quote marks: a separator line, an Outlook rule followed by a header block,
@@ -176,7 +181,7 @@ func startsHistory(lines []string, i int) bool {
 	if endsWithColon(l) && forwardRe.MatchString(l) {
 		return true
 	}
-	if underscoreRe.MatchString(l) {
+	if isUnderscoreRule(l) {
 		j := i + 1
 		for j < len(lines) && isBlank(lines[j]) {
 			j++
@@ -263,7 +268,7 @@ func headerBlock(lines []string, i int) bool {
 
 // attrEndWords end an attribution line before its colon: "wrote:", "写道：".
 var attrEndWords = []string{"wrote", "writes", "a écrit", "schrieb", "escribió", "ha scritto",
-	"schreef", "写道", "寫道", "来信", "來信", "書きました"}
+	"schreef", "skrev", "写道", "寫道", "来信", "來信", "書きました"}
 
 func endsWithColon(l string) bool {
 	return strings.HasSuffix(l, ":") || strings.HasSuffix(l, "：")
@@ -297,24 +302,42 @@ func attrEnd(l string) bool {
 	return false
 }
 
+// attrStartWords start an attribution line: "On Mon, …", "Am 23.11.2026 …",
+// "在 2026/11/23 …".
+var attrStartWords = []string{"on", "am", "le", "el", "il", "op", "em", "den", "在", "于", "於"}
+
+// attrWordStart reports whether l starts with one of attrStartWords.
+func attrWordStart(l string) bool {
+	for _, w := range attrStartWords {
+		if len(l) <= len(w) || !strings.EqualFold(l[:len(w)], w) {
+			continue
+		}
+		c := l[len(w)]
+		if c == ' ' || c == '\t' || (w[0] >= utf8.RuneSelf && c >= '0' && c <= '9') {
+			return true
+		}
+	}
+	return false
+}
+
+// attrStart reports whether l starts like an attribution line: with one of
+// attrStartWords or with a date ("2026年11月23日 …", "23.11.2026 …").
+func attrStart(l string) bool {
+	return attrWordStart(l) || (l != "" && l[0] >= '0' && l[0] <= '9')
+}
+
 func hasEmail(s string) bool {
 	return strings.Contains(s, "@") && emailRe.MatchString(s)
 }
 
-// attrStartRe matches the start of an attribution line: "On Mon, …",
-// "在 2026/11/23 …", "2026年11月23日 …", "23.11.2026 …" and the like.
 var (
-	attrStartRe = regexp.MustCompile(`(?i)^(on|am|le|el|il|op|em|den|在|于|於)\s|^\d`)
-	attrWordRe  = regexp.MustCompile(`(?i)^(on|am|le|el|il|op|em|den|在|于|於)\s`)
+	emailRe = regexp.MustCompile(`[^\s<>"]@[^\s<>"]+\.[^\s<>"]`)
+	timeRe  = regexp.MustCompile(`\d{1,2}[:：]\d{2}`)
+	yearRe  = regexp.MustCompile(`(^|\D)(19|20)\d\d(\D|$)`)
 )
 
-var (
-	digitRe   = regexp.MustCompile(`\d`)
-	emailRe   = regexp.MustCompile(`[^\s<>"]@[^\s<>"]+\.[^\s<>"]`)
-	timeRe    = regexp.MustCompile(`\d{1,2}[:：]\d{2}`)
-	yearRe    = regexp.MustCompile(`(^|\D)(19|20)\d\d(\D|$)`)
-	maxAttrLn = 400
-)
+// maxAttrLn bounds the length of an attribution, in bytes.
+const maxAttrLn = 400
 
 // attribution reports whether an attribution starts at line i and, if so,
 // the index of its last line. Gmail wraps long attributions, so one may span
@@ -334,7 +357,7 @@ func attribution(lines []string, i int) (last int, ok bool) {
 			return 0, false
 		}
 		if j > i {
-			if attrWordRe.MatchString(l) || (attrEnd(l) && attrStartRe.MatchString(l)) {
+			if attrWordStart(l) || (attrEnd(l) && attrStart(l)) {
 				return 0, false // a new attribution starts there
 			}
 			joined += " " + l
@@ -345,11 +368,11 @@ func attribution(lines []string, i int) (last int, ok bool) {
 		if !attrEnd(l) {
 			continue
 		}
-		if attrStartRe.MatchString(first) && digitRe.MatchString(joined) {
+		if attrStart(first) && strings.ContainsAny(joined, "0123456789") {
 			return j, true
 		}
 		// "Alice <alice@acme.test> wrote:" with no date: only when
-		// quoted lines follow, which attributionFate checks.
+		// quoted lines follow, which fateOf checks.
 		if j == i && utf8.RuneCountInString(first) <= 200 {
 			return j, true
 		}
@@ -385,10 +408,11 @@ type stripper struct {
 
 // fateOf decides what to do with the attribution on lines first..last. It is
 // dropped when what follows it is removed anyway: quoted lines, a separator,
-// another attribution that is removed, or (for one that names a date) nothing
-// at all. When unquoted text follows, it ends the new text if it is specific
-// enough (it names an address or a time), as Yahoo and some mobile clients
-// quote without ">" marks; otherwise it is the person's own text.
+// or another attribution that is removed. An attribution that is specific
+// (it starts like "On …" or with a date, and names an address or a time) is
+// also dropped when nothing follows it (an HTML quote was cut below it), and
+// ends the new text when unquoted text follows it, as Yahoo and some mobile
+// clients quote without ">" marks. Anything else is the person's own text.
 //
 // Attributions can follow each other (a forwarded chain); fateOf walks the
 // chain once and records the fate of each link.
@@ -431,22 +455,16 @@ func (s *stripper) fateOf(first, last int) int8 {
 	}
 	for k := len(chain) - 1; k >= 0; k-- {
 		c := chain[k]
-		dated := attrStartRe.MatchString(norm(s.lines[c.first]))
-		var f int8
-		switch follow {
-		case followRemoved:
+		joined := strings.Join(s.lines[c.first:c.last+1], " ")
+		specific := attrStart(norm(s.lines[c.first])) && (hasEmail(joined) || timeRe.MatchString(joined))
+		f := fateKeep
+		switch {
+		case follow == followRemoved:
 			f = fateDrop
-		case followEnd:
-			f = fateKeep
-			if dated {
-				f = fateDrop
-			}
-		default:
-			f = fateKeep
-			joined := strings.Join(s.lines[c.first:c.last+1], " ")
-			if dated && (hasEmail(joined) || timeRe.MatchString(joined)) {
-				f = fateCut
-			}
+		case follow == followEnd && specific:
+			f = fateDrop
+		case follow == followText && specific:
+			f = fateCut
 		}
 		s.fate[c.first] = f
 		follow = followRemoved

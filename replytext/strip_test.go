@@ -60,6 +60,8 @@ func TestStrip(t *testing.T) {
 		{"name-only attribution with quote", "Done.\n\nAlice wrote:\n> old", "Done."},
 		{"name-only attribution without quote kept", "The vendor wrote:\nthe patch ships Friday.", "The vendor wrote:\nthe patch ships Friday."},
 		{"sentence ending in wrote kept", "On Monday the vendor wrote:\nthe patch ships Friday.", "On Monday the vendor wrote:\nthe patch ships Friday."},
+		{"sentence ending in wrote at the end kept", "Done.\n2 servers rebooted and the monitor wrote:", "Done.\n2 servers rebooted and the monitor wrote:"},
+		{"chained attributions", "Done.\n\nOn 11/23/26 10:00 AM, Dan wrote:\n\nOn 11/22/26 09:00 AM, Alice wrote:\n> old", "Done."},
 		{"custom attribution", "Hi\n* Alice <alice@acme.test> [2026-11-23 10:00]:\n> q\nA", "Hi\n\nA"},
 		{"colon line before quote kept without address", "You asked:\n> q\nYes.", "You asked:\n\nYes."},
 		{"only quote", "On 11/23/26 10:00 AM, Alice wrote:\n> old\n> older", ""},
