@@ -43,12 +43,25 @@ func isGBLabel(label string) bool {
 	return false
 }
 
+// charsetAliases maps labels that Windows and old clients send, and that
+// the x/text indexes do not know, to ones they do.
+var charsetAliases = map[string]string{
+	"cp950": "big5", "ms950": "big5", "windows-950": "big5", "x-big5": "big5", "big5-hkscs": "big5",
+	"cp932": "shift_jis", "ms932": "shift_jis", "windows-932": "shift_jis",
+	"cp949": "euc-kr", "ms949": "euc-kr", "windows-949": "euc-kr", "uhc": "euc-kr",
+	"utf8mb4": "utf-8",
+}
+
 // charsetToUTF8 converts b from the charset named label to valid UTF-8.
 // problem is "" when the text could be read as declared.
 func charsetToUTF8(label string, b []byte) (s string, problem string) {
 	label = normCharset(label)
+	if a, ok := charsetAliases[label]; ok {
+		label = a
+	}
 	switch {
-	case label == "":
+	case label == "" || label == "unknown-8bit" || label == "x-unknown-8bit" || label == "default":
+		// RFC 1428 unknown-8bit says as much as no charset at all.
 		return undeclaredToUTF8(b), ""
 	case label == "us-ascii" || label == "ascii" || label == "ansi_x3.4-1968" || label == "iso646-us" || label == "cp367" || label == "us":
 		// 8-bit text labelled ASCII is common; read it as if undeclared.

@@ -39,7 +39,8 @@ var headerNeeded = map[string]bool{
 	"X-Ms-Exchange-Generated-Message-Source": true,
 }
 
-type headerField struct {
+// rawHeaderField is one header field as read, before decoding.
+type rawHeaderField struct {
 	key   string // canonical (net/textproto.CanonicalMIMEHeaderKey)
 	value []byte // unfolded, trimmed, raw bytes
 }
@@ -50,7 +51,7 @@ type headerField struct {
 // oversized fields are cut rather than refused (RFC 5322 2.2, 2.2.3).
 // problems says what was cut or missing.
 func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems []string) {
-	var fields []headerField
+	var fields []rawHeaderField
 	pos := 0
 	if top && hasPrefixFold(b, "From ") {
 		pos = headerLineEnd(b, 0)
@@ -106,7 +107,7 @@ func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems [
 			pos = next
 			continue
 		}
-		fields = append(fields, headerField{key: key, value: append([]byte(nil), val...)})
+		fields = append(fields, rawHeaderField{key: key, value: append([]byte(nil), val...)})
 		kept += len(key) + len(val)
 		cur = len(fields) - 1
 		pos = next

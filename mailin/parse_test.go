@@ -3,15 +3,22 @@ package mailin
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 )
 
 func parseTestFile(t testing.TB, name string) *Message {
@@ -652,5 +659,55 @@ func BenchmarkParse(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+func TestCharsetToUTF8(t *testing.T) {
+	enc := func(e encoding.Encoding, s string) []byte {
+		b, err := e.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name, label string
+		in          []byte
+		want        string
+		problem     bool
+	}{
+		{"cp950 alias", "cp950", enc(traditionalchinese.Big5, "系統"), "系統", false},
+		{"cp936", "CP936", enc(simplifiedchinese.GBK, "系统"), "系统", false},
+		{"gb2312 with gbk-only char", "gb2312", enc(simplifiedchinese.GBK, "镕"), "镕", false},
+		{"ascii label, utf-8 bytes", "us-ascii", []byte("café"), "café", false},
+		{"no label, gbk bytes", "", enc(simplifiedchinese.GBK, "你好"), "你好", false},
+		{"no label, latin-1 bytes", "", []byte("caf\xe9 cr\xe8me"), "café crème", false},
+		{"unknown-8bit", "unknown-8bit", []byte("abc"), "abc", false},
+		{"bad utf-8", "utf-8", []byte("ab\xffc"), "ab\uFFFDc", true},
+		{"unknown label", "x-martian", []byte("hello"), "hello", true},
+		{"quoted label with spaces", ` "ISO-8859-1" `, []byte("caf\xe9"), "café", false},
+		{"shift_jis", "Shift_JIS", enc(japanese.ShiftJIS, "日本"), "日本", false},
+		{"euc-kr", "ks_c_5601-1987", enc(korean.EUCKR, "한국"), "한국", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, p := charsetToUTF8(tt.label, tt.in)
+			parseWantEq(t, "decoded", got, tt.want)
+			parseWantEq(t, "problem", p != "", tt.problem)
+		})
+	}
+}
+
+func TestParseReadError(t *testing.T) {
+	boom := errors.New("connection reset")
+	m, err := Parse(io.MultiReader(strings.NewReader("From: a@customer.test\r\nSubject: cut\r\n\r\nfirst half"), iotest.ErrReader(boom)), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parseWantProblem(t, m, "read error")
+	parseWantEq(t, "Text", m.Text, "first half")
+
+	if _, err := Parse(iotest.ErrReader(boom), ParseOptions{}); !errors.Is(err, boom) {
+		t.Errorf("Parse(failing reader) error = %v, want %v", err, boom)
 	}
 }

@@ -50,9 +50,9 @@ func FuzzStrip(f *testing.F) {
 	})
 }
 
-// FuzzStripHTML checks that StripHTML and HTMLToText never panic and that
+// FuzzHTML checks that StripHTML and HTMLToText never panic and that
 // StripHTML's output is already stripped.
-func FuzzStripHTML(f *testing.F) {
+func FuzzHTML(f *testing.F) {
 	for _, s := range fuzzSeeds(f, true) {
 		f.Add(s)
 	}
