@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -283,9 +284,9 @@ func TestStaffWorkflowOnRealStack(t *testing.T) {
 
 	reply := func(body string) []byte {
 		return []byte("From: Wang Wei <eng1@example.test>\r\nTo: support@example.test\r\n" +
-			"Subject: Re: " + header(t, notice.Raw, "Subject") + "\r\n" +
+			"Subject: " + mime.BEncoding.Encode("UTF-8", "Re: "+header(t, notice.Raw, "Subject")) + "\r\n" +
 			fmt.Sprintf("Message-ID: <r%d@example.test>\r\n", time.Now().UnixNano()) +
-			"In-Reply-To: " + noticeID + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body)
+			"In-Reply-To: " + noticeID + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body)
 	}
 	s.Send(t, "eng1@example.test", []string{"support@example.test"}, reply(
 		"请重启数据库服务后再试。\r\n\r\n在 2026-11-26 10:00:00，\"Support\" <support@example.test> 写道：\r\n> 新服务单已开启\r\n> 故障描述\r\n"))
@@ -314,8 +315,8 @@ func TestStaffWorkflowOnRealStack(t *testing.T) {
 		return strings.Contains(bodyOf(t, f.Raw), "请回复本邮件确认故障已解决")
 	})
 	s.Send(t, "alice@acme.test", []string{"support@example.test"}, []byte("From: Alice <alice@acme.test>\r\nTo: support@example.test\r\n"+
-		"Subject: Re: "+header(t, confirm.Raw, "Subject")+"\r\n"+fmt.Sprintf("Message-ID: <c%d@acme.test>\r\n", time.Now().UnixNano())+
-		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n已解决，谢谢！\r\n"))
+		"Subject: "+mime.BEncoding.Encode("UTF-8", "Re: "+header(t, confirm.Raw, "Subject"))+"\r\n"+fmt.Sprintf("Message-ID: <c%d@acme.test>\r\n", time.Now().UnixNano())+
+		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n已解决，谢谢！\r\n"))
 	s.WaitFor(t, "csm@example.test", 20*time.Second, func(f Fetched) bool {
 		return strings.Contains(header(t, f.Raw, "Subject"), "客户已确认")
 	})
