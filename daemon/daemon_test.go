@@ -135,7 +135,7 @@ func start(t *testing.T, opts testmail.Options) (*env, context.CancelFunc, chan 
 // waitMail waits for a mail to rcpt (bounded; the servers are in-process).
 func waitMail(t *testing.T, srv *testmail.Servers, rcpt string) *mail.Reader {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for {
 		for _, m := range srv.Sent() {
 			for _, r := range m.To {
@@ -151,7 +151,7 @@ func waitMail(t *testing.T, srv *testmail.Servers, rcpt string) *mail.Reader {
 		select {
 		case <-srv.Delivered(): // something new: look again
 		case <-deadline:
-			t.Fatalf("no mail to %s within 10s; sent: %d", rcpt, len(srv.Sent()))
+			t.Fatalf("no mail to %s within 30s; sent: %d", rcpt, len(srv.Sent()))
 		}
 	}
 }

@@ -204,8 +204,8 @@ func (f *Fetcher) wait(ctx context.Context, c *imapclient.Client, newMail chan s
 	default:
 	}
 	idle := c.Caps().Has(imap.CapIdle)
-	if f.OnReady != nil {
-		f.OnReady(idle)
+	if f.OnReady != nil && !idle {
+		f.OnReady(false)
 	}
 	timer := time.NewTimer(min(poll, 10*time.Minute))
 	defer timer.Stop()
@@ -219,9 +219,12 @@ func (f *Fetcher) wait(ctx context.Context, c *imapclient.Client, newMail chan s
 			return c.Noop().Wait()
 		}
 	}
-	cmd, err := c.Idle()
+	cmd, err := c.Idle() // returns once the server has accepted IDLE
 	if err != nil {
 		return fmt.Errorf("idle: %w", err)
+	}
+	if f.OnReady != nil {
+		f.OnReady(true)
 	}
 	select {
 	case <-ctx.Done():
