@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func exampleConfig(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile("../../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := strings.Replace(string(src), `path = "helpdeskd.db"`, `path = "`+filepath.Join(dir, "hd.db")+`"`, 1)
+	p := filepath.Join(dir, "helpdeskd.toml")
+	os.WriteFile(p, []byte(cfg), 0o600)
+	return p
+}
+
+func TestSLAJSON(t *testing.T) {
+	cfg := exampleConfig(t)
+	// ACME is on the 5x8 office calendar (Asia/Shanghai, 09:00-12:00, 13:30-18:00).
+	code, out, errs := runCmd(t, "sla", "--customer", "alice@acme.test", "--severity", "2", "--at", "2026-11-26T09:00:00+08:00", "--json", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"respond_by":      "2026-11-26T14:30:00+08:00", // 3h before lunch + 1h after
+		"solve_online_by": "2026-11-27T09:30:00+08:00", // 7.5h Thursday + 0.5h Friday
+		"onsite_by":       "2026-12-01T18:00:00+08:00", // 3 working days after Thursday: Fri, Mon, Tue
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %s, want %s", k, got[k], v)
+		}
+	}
+}
+
+func TestUsageAndErrors(t *testing.T) {
+	cfg := exampleConfig(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"no command", nil, 2},
+		{"unknown command", []string{"frob"}, 2},
+		{"bad flag", []string{"case", "list", "--nope", "--config", cfg}, 2},
+		{"sla missing flags", []string{"sla", "--config", cfg}, 2},
+		{"show missing case", []string{"case", "show", "99", "--config", cfg}, 1},
+		{"flags after args", []string{"case", "show", "99", "--json", "--config", cfg}, 1},
+		{"flags before args", []string{"case", "show", "--json", "--config", cfg, "99"}, 1},
+		{"list", []string{"case", "list", "--json", "--config", cfg}, 0},
+		{"check offline", []string{"check", "--offline", "--config", cfg}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := runCmd(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d (%s)", code, tt.code, errs)
+			}
+			if code == 1 && strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+				t.Errorf("error is not one line: %q", errs)
+			}
+		})
+	}
+}
