@@ -39,7 +39,16 @@ usage() {
 [ $# -eq 2 ] || usage
 CMD=$1
 [ -n "$2" ] || usage
-mkdir -p -- "$2"
+if [ ! -d "$2" ]; then
+	case "$CMD" in
+	start) mkdir -p -- "$2" ;;
+	stop | status)
+		log "$2 does not exist: nothing running"
+		[ "$CMD" = stop ] && exit 0 || exit 1
+		;;
+	*) usage ;;
+	esac
+fi
 DIR=$(cd -- "$2" && pwd -P)
 [ "$DIR" != / ] || die "refusing to use / as DIR"
 
@@ -89,10 +98,30 @@ greets() (
 	[[ $line == "$2"* ]]
 ) 2>/dev/null
 
-alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# alive PID: the process exists and is not a zombie nobody reaped yet.
+alive() {
+	[ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+	local stat
+	stat=$(cat 2>/dev/null "/proc/$1/stat") || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
 
-dovecot_pid() { [ -f "$DC_BASE/master.pid" ] && tr -dc '0-9' <"$DC_BASE/master.pid"; }
-postfix_pid() { [ -f "$PF_QUEUE/pid/master.pid" ] && tr -dc '0-9' <"$PF_QUEUE/pid/master.pid"; }
+# Master PIDs from the pid files, but only if that process really is our
+# master (a stale DIR after a reboot may name a reused PID).
+dovecot_pid() {
+	local pid
+	pid=$(tr -dc '0-9' 2>/dev/null <"$DC_BASE/master.pid") || return 1
+	[ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "-c $DC_CONF" || return 1
+	echo "$pid"
+}
+postfix_pid() {
+	local pid
+	pid=$(tr -dc '0-9' 2>/dev/null <"$PF_QUEUE/pid/master.pid") || return 1
+	[ -n "$pid" ] && [ "$(cat 2>/dev/null "/proc/$pid/comm")" = master ] &&
+		tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF -- "MAIL_CONFIG=$PF_CONF" || return 1
+	echo "$pid"
+}
 
 # wait_gone PID SECONDS
 wait_gone() {
@@ -108,11 +137,17 @@ wait_gone() {
 
 acd_list() { postconf -h alternate_config_directories 2>/dev/null | tr ', ' '\n\n' | sed '/^$/d'; }
 
+# Postfix pauses ("to let the file cool down") before it reads a config file
+# or texthash map modified in the last second, for every command and daemon.
+# Backdating what we just wrote saves ~2 s per postfix/postconf call.
+cool_down() { touch -d '-10 seconds' -- "$@"; }
+
 acd_add() {
 	if ! acd_list | grep -qxF -- "$PF_CONF"; then
 		local v
 		v=$( (acd_list; echo "$PF_CONF") | paste -sd' ')
 		postconf -e "alternate_config_directories = $v"
+		cool_down /etc/postfix/main.cf
 	fi
 }
 
@@ -121,43 +156,44 @@ acd_remove() {
 		local v
 		v=$(acd_list | grep -vxF -- "$PF_CONF" | paste -sd' ' || true)
 		postconf -e "alternate_config_directories = $v"
+		cool_down /etc/postfix/main.cf
 	fi
 }
 
 # ---------------------------------------------------------------- stop ----
 
-stop_postfix() {
-	local pid
-	pid=$(postfix_pid || true)
-	if alive "$pid"; then
-		log "stopping postfix (pid $pid)"
-		postfix -c "$PF_CONF" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
-		if ! wait_gone "$pid" 10; then
-			log "postfix master $pid did not exit, killing its process group"
+# Both masters take their children down on SIGTERM (postfix-script stop does
+# the same kill); stop them in parallel, poll fast, SIGKILL the process group
+# as a last resort.
+do_stop() {
+	local keep_acd=${1:-} pf dc pid deadline p
+	pf=$(postfix_pid || true)
+	dc=$(dovecot_pid || true)
+	alive "$pf" || pf=
+	alive "$dc" || dc=
+	if [ -n "$pf" ]; then
+		log "stopping postfix (pid $pf)"
+		kill "$pf" 2>/dev/null || true
+	fi
+	if [ -n "$dc" ]; then
+		log "stopping dovecot (pid $dc)"
+		kill "$dc" 2>/dev/null || true
+	fi
+	for pid in $pf $dc; do
+		if ! wait_gone "$pid" 15; then
+			log "master $pid did not exit, killing its process group"
 			kill -9 -- "-$pid" 2>/dev/null || kill -9 "$pid" 2>/dev/null || true
 			wait_gone "$pid" 5 || true
 		fi
+	done
+	if [ -n "$pf$dc" ]; then
+		# children may hold the listening sockets a moment longer
+		deadline=$((SECONDS + 5))
+		for p in "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$SUBMIT_PORT"; do
+			while port_open "$p" && ((SECONDS < deadline)); do sleep 0.1; done
+		done
 	fi
-}
-
-stop_dovecot() {
-	local pid
-	pid=$(dovecot_pid || true)
-	if alive "$pid"; then
-		log "stopping dovecot (pid $pid)"
-		kill "$pid" 2>/dev/null || true
-		if ! wait_gone "$pid" 10; then
-			log "dovecot master $pid did not exit, sending SIGKILL"
-			kill -9 "$pid" 2>/dev/null || true
-			wait_gone "$pid" 5 || true
-		fi
-	fi
-}
-
-do_stop() {
-	stop_postfix
-	stop_dovecot
-	if command -v postconf >/dev/null; then
+	if [ -z "$keep_acd" ] && command -v postconf >/dev/null; then
 		acd_remove
 	fi
 }
@@ -258,6 +294,9 @@ service anvil {
   # no need for a chroot in a throw-away instance
   chroot =
 }
+# IDLE clients (helpdeskd, WaitFor) see new mail within a second even where
+# inotify is unreliable (containers, gVisor).
+mailbox_idle_check_interval = 1 secs
 protocol imap {
   imap_idle_notify_interval = 1 mins
 }
@@ -382,6 +421,7 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+	cool_down "$PF_CONF"/*
 }
 
 wait_ready() {
@@ -406,11 +446,14 @@ wait_ready() {
 do_start() {
 	local t0=$SECONDS p
 	need_root
+	case "$PASSWORD" in
+	'' | *[:[:space:]]*) die "E2E_PASSWORD must be non-empty without ':' or whitespace (passwd-file format)" ;;
+	esac
 	ensure_packages
 	ensure_user
 
 	# A previous instance in the same DIR (stale or still running) goes first.
-	do_stop
+	do_stop keep-acd
 
 	for p in "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$SUBMIT_PORT"; do
 		if port_open "$p"; then
@@ -431,11 +474,13 @@ do_start() {
 	fi
 
 	log "starting dovecot ($(dovecot --version | cut -d' ' -f1)) imap=$IMAP_PORT lmtp=$LMTP_PORT"
-	dovecot -c "$DC_CONF" || die "dovecot failed to start; see $DC_DIR/dovecot.log"
+	# Daemons must not inherit our stdout/stderr: a caller piping this script
+	# (| tee, $(...), CI log capture) would otherwise wait forever.
+	dovecot -c "$DC_CONF" </dev/null >>"$DC_DIR/dovecot.log" 2>&1 || die "dovecot failed to start; see $DC_DIR/dovecot.log"
 
 	acd_add
 	log "starting postfix ($(postconf -h mail_version)) smtp=$SMTP_PORT submit=$SUBMIT_PORT"
-	postfix -c "$PF_CONF" start >"$PF_DIR/start.out" 2>&1 || {
+	postfix -c "$PF_CONF" start </dev/null >"$PF_DIR/start.out" 2>&1 || {
 		cat "$PF_DIR/start.out" >&2
 		tail -n 30 "$PF_DIR/postfix.log" >&2 2>/dev/null || true
 		die "postfix failed to start"
