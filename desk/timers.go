@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 
@@ -63,6 +64,12 @@ func (d *Desk) nextReplyDue(c *cases.Case) time.Time {
 
 // schedule sets the timers of a case from its state.
 func (d *Desk) schedule(t *store.Txn, ch *change, c *cases.Case) error {
+	return d.reschedule(t, ch, c, "")
+}
+
+// reschedule is schedule after timer fired has fired: that timer's row is
+// replaced or removed, and never left due again.
+func (d *Desk) reschedule(t *store.Txn, ch *change, c *cases.Case, fired string) error {
 	ch.timers = true
 	want := map[string]time.Time{}
 	switch c.Status {
@@ -101,15 +108,37 @@ func (d *Desk) schedule(t *store.Txn, ch *change, c *cases.Case) error {
 			want[tmAutoClose] = c.ConfirmAskedAt.Add(d.cfg.Closing.AutoCloseAfter)
 		}
 	}
+	// Write only what changed: a wake fires many timers, and each fire
+	// reschedules its case.
+	have, err := t.Timers(c.Number)
+	if err != nil {
+		return err
+	}
+	current := map[string]time.Time{}
+	for _, tm := range have {
+		current[tm.Kind] = tm.Due
+	}
+	if fired != "" {
+		if due, ok := want[fired]; ok && !due.After(d.now()) {
+			delete(want, fired) // would fire again at once: a bug, not a schedule
+			d.log.Error("timer rescheduled into the past, dropped", "case", c.Number, "kind", fired)
+		}
+	}
 	var drop []string
 	for _, k := range allTimers {
-		if due, ok := want[k]; ok {
+		due, ok := want[k]
+		cur, exists := current[k]
+		switch {
+		case ok && (!exists || k == fired || !cur.Equal(due.Truncate(time.Millisecond))):
 			if err := t.SetTimer(cases.Timer{Case: c.Number, Kind: k, Due: due}); err != nil {
 				return err
 			}
-		} else {
+		case !ok && exists:
 			drop = append(drop, k)
 		}
+	}
+	if len(drop) == 0 {
+		return nil
 	}
 	return t.DeleteTimers(c.Number, drop...)
 }
@@ -179,10 +208,10 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 	if err != nil {
 		return err
 	}
-	// The timer is consumed now; schedule below sets the next one.
-	if err := t.DeleteTimers(c.Number, tm.Kind); err != nil {
-		return err
-	}
+	before := *c
+	before.ThreadIDs = slices.Clone(c.ThreadIDs)
+	// The timer is consumed here: reschedule below replaces or removes it
+	// in this same transaction.
 	now := d.now()
 	switch tm.Kind {
 	case tmReply:
@@ -269,8 +298,11 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 	default:
 		d.log.Warn("unknown timer kind dropped", "case", c.Number, "kind", tm.Kind)
 	}
-	if err := d.schedule(t, ch, c); err != nil {
+	if err := d.reschedule(t, ch, c, tm.Kind); err != nil {
 		return err
+	}
+	if reflect.DeepEqual(before, *c) {
+		return nil // e.g. a daily report: the case itself did not change
 	}
 	return t.UpdateCase(c)
 }

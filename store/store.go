@@ -25,6 +25,7 @@ var ErrNotFound = errors.New("not found")
 type DB struct {
 	w *sql.DB // single writer
 	r *sql.DB // readers
+
 }
 
 const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
@@ -86,20 +87,52 @@ func (db *DB) Read(ctx context.Context, fn func(*Txn) error) error {
 
 // Txn is an open transaction.
 type Txn struct {
-	tx  *sql.Tx
-	ctx context.Context
+	tx    *sql.Tx
+	ctx   context.Context
+	stmts map[string]*sql.Stmt
+}
+
+// prepared returns q prepared in this transaction, once: a scheduler wake
+// runs the same few statements for every timer, and parsing SQL was half
+// its cost. The statements close with the transaction.
+func (t *Txn) prepared(q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(t.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st, nil
 }
 
 func (t *Txn) exec(q string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, q, args...)
+	st, err := t.prepared(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
 }
 
 func (t *Txn) query(q string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, q, args...)
+	st, err := t.prepared(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
 }
 
 func (t *Txn) row(q string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, q, args...)
+	st, err := t.prepared(q)
+	if err != nil {
+		// Let Scan report the error.
+		return t.tx.QueryRowContext(t.ctx, q, args...)
+	}
+	return st.QueryRowContext(t.ctx, args...)
 }
 
 // ms stores a time as Unix milliseconds; the zero time is NULL.
