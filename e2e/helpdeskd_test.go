@@ -69,6 +69,9 @@ onsite = "1h"
 [escalation]
 stuck_after = "1h"
 
+[policy]
+auto_reply_limit = 100
+
 [[staff]]
 name = "Wang Wei"
 email = "eng1@example.test"
@@ -332,3 +335,26 @@ func TestStaffWorkflowOnRealStack(t *testing.T) {
 }
 
 var _ = context.Background
+
+// TestAckLatencyOnRealStack measures, on the real stack with IDLE, the time
+// from handing a customer mail to Postfix until the acknowledgement is in
+// the customer's Dovecot mailbox, over several mails, and logs the median.
+// It asserts the flow, not the time (figures belong in the closing note).
+func TestAckLatencyOnRealStack(t *testing.T) {
+	s := Stack(t)
+	resetMailboxes(t, s)
+	startDaemon(t, s, "1h")
+	var lat []time.Duration
+	for i := 1; i <= 9; i++ {
+		msgID := fmt.Sprintf("lat-%d-%d@acme.test", i, time.Now().UnixNano())
+		sent := time.Now()
+		s.Send(t, "alice@acme.test", []string{"support@example.test"}, customerMail(t, msgID))
+		s.WaitFor(t, "alice@acme.test", 20*time.Second, func(f Fetched) bool {
+			return header(t, f.Raw, "In-Reply-To") == "<"+msgID+">" && header(t, f.Raw, "Auto-Submitted") == "auto-replied"
+		})
+		lat = append(lat, time.Since(sent))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	t.Logf("acknowledgement latency over %d mails: median %v, min %v, max %v", len(lat),
+		lat[len(lat)/2].Round(time.Millisecond), lat[0].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
+}
