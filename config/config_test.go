@@ -156,3 +156,10 @@ func TestPasswordSources(t *testing.T) {
 		t.Errorf("two sources: %v", err)
 	}
 }
+
+func TestEmptyChainRejected(t *testing.T) {
+	_, err := Parse("c.toml", []byte(minimal+"\n[escalation]\nchain = []\n"))
+	if err == nil || !strings.Contains(err.Error(), "escalation.chain: must name at least one role") {
+		t.Fatalf("err = %v", err)
+	}
+}

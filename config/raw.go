@@ -304,6 +304,9 @@ func (v *validator) build(r *rawConfig) *Config {
 	if c.Escalation.Chain == nil {
 		c.Escalation.Chain = []string{"engineer", "customer_service_manager", "service_centre_manager"}
 	}
+	if len(c.Escalation.Chain) == 0 {
+		v.add("escalation.chain", "must name at least one role")
+	}
 	for _, role := range c.Escalation.Chain {
 		if !slices.Contains(Roles, role) {
 			v.add("escalation.chain", "%q is not a role (%s)", role, strings.Join(Roles, ", "))

@@ -92,6 +92,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Logger: log.With("worker", "imap"), OnReady: opts.OnReady,
 	}
 
+	if cfg.HTTP.Listen != "" {
+		hs, err := startHTTP(cfg.HTTP.Listen, db, log)
+		if err != nil {
+			return err
+		}
+		defer hs.Close()
+	}
+
 	// Phase one: intake (IMAP, timers) and sending run until ctx is done.
 	sendCtx, stopSend := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSend()
@@ -100,15 +108,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	g.Go(func() error { return sched.Run(gctx) })
 	sendDone := make(chan error, 1)
 	go func() { sendDone <- sender.Run(sendCtx) }()
-	if cfg.HTTP.Listen != "" {
-		hs, err := startHTTP(cfg.HTTP.Listen, db, log)
-		if err != nil {
-			stopSend()
-			<-sendDone
-			return err
-		}
-		defer hs.Close()
-	}
 	log.Info("helpdeskd running", "mailbox", cfg.Mailbox.Address, "smtp", cfg.SMTP.Address, "db", cfg.Database.Path)
 	err = g.Wait()
 
@@ -124,6 +123,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if _, derr := sender.Drain(dctx); derr != nil && !errors.Is(derr, context.DeadlineExceeded) {
 		log.Warn("drain outbox", "err", derr)
 	}
+	sender.Close()
 	log.Info("helpdeskd stopped")
 	return err
 }

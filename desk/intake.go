@@ -114,7 +114,7 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 
 	// Our own mail coming back (a copy, a loop through a forwarder) is
 	// kept but never acted on (SPEC §2).
-	own := m.From.Addr == d.cfg.SMTP.From.Address
+	own := strings.EqualFold(m.From.Addr, d.cfg.SMTP.From.Address)
 	if !own && m.MessageID != "" {
 		var err error
 		if own, err = t.IsOwnMessageID(m.MessageID); err != nil {

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"time"
 )
 
@@ -35,10 +36,21 @@ func (s *Scheduler) Wake() {
 	}
 }
 
+// safeFire fires due timers; a panic is logged and the loop goes on.
+func (s *Scheduler) safeFire(ctx context.Context) (wait time.Duration, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("timer panic", "panic", r, "stack", string(debug.Stack()))
+			wait, err = 5*time.Second, nil
+		}
+	}()
+	return s.d.FireDue(ctx, 100)
+}
+
 // Run fires timers until ctx is done.
 func (s *Scheduler) Run(ctx context.Context) error {
 	for {
-		wait, err := s.d.FireDue(ctx, 100)
+		wait, err := s.safeFire(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

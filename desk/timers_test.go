@@ -171,3 +171,50 @@ func lastMail(ms []cases.Outgoing, kind string) cases.Outgoing {
 	}
 	return cases.Outgoing{}
 }
+
+// A timer read as due but moved by a case change before its transaction
+// began must not fire (the due list is read outside the transaction).
+func TestStaleTimerDoesNotFire(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.clk.Set(thu9.Add(31 * time.Minute))
+	stale := cases.Timer{Case: 1, Kind: tmReply, Due: thu9.Add(30 * time.Minute)}
+	// Meanwhile a staff reply moved the reply window.
+	f.mail("eng1@example.com", "Re: [Case#1] Printer down", "On it.")
+	err := f.d.tx(f.ctx, func(tx *store.Txn, ch *change) error { return f.d.fire(tx, ch, stale) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(f.outbox(1), "status>alice@acme.test"); n != 0 {
+		t.Fatalf("a stale reply timer sent %d status mails", n)
+	}
+}
+
+// Timers of one case due in the same wake all fire: firing one must not
+// drop another that is due but not yet fired.
+func TestTimersDueTogetherAllFire(t *testing.T) {
+	f := newFixture(t, false)
+	f.cfg.Escalation.StuckAfter = 1000 * time.Hour
+	f.mail("carol@globex.test", "Outage", "down") // reply due +30m, warning +3h45, respond +4h
+	f.advance(thu9.Add(5 * time.Hour))            // one wake: all of them are overdue
+	got := f.outbox(1)
+	for _, want := range []string{"status>carol@globex.test", "warning>eng2@example.com", "escalation>csm@example.com"} {
+		if count(got, want) != 1 {
+			t.Errorf("%s sent %d times: %v", want, count(got, want), got)
+		}
+	}
+}
+
+func TestScheduledRepliesRespectTheSenderLimit(t *testing.T) {
+	f := newFixture(t, false)
+	f.cfg.Policy.AutoReplyLimit = 1
+	f.mail("alice@acme.test", "Printer down", "It broke.") // the ack uses the one allowed reply
+	f.advance(thu9.Add(45 * time.Minute))
+	if n := count(f.outbox(1), "status>alice@acme.test"); n != 0 {
+		t.Fatalf("%d status replies over the limit", n)
+	}
+	_, evs := f.caseN(1)
+	if !strings.Contains(lastOf(evs, cases.EvNote).Detail, "automatic reply limit") {
+		t.Error("the skipped reply is not recorded")
+	}
+}

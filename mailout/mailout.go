@@ -203,6 +203,10 @@ func (s *Sender) Drain(ctx context.Context) (time.Duration, error) {
 }
 
 func (s *Sender) sendOne(ctx context.Context, it Item) error {
+	// Once a mail may have gone out, its result is recorded even if
+	// shutdown cancels ctx meanwhile; otherwise it would be sent again.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	log := s.log().With("case", it.Mail.Case, "msgid", it.Mail.MessageID, "kind", it.Mail.Kind)
 	var files []File
 	for _, id := range it.Mail.Attachments {
@@ -220,7 +224,7 @@ func (s *Sender) sendOne(ctx context.Context, it Item) error {
 	err = s.send(ctx, m)
 	if err == nil {
 		log.Info("mail sent", "rcpt", it.Mail.To)
-		if err := s.Outbox.Sent(ctx, it.Mail.ID, s.now()); err != nil {
+		if err := s.Outbox.Sent(rctx, it.Mail.ID, s.now()); err != nil {
 			return err
 		}
 		if s.OnSent != nil {
@@ -235,11 +239,11 @@ func (s *Sender) sendOne(ctx context.Context, it Item) error {
 	}
 	if !temp || it.Attempts+1 >= maxAttempts {
 		log.Error("mail failed", "err", err, "attempt", it.Attempts+1)
-		return s.Outbox.Failed(ctx, it, err.Error(), s.now())
+		return s.Outbox.Failed(rctx, it, err.Error(), s.now())
 	}
 	next := s.now().Add(Backoff(it.Attempts + 1))
 	log.Warn("mail deferred", "err", err, "attempt", it.Attempts+1, "next", next)
-	return s.Outbox.Retry(ctx, it.Mail.ID, next, err.Error())
+	return s.Outbox.Retry(rctx, it.Mail.ID, next, err.Error())
 }
 
 // Backoff is the wait after the nth temporary failure: 30s doubling, at
@@ -283,6 +287,9 @@ func (s *Sender) send(ctx context.Context, m *gomail.Msg) error {
 	}
 	return err
 }
+
+// Close closes the SMTP connection, if one is open.
+func (s *Sender) Close() { s.closeClient() }
 
 func (s *Sender) closeClient() {
 	if s.client != nil {

@@ -65,8 +65,10 @@ func (db *DB) Tx(ctx context.Context, fn func(*Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	// Roll back on any way out but a commit, a panic included: the
+	// single writer connection must never stay inside a transaction.
+	defer tx.Rollback()
 	if err := fn(&Txn{tx: tx, ctx: ctx}); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
