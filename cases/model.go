@@ -86,6 +86,7 @@ type Case struct {
 	OnsiteEscalated  bool
 	OnsiteArrivedAt  time.Time
 	ConfirmAskedAt   time.Time // when the customer was asked to confirm
+	ClockStart       time.Time // when the deadlines were last started (opening or reopen)
 }
 
 // Event is one line of a case's timeline.

@@ -115,6 +115,7 @@ func (d *Desk) reopen(t *store.Txn, ch *change, c *cases.Case, actor, why string
 
 func (d *Desk) restartClocks(c *cases.Case) {
 	now := d.now()
+	c.ClockStart = now
 	c.RespondBy, c.SolveOnlineBy = cases.Deadlines(d.cfg, d.plan(c), c.Severity, now)
 	c.RespondedAt, c.NextRespondCheck, c.EscalationLevel = zeroTime, zeroTime, 0
 	c.StuckEscalated, c.OnsiteNeeded = false, false
@@ -210,8 +211,9 @@ func (d *Desk) effects(t *store.Txn, ch *change, c *cases.Case, staff config.Sta
 		var err error
 		switch e.Kind {
 		case cases.EvSeverityChanged:
-			// Deadlines follow the new severity, counted from opening.
-			c.RespondBy, c.SolveOnlineBy = cases.Deadlines(d.cfg, d.plan(c), c.Severity, c.OpenedAt)
+			// Deadlines follow the new severity, counted from when the
+			// clocks started: the opening, or the last reopen.
+			c.RespondBy, c.SolveOnlineBy = cases.Deadlines(d.cfg, d.plan(c), c.Severity, c.ClockStart)
 			c.NextRespondCheck = zeroTime
 			if !c.OnsiteBy.IsZero() && c.OnsiteArrivedAt.IsZero() {
 				c.OnsiteBy = cases.OnsiteDeadline(d.cfg, d.plan(c), c.Severity, now)

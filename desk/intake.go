@@ -302,6 +302,7 @@ func (d *Desk) open(t *store.Txn, ch *change, in OpenInput, cu *config.Customer)
 		c.ThreadIDs = appendThread(c.ThreadIDs, r)
 	}
 	c.ThreadIDs = appendThread(c.ThreadIDs, in.MessageID)
+	c.ClockStart = now
 	c.RespondBy, c.SolveOnlineBy = cases.Deadlines(d.cfg, plan, c.Severity, now)
 	load, err := t.OpenCasesByEngineer()
 	if err != nil {

@@ -186,3 +186,18 @@ func TestRequireAuthentication(t *testing.T) {
 		t.Fatal("an authenticated command was not obeyed")
 	}
 }
+
+func TestSeverityAfterReopenCountsFromReopen(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.mail("eng1@example.com", "Re: [Case#1] x", "/resolve")
+	reopen := thu9.Add(7 * 24 * time.Hour / 2) // Sunday evening; the office calendar resumes Monday 09:00
+	f.clk.Set(reopen)
+	f.mail("alice@acme.test", "Re: [Case#1] x", "Still broken")
+	f.mail("eng1@example.com", "Re: [Case#1] x", "/severity 2")
+	c, _ := f.caseN(1)
+	// 4 working hours from the reopen: Monday 09:00-12:00 + 13:30-14:30.
+	if want := time.Date(2026, 11, 30, 14, 30, 0, 0, thu9.Location()); !c.RespondBy.Equal(want) {
+		t.Errorf("respond_by = %v, want %v", c.RespondBy.In(thu9.Location()), want)
+	}
+}

@@ -264,6 +264,8 @@ CREATE TABLE timers (
 );
 CREATE INDEX timers_due ON timers(due_at);
 `,
+	// 2: when a case's clocks last (re)started, for deadlines after a reopen.
+	`ALTER TABLE cases ADD COLUMN clock_start INTEGER;`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
