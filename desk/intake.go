@@ -47,7 +47,7 @@ func (d *Desk) deliver(ctx context.Context, place Place, raw []byte) (outcome, e
 		if perr != nil {
 			out = quarantined
 			sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
-				Hash: hashOf(raw), Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
+				Hash: hashOf(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
 			seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, "", sm.Hash)
 			if err != nil || seen {
 				return err
@@ -411,6 +411,15 @@ func excerpt(s string) string {
 func (d *Desk) MailboxState(ctx context.Context, mailbox string) (v, last uint32, err error) {
 	err = d.db.Read(ctx, func(t *store.Txn) error {
 		v, last, err = t.MailboxState(mailbox)
+		return err
+	})
+	return
+}
+
+// Quarantined implements mailin.State.
+func (d *Desk) Quarantined(ctx context.Context, p Place) (q bool, err error) {
+	err = d.db.Read(ctx, func(t *store.Txn) error {
+		q, err = t.Quarantined(p.Mailbox, p.UIDValidity, p.UID)
 		return err
 	})
 	return

@@ -55,6 +55,8 @@ type State interface {
 	MailboxState(ctx context.Context, mailbox string) (uidvalidity, lastUID uint32, err error)
 	// ResetMailbox records a new UIDVALIDITY with no UID processed yet.
 	ResetMailbox(ctx context.Context, mailbox string, uidvalidity uint32) error
+	// Quarantined reports whether a processed message was unreadable.
+	Quarantined(ctx context.Context, p Place) (bool, error)
 }
 
 // Fetcher watches one IMAP folder. Zero values: Folder "INBOX",
@@ -282,11 +284,8 @@ func (f *Fetcher) sync(ctx context.Context, c *imapclient.Client, uidValidity ui
 			leftover = append(leftover, u)
 		}
 	}
-	if len(leftover) > 0 && f.ProcessedFolder != "" {
-		// Processed (committed) but not yet moved when we last stopped.
-		if err := f.move(c, leftover, f.ProcessedFolder); err != nil {
-			return err
-		}
+	if err := f.finishLeftovers(ctx, c, uidValidity, last, leftover); err != nil {
+		return err
 	}
 	if len(pending) > 0 {
 		f.log().Info("new mail", "mailbox", folder, "count", len(pending))
@@ -320,6 +319,16 @@ func (f *Fetcher) fetchChunk(ctx context.Context, c *imapclient.Client, uidValid
 				return err
 			}
 			if raw, ok = one[u]; !ok {
+				// Gone (expunged by someone else), or unreadable by us.
+				// Only skip it when the server confirms it is gone: a
+				// higher UID delivered now would mark it processed.
+				sd, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(u)}}, nil).Wait()
+				if err != nil {
+					return fmt.Errorf("search uid %d: %w", u, err)
+				}
+				if slices.Contains(sd.AllUIDs(), u) {
+					return fmt.Errorf("uid %d exists but its body could not be fetched; not going past it", u)
+				}
 				f.log().Warn("message vanished before fetch", "uid", u)
 				continue
 			}
@@ -338,6 +347,61 @@ func (f *Fetcher) fetchChunk(ctx context.Context, c *imapclient.Client, uidValid
 		f.log().Info("import progress", "done", done+len(chunk), "total", total)
 	}
 	if err := f.flag(c, append(append([]imap.UID(nil), processed...), quarantined...)); err != nil {
+		return err
+	}
+	if f.ProcessedFolder != "" && len(processed) > 0 {
+		if err := f.move(c, processed, f.ProcessedFolder); err != nil {
+			return err
+		}
+	}
+	if f.QuarantineFolder != "" && len(quarantined) > 0 {
+		if err := f.move(c, quarantined, f.QuarantineFolder); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishLeftovers completes messages that were committed (UID <= last)
+// but not flagged or moved when the daemon last stopped: they are flagged
+// and moved where their disposition says, never delivered again. With a
+// processed folder every leftover is one; without, only those still
+// without \Seen are looked at (flag-only mode keeps mail in the folder).
+func (f *Fetcher) finishLeftovers(ctx context.Context, c *imapclient.Client, uidValidity, last uint32, leftover []imap.UID) error {
+	if len(leftover) == 0 {
+		return nil
+	}
+	if f.ProcessedFolder == "" {
+		var upto imap.UIDSet
+		upto.AddRange(1, imap.UID(last))
+		sd, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{upto},
+			NotFlag: []imap.Flag{imap.FlagSeen, imap.FlagDeleted}}, nil).Wait()
+		if err != nil {
+			return fmt.Errorf("search unflagged: %w", err)
+		}
+		leftover = leftover[:0]
+		for _, u := range sd.AllUIDs() {
+			if u > 0 && uint32(u) <= last {
+				leftover = append(leftover, u)
+			}
+		}
+		if len(leftover) == 0 {
+			return nil
+		}
+	}
+	var processed, quarantined []imap.UID
+	for _, u := range leftover {
+		q, err := f.State.Quarantined(ctx, Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(u)})
+		if err != nil {
+			return err
+		}
+		if q {
+			quarantined = append(quarantined, u)
+		} else {
+			processed = append(processed, u)
+		}
+	}
+	if err := f.flag(c, leftover); err != nil {
 		return err
 	}
 	if f.ProcessedFolder != "" && len(processed) > 0 {

@@ -274,3 +274,14 @@ func (t *Txn) OutboxByCase(n int64) ([]Queued, []string, error) {
 	}
 	return out, states, rows.Err()
 }
+
+// Quarantined reports whether the message stored for an IMAP place was
+// unreadable (moved to quarantine rather than processed).
+func (t *Txn) Quarantined(mailbox string, uidvalidity, uid uint32) (bool, error) {
+	var m string
+	err := t.row("SELECT matched FROM messages WHERE mailbox = ? AND uidvalidity = ? AND uid = ?", mailbox, uidvalidity, uid).Scan(&m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return m == "quarantine", err
+}

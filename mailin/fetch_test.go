@@ -1,0 +1,227 @@
+package mailin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"helpdeskd/internal/testmail"
+)
+
+// memSink is a Sink and State in memory, like the desk's but without SQL.
+type memSink struct {
+	mu          sync.Mutex
+	validity    uint32
+	last        uint32
+	delivered   []uint32
+	quarantined map[uint32]bool
+	failUID     uint32 // Deliver fails for this UID
+}
+
+func (s *memSink) Deliver(_ context.Context, p Place, raw []byte) (Disposition, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.UID == s.failUID {
+		return 0, fmt.Errorf("database down")
+	}
+	s.delivered = append(s.delivered, p.UID)
+	s.validity, s.last = p.UIDValidity, max(s.last, p.UID)
+	if len(raw) < 20 {
+		s.quarantined[p.UID] = true
+		return Quarantine, nil
+	}
+	return Processed, nil
+}
+
+func (s *memSink) MailboxState(context.Context, string) (uint32, uint32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.validity, s.last, nil
+}
+
+func (s *memSink) ResetMailbox(_ context.Context, _ string, v uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.validity, s.last = v, 0
+	return nil
+}
+
+func (s *memSink) Quarantined(_ context.Context, p Place) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.quarantined[p.UID], nil
+}
+
+func mailN(i int) []byte {
+	return fmt.Appendf(nil, "From: a@acme.test\r\nSubject: m%d\r\nMessage-ID: <m%d@acme.test>\r\n\r\nbody %d\r\n", i, i, i)
+}
+
+// runOnce runs a fetcher until it has caught up, then stops it.
+func runOnce(t *testing.T, srv *testmail.Servers, sink *memSink) {
+	t.Helper()
+	ready := make(chan struct{}, 1)
+	f := &Fetcher{Address: srv.IMAPAddr, TLS: "none", Username: "support@example.com", Password: "pw",
+		ProcessedFolder: "Processed", QuarantineFolder: "Quarantine", Sink: sink, State: sink,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnReady: func(bool) {
+			select {
+			case ready <- struct{}{}:
+			default:
+			}
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("fetcher did not catch up")
+	}
+	cancel()
+	<-done
+}
+
+func folderUIDs(t *testing.T, srv *testmail.Servers, folder string) int {
+	t.Helper()
+	c, err := imapclient.DialInsecure(srv.IMAPAddr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login("support@example.com", "pw").Wait(); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := c.Select(folder, nil).Wait()
+	if err != nil {
+		return 0
+	}
+	return int(sel.NumMessages)
+}
+
+func TestFetchMovesAndRecoversLeftovers(t *testing.T) {
+	for _, opts := range []testmail.Options{{}, {NoMove: true}} {
+		t.Run(fmt.Sprintf("nomove=%v", opts.NoMove), func(t *testing.T) {
+			srv, err := testmail.Start(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			srv.AddUser("support@example.com", "pw")
+			for i := 1; i <= 3; i++ {
+				srv.Append("support@example.com", "INBOX", mailN(i))
+			}
+			srv.Append("support@example.com", "INBOX", []byte("garbage")) // uid 4: "unreadable"
+			sink := &memSink{quarantined: map[uint32]bool{}}
+			runOnce(t, srv, sink)
+			if !slices.Equal(sink.delivered, []uint32{1, 2, 3, 4}) {
+				t.Fatalf("delivered %v", sink.delivered)
+			}
+			if opts.NoMove {
+				// Without UIDPLUS the originals stay, flagged \Deleted, and
+				// must not be delivered or copied again on the next run.
+				runOnce(t, srv, sink)
+				if len(sink.delivered) != 4 || folderUIDs(t, srv, "Processed") != 3 {
+					t.Fatalf("second run: delivered %v, processed %d", sink.delivered, folderUIDs(t, srv, "Processed"))
+				}
+				return
+			}
+			if folderUIDs(t, srv, "INBOX") != 0 || folderUIDs(t, srv, "Processed") != 3 || folderUIDs(t, srv, "Quarantine") != 1 {
+				t.Fatalf("inbox %d processed %d quarantine %d", folderUIDs(t, srv, "INBOX"), folderUIDs(t, srv, "Processed"), folderUIDs(t, srv, "Quarantine"))
+			}
+		})
+	}
+}
+
+// A crash after the commit but before the move leaves committed mail in
+// the INBOX: the next start moves it by its disposition, without
+// delivering it again.
+func TestLeftoversAfterCrash(t *testing.T) {
+	srv, err := testmail.Start(testmail.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddUser("support@example.com", "pw")
+	srv.Append("support@example.com", "INBOX", mailN(1))
+	srv.Append("support@example.com", "INBOX", []byte("garbage"))
+	srv.Append("support@example.com", "INBOX", mailN(3))
+	c, _ := imapclient.DialInsecure(srv.IMAPAddr, nil)
+	c.Login("support@example.com", "pw").Wait()
+	sel, _ := c.Select("INBOX", nil).Wait()
+	c.Close()
+	// The database says UIDs 1 and 2 were committed (2 quarantined).
+	sink := &memSink{validity: sel.UIDValidity, last: 2, quarantined: map[uint32]bool{2: true}}
+	runOnce(t, srv, sink)
+	if !slices.Equal(sink.delivered, []uint32{3}) {
+		t.Fatalf("delivered %v, want only uid 3", sink.delivered)
+	}
+	if folderUIDs(t, srv, "Processed") != 2 || folderUIDs(t, srv, "Quarantine") != 1 || folderUIDs(t, srv, "INBOX") != 0 {
+		t.Fatalf("processed %d quarantine %d inbox %d", folderUIDs(t, srv, "Processed"), folderUIDs(t, srv, "Quarantine"), folderUIDs(t, srv, "INBOX"))
+	}
+}
+
+// A failing Sink leaves the message (and every later one) in place, to be
+// delivered again; UIDVALIDITY changes make everything be offered again.
+func TestSinkFailureAndUIDValidity(t *testing.T) {
+	srv, err := testmail.Start(testmail.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddUser("support@example.com", "pw")
+	for i := 1; i <= 3; i++ {
+		srv.Append("support@example.com", "INBOX", mailN(i))
+	}
+	sink := &memSink{quarantined: map[uint32]bool{}, failUID: 2}
+	ready := make(chan struct{}, 1)
+	f := &Fetcher{Address: srv.IMAPAddr, TLS: "none", Username: "support@example.com", Password: "pw",
+		Sink: sink, State: sink, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnReady: func(bool) { ready <- struct{}{} }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	// The session fails at uid 2 and reconnects after a second; let the
+	// database "recover" after the first failure.
+	deadline := time.After(15 * time.Second)
+	for {
+		sink.mu.Lock()
+		n := len(sink.delivered)
+		if n == 1 {
+			sink.failUID = 0
+		}
+		sink.mu.Unlock()
+		if n == 3 {
+			break
+		}
+		select {
+		case <-ready:
+		case <-deadline:
+			t.Fatalf("delivered %v", sink.delivered)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cancel()
+	<-done
+	if !slices.Equal(sink.delivered, []uint32{1, 2, 3}) {
+		t.Fatalf("delivered %v, want 1 2 3 in order", sink.delivered)
+	}
+	// A different stored UIDVALIDITY: the mailbox is offered again (the
+	// desk deduplicates by Message-ID).
+	sink.mu.Lock()
+	sink.validity, sink.delivered = 12345, nil
+	sink.mu.Unlock()
+	runOnce(t, srv, sink)
+	if len(sink.delivered) != 3 {
+		t.Fatalf("after a UIDVALIDITY change: delivered %v", sink.delivered)
+	}
+}
+
+var _ = imap.UID(0)
