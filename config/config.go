@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"net/mail"
 	"os"
+	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -56,7 +58,12 @@ type Config struct {
 	// daemon connects, so `check --offline` passes without them; see
 	// CheckSecrets.
 	secretProblems Problems
+	lines          map[string]int
 }
+
+// Line returns the line of a key in the file (0 if unknown), so that
+// problems found later (templates, logins) can name it too.
+func (c *Config) Line(key string) int { return c.lines[key] }
 
 // CheckSecrets reports passwords that could not be read. serve and the
 // online check call it; offline commands do not need the passwords.
@@ -250,6 +257,8 @@ type Problem struct {
 	Line int // 0 = unknown
 	Key  string
 	Msg  string
+
+	typeErr bool
 }
 
 func (p Problem) Error() string {
@@ -282,8 +291,10 @@ func Load(path string) (*Config, error) {
 
 // Parse validates config text; name is used in problem reports.
 func Parse(name string, data []byte) (*Config, error) {
-	var raw rawConfig
-	md, err := toml.Decode(string(data), &raw)
+	// Decode table by table, so that a value of the wrong type in one
+	// table does not hide the problems in the others.
+	var top map[string]toml.Primitive
+	md, err := toml.Decode(string(data), &top)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -291,17 +302,49 @@ func Parse(name string, data []byte) (*Config, error) {
 		}
 		return nil, Problems{{File: name, Key: "toml", Msg: err.Error()}}
 	}
-	v := &validator{file: name, lines: indexLines(string(data))}
+	v := &validator{file: name, lines: indexLines(string(data)), failed: map[string]bool{}}
+	var raw rawConfig
+	rv := reflect.ValueOf(&raw).Elem()
+	for i := 0; i < rv.NumField(); i++ {
+		tag := rv.Type().Field(i).Tag.Get("toml")
+		prim, ok := top[tag]
+		if !ok {
+			continue
+		}
+		if err := md.PrimitiveDecode(prim, rv.Field(i).Addr().Interface()); err != nil {
+			v.typeError(tag, err)
+			v.failed[tag] = true
+		}
+	}
 	for _, k := range md.Undecoded() {
-		v.add(k.String(), "unknown key")
+		key := k.String()
+		if v.failed[k[0]] {
+			continue // the rest of a table that failed to decode
+		}
+		for _, ik := range v.indexed(key) {
+			v.add(ik, "unknown key")
+		}
 	}
 	cfg := v.build(&raw)
+	if len(v.problems) > 0 {
+		// Problems inside a table that did not decode are mostly echoes
+		// of its type error; keep the type error alone.
+		kept := v.problems[:0]
+		for _, p := range v.problems {
+			top, _, _ := strings.Cut(p.Key, ".")
+			if !v.failed[top] || p.typeErr {
+				kept = append(kept, p)
+			}
+		}
+		v.problems = kept
+	}
 	if len(v.problems) > 0 {
 		sort.SliceStable(v.problems, func(i, j int) bool { return v.problems[i].Line < v.problems[j].Line })
 		return nil, v.problems
 	}
 	cfg.Path = name
 	cfg.secretProblems = v.secrets
+	cfg.lines = v.lines
 	return cfg, nil
 }
 
@@ -317,6 +360,90 @@ type validator struct {
 	lines    map[string]int
 	problems Problems
 	secrets  Problems
+	failed   map[string]bool // top-level tables that did not decode
+}
+
+var typeErrRE = regexp.MustCompile(`line (\d+) \(last key "([^"]*)"\): (.*)$`)
+var incompatibleRE = regexp.MustCompile(`TOML value has type (\w+); destination has type (.+)$`)
+
+// typeError turns a decoding error ("toml: line 15 (last key
+// "mailbox.poll_interval"): incompatible types: ...") into a Problem.
+func (v *validator) typeError(table string, err error) {
+	m := typeErrRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		v.problems = append(v.problems, Problem{File: v.file, Line: v.line(table), Key: table, Msg: err.Error(), typeErr: true})
+		return
+	}
+	line, _ := strconv.Atoi(m[1])
+	key, msg := m[2], m[3]
+	// Name the array entry: the key that sits on that line.
+	for k, l := range v.lines {
+		if l == line && strings.Count(k, ".") >= strings.Count(key, ".") {
+			key = k
+			break
+		}
+	}
+	if t := incompatibleRE.FindStringSubmatch(msg); t != nil {
+		msg = fmt.Sprintf("wrong type: want %s, got %s", typeName(t[2]), typeName(t[1]))
+	}
+	v.problems = append(v.problems, Problem{File: v.file, Line: line, Key: key, Msg: msg, typeErr: true})
+}
+
+func typeName(t string) string {
+	switch {
+	case strings.HasPrefix(t, "int") || t == "Integer":
+		return "an integer"
+	case t == "string" || t == "String":
+		return "a string"
+	case t == "bool" || t == "Bool":
+		return "true or false"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case strings.HasPrefix(t, "[]") || strings.HasPrefix(t, "*[]") || t == "Array":
+		return "a list"
+	case strings.HasPrefix(t, "map") || strings.Contains(t, "config.raw") || t == "Hash":
+		return "a table"
+	}
+	return t
+}
+
+// indexed names an undecoded key with its array indices: BurntSushi
+// reports "staff.favourite" for a key inside the second [[staff]] entry;
+// this returns "staff.1.favourite" (every entry that has it).
+func (v *validator) indexed(key string) []string {
+	if _, ok := v.lines[key]; ok {
+		return []string{key}
+	}
+	var out []string
+	var walk func(prefix string, rest []string)
+	walk = func(prefix string, rest []string) {
+		if len(rest) == 0 {
+			if _, ok := v.lines[prefix]; ok {
+				out = append(out, prefix)
+			}
+			return
+		}
+		join := func(a, b string) string {
+			if a == "" {
+				return b
+			}
+			return a + "." + b
+		}
+		next := join(prefix, rest[0])
+		walk(next, rest[1:])
+		for n := 0; ; n++ {
+			ix := next + "." + strconv.Itoa(n)
+			if _, ok := v.lines[ix]; !ok {
+				break
+			}
+			walk(ix, rest[1:])
+		}
+	}
+	walk("", strings.Split(key, "."))
+	if len(out) == 0 {
+		return []string{key}
+	}
+	return out
 }
 
 func (v *validator) add(key, format string, args ...any) {

@@ -163,3 +163,43 @@ func TestEmptyChainRejected(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestMoreProblemShapes(t *testing.T) {
+	tests := []struct {
+		name string
+		add  string
+		want []string
+		not  []string
+	}{
+		{"wrong types in two tables, all reported", "[replies]\nevery = 3600\n[policy]\ndefault_severity = \"high\"\n[threading]\ntag = \"Case!\"\n",
+			[]string{"c.toml:14: replies.every: wrong type: want a string, got an integer",
+				"c.toml:16: policy.default_severity: wrong type: want an integer, got a string",
+				`c.toml:18: threading.tag: "Case!": only letters`}, nil},
+		{"unknown key in the second staff entry", "[[staff]]\nname = \"A\"\nemail = \"a@example.com\"\nroles = [\"engineer\"]\n[[staff]]\nname = \"B\"\nemail = \"b@example.com\"\nroles = [\"engineer\"]\nfavourite = \"tea\"\n",
+			[]string{"c.toml:21: staff.1.favourite: unknown key"}, nil},
+		{"nested contacts", "[[customers]]\ncompany = \"X\"\nplan = \"5x8\"\n[[customers.contacts]]\nname = \"A\"\nemail = \"a@x.test\"\n[[customers.contacts]]\nname = \"B\"\nemail = \"b@@x.test\"\nshoe = 1\n",
+			[]string{`c.toml:21: customers.0.contacts.1.email: "b@@x.test" is not an email address`, "c.toml:22: customers.0.contacts.1.shoe: unknown key"}, nil},
+		{"broken calendar reported once", "[calendars.office]\ntimezone = \"Asia/Shangai\"\nhours = [\"09:00-18:00\"]\n[plans.x]\ncalendar = \"office\"\n",
+			[]string{`c.toml:14: calendars.office.timezone: unknown time zone "Asia/Shangai"`}, []string{"no calendar named"}},
+		{"template dir missing", "[templates]\ndir = \"/nonexistent/helpdeskd-templates\"\n",
+			[]string{"c.toml:14: templates.dir:"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.toml", []byte(minimal+"\n"+tt.add))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(err.Error(), w) {
+					t.Errorf("error has %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}

@@ -23,13 +23,13 @@ func indexLines(src string) map[string]int {
 		}
 		switch {
 		case strings.HasPrefix(l, "[["):
-			name := cleanKey(strings.TrimSuffix(strings.SplitN(l[2:], "]]", 2)[0], "]]"))
+			name := resolve(counts, cleanKey(strings.SplitN(l[2:], "]]", 2)[0]))
 			idx := counts[name]
 			counts[name]++
 			prefix = fmt.Sprintf("%s.%d", name, idx)
 			setLine(lines, prefix, n)
 		case l[0] == '[':
-			prefix = cleanKey(strings.SplitN(l[1:], "]", 2)[0])
+			prefix = resolve(counts, cleanKey(strings.SplitN(l[1:], "]", 2)[0]))
 			setLine(lines, prefix, n)
 		default:
 			k, _, ok := strings.Cut(l, "=")
@@ -44,6 +44,26 @@ func indexLines(src string) map[string]int {
 		}
 	}
 	return lines
+}
+
+// resolve puts the current entry index after every part of a table path
+// that is an array of tables: with two [[customers]] seen,
+// "customers.contacts" is "customers.1.contacts".
+func resolve(counts map[string]int, path string) string {
+	parts := strings.Split(path, ".")
+	out := ""
+	for i, p := range parts {
+		if out != "" {
+			out += "."
+		}
+		out += p
+		if i < len(parts)-1 {
+			if c, ok := counts[out]; ok && c > 0 {
+				out = fmt.Sprintf("%s.%d", out, c-1)
+			}
+		}
+	}
+	return out
 }
 
 func setLine(m map[string]int, k string, n int) {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/mail"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,6 +222,7 @@ func (v *validator) build(r *rawConfig) *Config {
 
 	// [calendars.NAME]
 	c.Calendars = map[string]*calendar.Calendar{"always": calendar.Always()}
+	badCalendars := map[string]bool{}
 	for _, name := range sortedKeys(r.Calendars) {
 		rc := r.Calendars[name]
 		key := "calendars." + name
@@ -230,6 +232,8 @@ func (v *validator) build(r *rawConfig) *Config {
 		}
 		if cal := v.calendar(key, name, rc); cal != nil {
 			c.Calendars[name] = cal
+		} else {
+			badCalendars[name] = true
 		}
 	}
 
@@ -243,7 +247,7 @@ func (v *validator) build(r *rawConfig) *Config {
 		key := "plans." + name
 		p := Plan{Name: name, Priority: orDefault(rp.Priority, "normal")}
 		cal, ok := c.Calendars[orDefault(rp.Calendar, "always")]
-		if !ok {
+		if !ok && !badCalendars[rp.Calendar] { // a broken calendar is reported once, where it is defined
 			v.add(key+".calendar", "no calendar named %q", rp.Calendar)
 		}
 		p.Calendar = cal
@@ -413,6 +417,13 @@ func (v *validator) build(r *rawConfig) *Config {
 	}
 
 	c.Templates = Templates{Dir: r.Templates.Dir, Language: orDefault(r.Templates.Language, "zh")}
+	if d := c.Templates.Dir; d != "" {
+		if st, err := os.Stat(d); err != nil {
+			v.add("templates.dir", "%v", err)
+		} else if !st.IsDir() {
+			v.add("templates.dir", "%s is not a directory", d)
+		}
+	}
 	if c.Templates.Language != "zh" && c.Templates.Language != "en" {
 		v.add("templates.language", "%q is not one of zh, en", c.Templates.Language)
 	}

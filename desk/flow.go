@@ -284,7 +284,8 @@ func (d *Desk) publicReply(t *store.Txn, ch *change, c *cases.Case, staff config
 		c.ThreadIDs = appendThread(c.ThreadIDs, m.MessageID)
 	} else {
 		data := templates.Data{Case: d.view(c), Recipient: templates.Person{Name: orStr(c.ContactName, c.ContactEmail), Email: c.ContactEmail},
-			Sender: templates.Person{Name: staff.Name, Email: staff.Email}, Liaison: d.liaison(c), Support: d.supportLine(), Text: text}
+			Sender: templates.Person{Name: staff.Name, Email: staff.Email}, Liaison: d.liaison(c), Support: d.supportLine(), Text: text,
+			Signed: signedBy(text, staff.Name)}
 		subj, body, err := d.tmpl.Render(c.Language, "relay", data)
 		if err != nil {
 			return err
@@ -312,4 +313,11 @@ func (d *Desk) publicReply(t *store.Txn, ch *change, c *cases.Case, staff config
 	c.LastReplyAt = now
 	c.RepliesSent++
 	return nil
+}
+
+// signedBy reports whether text ends with a line that is the name.
+func signedBy(text, name string) bool {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	return name != "" && strings.EqualFold(strings.Trim(last, "-— "), name)
 }

@@ -71,6 +71,7 @@ type Data struct {
 	Deadline  string
 	Nth       int // which scheduled reply (1 = first)
 	Review    bool
+	Signed    bool // the relayed text already ends with the sender's name
 	Errors    []string
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/mail"
 	"os"
 	"os/signal"
 	"strconv"
@@ -27,25 +28,28 @@ import (
 	"helpdeskd/templates"
 )
 
+// loadConfig loads the config for commands other than check. Its error is
+// one line (SPEC §10): the first problem, and how many more there are.
 func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	var ps config.Problems
 	if errors.As(err, &ps) {
-		for _, p := range ps {
-			fmt.Fprintln(os.Stderr, p.Error())
-		}
-		return nil, fmt.Errorf("%s: %d problem(s) in config", path, len(ps))
+		return nil, firstProblem(ps)
 	}
 	return cfg, err
+}
+
+func firstProblem(ps config.Problems) error {
+	if len(ps) == 1 {
+		return ps[0]
+	}
+	return fmt.Errorf("%s (and %d more; run helpdeskd check)", ps[0].Error(), len(ps)-1)
 }
 
 func reportSecrets(cfg *config.Config) error {
 	var ps config.Problems
 	if errors.As(cfg.CheckSecrets(), &ps) {
-		for _, p := range ps {
-			fmt.Fprintln(os.Stderr, p.Error())
-		}
-		return fmt.Errorf("%s: %d problem(s) in config", cfg.Path, len(ps))
+		return firstProblem(ps)
 	}
 	return nil
 }
@@ -53,7 +57,7 @@ func reportSecrets(cfg *config.Config) error {
 func cmdServe(args []string, stderr io.Writer) error {
 	fs, cfgPath := newFlags("serve")
 	debug := fs.Bool("debug", false, "debug logging")
-	if _, err := parse(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
@@ -86,7 +90,7 @@ func cmdServe(args []string, stderr io.Writer) error {
 func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	fs, cfgPath := newFlags("check")
 	offline := fs.Bool("offline", false, "skip the IMAP and SMTP logins")
-	if _, err := parse(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(*cfgPath)
@@ -102,7 +106,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	if _, err := templates.Load(cfg.Templates.Dir); err != nil {
 		for _, l := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stdout, "%s: templates: %s\n", *cfgPath, l)
+			fmt.Fprintf(stdout, "%s:%d: templates.dir: %s\n", *cfgPath, cfg.Line("templates.dir"), l)
 		}
 		return fmt.Errorf("templates of %s are broken", *cfgPath)
 	}
@@ -219,6 +223,9 @@ func cmdCaseOpen(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	if len(missing) > 0 {
 		return usagef("case open: missing %s", strings.Join(missing, ", "))
+	}
+	if a, err := mail.ParseAddress(*email); err != nil || a.Name != "" {
+		return usagef("case open: --email %q is not an email address", *email)
 	}
 	text := *body
 	switch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/smtp"
 	"os"
 	"os/signal"
@@ -109,7 +110,7 @@ func cmdDemo(args []string, stdout io.Writer) error {
 	fs, _ := newFlags("demo")
 	keep := fs.Bool("keep", false, "keep running after the demo; point a mail client at the servers")
 	verbose := fs.Bool("v", false, "show the daemon's log")
-	if _, err := parse(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	srv, err := testmail.Start(testmail.Options{})
@@ -151,7 +152,11 @@ func cmdDemo(args []string, stdout io.Writer) error {
 		done <- daemon.Run(ctx, cfg, daemon.Options{
 			Logger: slog.New(slog.NewTextHandler(logOut, nil)),
 			OnEvent: func(e cases.Event) {
-				say("case %d: %-14s %s %s", e.Case, e.Kind, e.Actor, e.Detail)
+				detail := strings.Join(strings.Fields(e.Detail), " ")
+				if r := []rune(detail); len(r) > 90 {
+					detail = string(r[:90]) + "…"
+				}
+				say("case %d: %-14s %s %s", e.Case, e.Kind, e.Actor, detail)
 			},
 			OnReady: func(idle bool) {
 				select {
@@ -177,36 +182,85 @@ func cmdDemo(args []string, stdout io.Writer) error {
 	}
 	say("customer mail sent: alice@acme.test -> support@example.com, \"数据库服务无法启动\"")
 
-	// Watch what the daemon sends: the acknowledgement to the customer and
-	// the staff notifications.
-	want := map[string]bool{"alice@acme.test": false, "desk@example.com": false, "csm@example.com": false,
-		"quality@example.com": false, "eng1@example.com": false}
-	deadline := time.After(15 * time.Second)
-	for missing(want) > 0 {
-		select {
-		case m := <-srv.Delivered():
-			if m.From == "alice@acme.test" {
-				continue
+	// Watch what the daemon sends. Mail written by the demo's "people"
+	// (customer and engineer) is not printed again.
+	deadline := time.After(20 * time.Second)
+	people := map[string]bool{"alice@acme.test": true, "eng1@example.com": true}
+	await := func(what string, want map[string]string) error {
+		for len(want) > 0 {
+			select {
+			case m := <-srv.Delivered():
+				if people[m.From] {
+					continue
+				}
+				printMail(say, stdout, &mu, m)
+				subj := subjectOf(m.Data)
+				for _, r := range m.To {
+					if w, ok := want[strings.ToLower(r)]; ok && strings.Contains(subj, w) {
+						delete(want, strings.ToLower(r))
+					}
+				}
+			case err := <-done:
+				return fmt.Errorf("daemon stopped: %v", err)
+			case <-deadline:
+				return fmt.Errorf("demo: %s did not happen within 20s", what)
 			}
-			for _, r := range m.To {
-				want[strings.ToLower(r)] = true
+		}
+		return nil
+	}
+	send := func(from, subject, body string) error {
+		raw := fmt.Sprintf("From: %s\r\nTo: support@example.com\r\nSubject: %s\r\nMessage-ID: <demo-%d@%s>\r\n"+
+			"Date: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n%s",
+			from, mime.BEncoding.Encode("UTF-8", subject), time.Now().UnixNano(), strings.SplitN(from, "@", 2)[1],
+			time.Now().Format(time.RFC1123Z), strings.ReplaceAll(body, "\n", "\r\n"))
+		return smtp.SendMail(srv.SMTPAddr, nil, from, []string{"support@example.com"}, []byte(raw))
+	}
+	steps := []struct {
+		say, from, subject, body, what string
+		want                           map[string]string
+	}{
+		{"", "", "", "", "the acknowledgement and the staff notifications",
+			map[string]string{"alice@acme.test": "[Case#1]", "desk@example.com": "[Case#1]", "csm@example.com": "[Case#1]",
+				"quality@example.com": "[Case#1]", "eng1@example.com": "[Case#1]"}},
+		{"engineer eng1@example.com replies from their own mail client (with the quoted history below)",
+			"eng1@example.com", "Re: 已分派给您 [Case#1] 数据库服务无法启动",
+			"您好，请先停止占用 5432 端口的旧进程（systemctl stop legacy-db），再启动数据库服务。\n\nWang Wei\n\n" +
+				"------------------ 原始邮件 ------------------\n发件人: Support <support@example.com>\n主题: 已分派给您 [Case#1]\n\n服务单 [Case#1] 已分派给您。\n",
+			"the engineer's reply relayed to the customer", map[string]string{"alice@acme.test": "[Case#1]"}},
+		{"engineer marks the case resolved: /resolve", "eng1@example.com", "Re: [Case#1] 数据库服务无法启动", "/resolve\n",
+			"the confirmation request", map[string]string{"alice@acme.test": "[Case#1]", "scm@example.com": "[Case#1]"}},
+		{"customer confirms: 已解决", "alice@acme.test", "Re: [Case#1] 数据库服务无法启动", "已解决，谢谢！\n\nAlice\n",
+			"the confirmation", map[string]string{"csm@example.com": "客户已确认"}},
+	}
+	for _, st := range steps {
+		if st.from != "" {
+			say("%s", st.say)
+			if err := send(st.from, st.subject, st.body); err != nil {
+				return fmt.Errorf("send demo mail: %w", err)
 			}
-			printMail(say, stdout, &mu, m)
-		case err := <-done:
-			return fmt.Errorf("daemon stopped: %v", err)
-		case <-deadline:
-			return fmt.Errorf("demo: %d expected mails did not arrive within 15s", missing(want))
+		}
+		if err := await(st.what, st.want); err != nil {
+			return err
 		}
 	}
-	say("done: the case was opened, acknowledged and announced to staff")
+	say("done: case 1 was opened, acknowledged, answered by the engineer, resolved, confirmed by the customer and closed")
 	if *keep {
 		say("still running (Ctrl-C to stop). Point a mail client at it:")
 		say("  IMAP %s, SMTP %s, no TLS; users support@example.com, alice@acme.test, eng1@example.com, csm@example.com ... password %q", srv.IMAPAddr, srv.SMTPAddr, demoPassword)
-		say("  reply as eng1@example.com to the case mail to see a staff reply relayed to alice@acme.test")
+		say("  write to support@example.com as alice@acme.test to open a case; reply as eng1@example.com to answer it")
 		<-ctx.Done()
 	}
 	cancel()
 	return <-done
+}
+
+func subjectOf(raw []byte) string {
+	r, err := mail.CreateReader(bytes.NewReader(raw))
+	if err != nil {
+		return ""
+	}
+	s, _ := r.Header.Subject()
+	return s
 }
 
 func missing(m map[string]bool) int {

@@ -66,7 +66,8 @@ func oneLine(s string) string {
 }
 
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
+	args = hoist(args)
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given")
 	}
@@ -111,6 +112,52 @@ func newFlags(name string) (*flag.FlagSet, *string) {
 	}
 	cfg := fs.String("config", def, "config file")
 	return fs, cfg
+}
+
+// noArgs parses flags for a command that takes no positional arguments.
+func noArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), pos[0])
+	}
+	return nil
+}
+
+// valueFlags are the flags that take a value (the rest are booleans), so
+// that flags can be moved from before the command words to after them.
+var valueFlags = map[string]bool{"config": true, "status": true, "company": true, "contact": true, "phone": true,
+	"email": true, "severity": true, "subject": true, "body": true, "body-file": true, "customer": true,
+	"at": true, "from": true, "to": true}
+
+// hoist moves flags that come before the command words ("--config F case
+// list") after them, so that flags may stand anywhere (SPEC §10).
+func hoist(args []string) []string {
+	var words, flags []string
+	nwords := 1
+	i := 0
+	for ; i < len(args) && len(words) < nwords; i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, "-") && a != "-" {
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && valueFlags[name] && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		words = append(words, a)
+		if a == "case" {
+			nwords = 2
+		}
+	}
+	return append(append(words, flags...), args[i:]...)
 }
 
 // parse parses flags that may come before or after positional arguments

@@ -81,3 +81,41 @@ func TestUsageAndErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestFlagsAnywhereAndBadInput(t *testing.T) {
+	cfg := exampleConfig(t)
+	code, out, errs := runCmd(t, "--config", cfg, "case", "open", "--company", "ACME", "--contact", "Alice",
+		"--email", "alice@acme.test", "--severity", "2", "--subject", "Printer down", "--body", "It broke.")
+	if code != 0 || strings.TrimSpace(out) != "1" {
+		t.Fatalf("case open with --config first: exit %d out %q err %q", code, out, errs)
+	}
+	code, out, _ = runCmd(t, "case", "--config", cfg, "show", "1", "--json")
+	if code != 0 || !strings.Contains(out, `"subject": "Printer down"`) || !strings.Contains(out, `"kind": "opened"`) {
+		t.Fatalf("case show with --config between words: %d %s", code, out)
+	}
+	var c map[string]any
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	d := c["deadlines"].(map[string]any)
+	if d["onsite_by"] != nil || !strings.HasSuffix(d["respond_by"].(string), "+08:00") {
+		t.Errorf("deadlines = %v", d)
+	}
+	if code, _, _ := runCmd(t, "case", "open", "--config", cfg, "--company", "ACME", "--contact", "A", "--email", "not-an-address",
+		"--severity", "2", "--subject", "x", "--body", "x"); code != 2 {
+		t.Errorf("bad --email: exit %d, want 2", code)
+	}
+	if code, _, _ := runCmd(t, "check", "--offline", cfg, "extra"); code != 2 {
+		t.Errorf("extra argument to check: exit %d, want 2", code)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(bad, []byte("[mailbox]\nfoo = 1\nbar = 2\n"), 0o600)
+	code, _, errs = runCmd(t, "case", "list", "--config", bad)
+	if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "more; run helpdeskd check") {
+		t.Errorf("bad config: exit %d, stderr %q", code, errs)
+	}
+	code, out, _ = runCmd(t, "check", "--offline", "--config", bad)
+	if code != 1 || !strings.Contains(out, "bad.toml:2: mailbox.foo: unknown key") || !strings.Contains(out, "bad.toml:3: mailbox.bar: unknown key") {
+		t.Errorf("check: exit %d, out %q", code, out)
+	}
+}

@@ -77,7 +77,7 @@ func cmdReport(args []string, stdout io.Writer) error {
 	from := fs.String("from", "", "first day (YYYY-MM-DD), inclusive")
 	to := fs.String("to", "", "last day (YYYY-MM-DD), inclusive")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parse(fs, args); err != nil {
+	if err := noArgs(fs, args); err != nil {
 		return err
 	}
 	var fromT, toT time.Time
@@ -121,6 +121,7 @@ func cmdReport(args []string, stdout io.Writer) error {
 		return err
 	}
 	rows := map[int]*reportRow{}
+	now := time.Now()
 	for _, c := range list {
 		loc := caseLoc(cfg, c)
 		day := c.OpenedAt.In(loc)
@@ -134,7 +135,11 @@ func cmdReport(args []string, stdout io.Writer) error {
 			rows[c.Severity] = r
 		}
 		r.Cases++
+		// A deadline that passed without the event counts as missed; a
+		// case whose deadline is still ahead counts as open.
 		switch {
+		case c.RespondedAt.IsZero() && now.After(c.RespondBy):
+			r.RespondedLate++
 		case c.RespondedAt.IsZero():
 		case !c.RespondedAt.After(c.RespondBy):
 			r.RespondedOnTime++
@@ -142,6 +147,8 @@ func cmdReport(args []string, stdout io.Writer) error {
 			r.RespondedLate++
 		}
 		switch {
+		case c.ResolvedAt.IsZero() && now.After(c.SolveOnlineBy):
+			r.SolvedLate++
 		case c.ResolvedAt.IsZero():
 			r.StillOpen++
 		case !c.ResolvedAt.After(c.SolveOnlineBy):
