@@ -392,3 +392,7 @@ func TestForeignCustomerGetsEnglishAndLiaison(t *testing.T) {
 		t.Errorf("ack = %+v", ack)
 	}
 }
+
+func mailinPlace(uid uint32) mailin.Place {
+	return mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: uid}
+}

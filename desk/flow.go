@@ -78,6 +78,16 @@ func (d *Desk) customerMail(t *store.Txn, ch *change, c *cases.Case, sm *store.S
 			return err
 		}
 	default:
+		if cmds, _ := cases.ParseBody(text); len(cmds) > 0 {
+			// Commands are for staff only (SPEC §4): recorded, not obeyed.
+			var lines []string
+			for _, c := range cmds {
+				lines = append(lines, c.Line)
+			}
+			if err := d.event(t, ch, c, cases.EvNote, m.From.Addr, "commands from a non-staff sender ignored: "+strings.Join(lines, "; ")); err != nil {
+				return err
+			}
+		}
 		// New information on an open case: the engineer sees it.
 		if c.Engineer != "" {
 			if err := d.toStaff(t, ch, c, "staff_notice", templates.Data{Reason: "customer wrote", Text: text}, []string{c.Engineer}); err != nil {

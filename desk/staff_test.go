@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"helpdeskd/cases"
+	"helpdeskd/store"
 )
 
 func TestStaffCommands(t *testing.T) {
@@ -199,5 +200,50 @@ func TestSeverityAfterReopenCountsFromReopen(t *testing.T) {
 	// 4 working hours from the reopen: Monday 09:00-12:00 + 13:30-14:30.
 	if want := time.Date(2026, 11, 30, 14, 30, 0, 0, thu9.Location()); !c.RespondBy.Equal(want) {
 		t.Errorf("respond_by = %v, want %v", c.RespondBy.In(thu9.Location()), want)
+	}
+}
+
+func TestRelayWithAttachmentAndHTMLOnlyReply(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.uid++
+	raw := "From: Eng One <eng1@example.com>\r\nTo: support@example.com\r\nSubject: Re: [Case#1] Printer down\r\n" +
+		"Message-ID: <att@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n" +
+		"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
+		"<html><body><p>Please apply the attached patch.</p><div class=\"gmail_quote\"><div dir=\"ltr\" class=\"gmail_attr\">On Thu, Nov 26, 2026 at 9:00 AM Alice &lt;alice@acme.test&gt; wrote:<br></div><blockquote class=\"gmail_quote\" style=\"margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);padding-left:1ex\">It broke.</blockquote></div></body></html>\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"fix.patch\"\r\nContent-Transfer-Encoding: base64\r\n\r\nZGlmZg==\r\n--b--\r\n"
+	if _, err := f.d.Deliver(f.ctx, mailinPlace(f.uid), []byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	relay := lastMail(f.mails(1), "relay")
+	if !strings.Contains(relay.Text, "Please apply the attached patch.") || strings.Contains(relay.Text, "It broke") || strings.Contains(relay.Text, "<p>") {
+		t.Errorf("relayed text = %q", relay.Text)
+	}
+	if len(relay.Attachments) != 1 {
+		t.Fatalf("attachments = %v", relay.Attachments)
+	}
+	var name string
+	f.db.Read(f.ctx, func(tx *store.Txn) error {
+		a, err := tx.Attachment(relay.Attachments[0])
+		if err == nil {
+			name = a.Filename
+		}
+		return err
+	})
+	if name != "fix.patch" {
+		t.Errorf("attachment = %q", name)
+	}
+}
+
+func TestCustomerCommandsAreIgnoredAndRecorded(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.mail("alice@acme.test", "Re: [Case#1] Printer down", "/close\n/priority critical\nplease hurry")
+	c, evs := f.caseN(1)
+	if c.Status != "open" || c.Priority != "normal" {
+		t.Fatalf("a customer's commands changed the case: %s %s", c.Status, c.Priority)
+	}
+	if !strings.Contains(lastOf(evs, cases.EvNote).Detail, "commands from a non-staff sender ignored: /close; /priority critical") {
+		t.Errorf("not recorded: %v", lastOf(evs, cases.EvNote))
 	}
 }
