@@ -175,8 +175,8 @@ func TestTemporaryFailureRetriesThenSends(t *testing.T) {
 	if len(o.retried) != 1 || len(o.sent) != 0 || len(o.failed) != 0 {
 		t.Fatalf("after 451: retried %v sent %v failed %v", o.retried, o.sent, o.failed)
 	}
-	if wait != 30*time.Second {
-		t.Errorf("wait = %v, want the 30s backoff", wait)
+	if wait != 5*time.Second {
+		t.Errorf("wait = %v, want the 5s idle poll (the retry is 30s away)", wait)
 	}
 	fail = false
 	now = now.Add(30 * time.Second)

@@ -80,6 +80,9 @@ func (t *Txn) InsertMessage(m *StoredMessage) error {
 	if m.Case != 0 {
 		cn = m.Case
 	}
+	if m.Raw == nil {
+		m.Raw = []byte{} // an empty message is still a message
+	}
 	res, err := t.exec(`INSERT INTO messages (case_number, mailbox, uidvalidity, uid, message_id, hash, from_addr,
 		subject, matched, third_party, auto, problems, received_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		cn, m.Mailbox, m.UIDValidity, m.UID, m.MessageID, m.Hash, m.From, m.Subject, m.Matched, m.ThirdParty,
@@ -284,4 +287,52 @@ func (t *Txn) Quarantined(mailbox string, uidvalidity, uid uint32) (bool, error)
 		return false, nil
 	}
 	return m == "quarantine", err
+}
+
+// QuarantinedMessages lists the unreadable messages not yet replayed.
+func (t *Txn) QuarantinedMessages() ([]StoredMessage, error) {
+	rows, err := t.query(`SELECT id, mailbox, uidvalidity, uid, hash, problems, received_at, length(raw)
+		FROM messages WHERE matched = 'quarantine' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []StoredMessage
+	for rows.Next() {
+		var m StoredMessage
+		var at int64
+		var size int
+		if err := rows.Scan(&m.ID, &m.Mailbox, &m.UIDValidity, &m.UID, &m.Hash, &m.Problems, &at, &size); err != nil {
+			return nil, err
+		}
+		m.ReceivedAt = time.UnixMilli(at).UTC()
+		m.Raw = make([]byte, 0, size) // size only; use Message for the bytes
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Message loads one stored message with its raw bytes.
+func (t *Txn) Message(id int64) (*StoredMessage, error) {
+	var m StoredMessage
+	var cn sql.NullInt64
+	var at int64
+	err := t.row(`SELECT id, case_number, mailbox, uidvalidity, uid, message_id, hash, from_addr, subject, matched,
+		third_party, auto, problems, received_at, raw FROM messages WHERE id = ?`, id).Scan(&m.ID, &cn, &m.Mailbox,
+		&m.UIDValidity, &m.UID, &m.MessageID, &m.Hash, &m.From, &m.Subject, &m.Matched, &m.ThirdParty, &m.Auto,
+		&m.Problems, &at, &m.Raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.Case, m.ReceivedAt = cn.Int64, time.UnixMilli(at).UTC()
+	return &m, nil
+}
+
+// SetMatched records how a stored message was matched (e.g. "replayed").
+func (t *Txn) SetMatched(id int64, matched string) error {
+	_, err := t.exec("UPDATE messages SET matched = ? WHERE id = ?", matched, id)
+	return err
 }

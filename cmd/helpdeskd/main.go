@@ -32,6 +32,8 @@ commands:
   case show N [--json]
   sla --customer EMAIL --severity N --at RFC3339 [--json]
   report [--from DATE] [--to DATE] [--json]
+  quarantine list [--json]   unreadable mail kept aside
+  quarantine replay ID       run a quarantined mail through intake again
   demo [--keep]              a case flowing end to end on embedded mail servers
 
 every command takes --config FILE (default $HELPDESKD_CONFIG, else helpdeskd.toml)
@@ -96,6 +98,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdReport(rest, stdout)
 	case "demo":
 		return cmdDemo(rest, stdout)
+	case "quarantine":
+		return cmdQuarantine(rest, stdout)
 	case "help", "-h", "--help":
 		return flag.ErrHelp
 	}
@@ -153,7 +157,7 @@ func hoist(args []string) []string {
 			continue
 		}
 		words = append(words, a)
-		if a == "case" {
+		if a == "case" || a == "quarantine" {
 			nwords = 2
 		}
 	}

@@ -119,3 +119,16 @@ func TestFlagsAnywhereAndBadInput(t *testing.T) {
 		t.Errorf("check: exit %d, out %q", code, out)
 	}
 }
+
+func TestQuarantineCommands(t *testing.T) {
+	cfg := exampleConfig(t)
+	if code, out, errs := runCmd(t, "quarantine", "list", "--json", "--config", cfg); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("empty list: %d %q %q", code, out, errs)
+	}
+	if code, _, _ := runCmd(t, "quarantine", "replay", "7", "--config", cfg); code != 1 {
+		t.Errorf("replay of a missing message: exit %d, want 1", code)
+	}
+	if code, _, _ := runCmd(t, "quarantine", "replay", "--config", cfg); code != 2 {
+		t.Errorf("replay without id: exit %d, want 2", code)
+	}
+}

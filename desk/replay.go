@@ -1,0 +1,50 @@
+package desk
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"helpdeskd/mailin"
+	"helpdeskd/store"
+)
+
+// ErrNotQuarantined is returned by Replay for a message that is not in
+// quarantine (already replayed, or never quarantined).
+var ErrNotQuarantined = errors.New("not a quarantined message")
+
+// Replay runs a quarantined message through intake again, for example
+// after an upgrade that reads what the old version could not (SPEC §2).
+// The message is handled as if it had just arrived (threaded, a case
+// opened or updated, replies queued); the quarantined copy stays stored,
+// marked "replayed". It returns the case the message went to (0 if none,
+// e.g. automatic mail).
+func (d *Desk) Replay(ctx context.Context, id int64) (int64, error) {
+	var n int64
+	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
+		sm, err := t.Message(id)
+		if err != nil {
+			return fmt.Errorf("message %d: %w", id, err)
+		}
+		if sm.Matched != "quarantine" {
+			return fmt.Errorf("message %d: %w", id, ErrNotQuarantined)
+		}
+		msg, err := mailin.Parse(bytes.NewReader(sm.Raw), mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment})
+		if err != nil {
+			return fmt.Errorf("message %d is still unreadable: %w", id, err)
+		}
+		place := mailin.Place{Mailbox: "replay", UID: uint32(id)}
+		if err := d.ingest(t, ch, place, sm.Raw, msg); err != nil {
+			return err
+		}
+		if err := t.SetMatched(id, "replayed"); err != nil {
+			return err
+		}
+		for _, e := range ch.events {
+			n = e.Case
+		}
+		return nil
+	})
+	return n, err
+}
