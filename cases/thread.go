@@ -5,8 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"golang.org/x/text/unicode/norm"
+	"unicode"
 )
 
 // Match says how a message was matched to its case (SPEC §3).
@@ -26,11 +25,24 @@ type Threader struct {
 }
 
 // NewThreader returns a Threader for a tag such as "Case".
+//
+// The token is matched on the subject as written, in ASCII or full-width
+// forms (【Case＃12】, ［Ｃａｓｅ＃１２］), case-insensitively and with any
+// spaces inside; the rest of the subject is never rewritten.
 func NewThreader(tag string) *Threader {
-	// After NFKC folding ("＃"→"#", full-width letters and digits → ASCII)
-	// and mapping 【】 to [], the token is "[" tag "#" digits "]", matched
-	// case-insensitively with any spaces inside.
-	re := regexp.MustCompile(`(?i)\[\s*` + regexp.QuoteMeta(tag) + `\s*#\s*(\d{1,12})\s*\]`)
+	var b strings.Builder
+	for _, r := range tag {
+		b.WriteString("[")
+		for _, v := range []rune{unicode.ToLower(r), unicode.ToUpper(r)} {
+			b.WriteString(regexp.QuoteMeta(string(v)))
+			if v >= 0x21 && v <= 0x7e {
+				b.WriteRune(v + 0xfee0) // the full-width form
+			}
+		}
+		b.WriteString("]")
+	}
+	sp := `[\s\x{3000}]*`
+	re := regexp.MustCompile(`[\[［【〔]` + sp + b.String() + sp + `[#＃]` + sp + `([0-9０-９]{1,12})` + sp + `[\]］】〕]`)
 	return &Threader{tag: tag, re: re}
 }
 
@@ -40,12 +52,17 @@ func (th *Threader) Token(n int64) string { return fmt.Sprintf("[%s#%d]", th.tag
 // FindToken returns the case number in a subject, if it has a token. When
 // several tokens appear (a forwarded case), the first one wins.
 func (th *Threader) FindToken(subject string) (int64, bool) {
-	s := foldSubject(subject)
-	m := th.re.FindStringSubmatch(s)
+	m := th.re.FindStringSubmatch(subject)
 	if m == nil {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(m[1], 10, 64)
+	digits := strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return r - '０' + '0'
+		}
+		return r
+	}, m[1])
+	n, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil || n <= 0 {
 		return 0, false
 	}
@@ -55,9 +72,7 @@ func (th *Threader) FindToken(subject string) (int64, bool) {
 // StripToken removes every token and reply prefix from a subject, leaving
 // the words the customer wrote.
 func (th *Threader) StripToken(subject string) string {
-	s := foldSubject(subject)
-	s = th.re.ReplaceAllString(s, " ")
-	return CleanSubject(s)
+	return CleanSubject(th.re.ReplaceAllString(subject, " "))
 }
 
 // Subject returns the subject of mail about case n: "[Case#12] words".
@@ -69,19 +84,14 @@ func (th *Threader) Subject(n int64, subject string) string {
 	return th.Token(n) + " " + clean
 }
 
-func foldSubject(s string) string {
-	s = norm.NFKC.String(s)
-	return strings.NewReplacer("【", "[", "】", "]", "〔", "[", "〕", "]").Replace(s)
-}
-
 // replyPrefix matches the reply and forward prefixes mail clients add, in
 // English, Chinese and a few European languages: "Re:", "RE[2]:", "Fwd:",
 // "FW:", "回复:", "答复:", "转发:", "AW:", "WG:", "SV:", "VS:".
-var replyPrefix = regexp.MustCompile(`(?i)^\s*(re|fwd?|aw|wg|sv|vs|回复|答复|转发|回覆|轉寄)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*`)
+var replyPrefix = regexp.MustCompile(`(?i)^[\s\x{3000}]*(re|fwd?|aw|wg|sv|vs|ｒｅ|ＲＥ|Ｒｅ|回复|答复|转发|回覆|轉寄)[\s\x{3000}]*(\[\d+\]|\(\d+\))?[\s\x{3000}]*[:：][\s\x{3000}]*`)
 
 // CleanSubject removes reply prefixes and collapses spaces.
 func CleanSubject(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) && r != '\u3000' }), " ")
 	for {
 		t := replyPrefix.ReplaceAllString(s, "")
 		if t == s {

@@ -60,6 +60,8 @@ func TestSubject(t *testing.T) {
 		{"chinese", "回复：【Case＃12】 打印机  故障", "[Case#12] 打印机 故障"},
 		{"empty", "", "[Case#12]"},
 		{"nested prefixes", "RE: Fwd: AW: printer", "[Case#12] printer"},
+		{"customer text kept as written", "热线：打印服务中断（１号机）", "[Case#12] 热线：打印服务中断（１号机）"},
+		{"full-width token removed, text kept", "答复：［Ｃａｓｅ＃１２］ Ｅｒｒｏｒ ５０３", "[Case#12] Ｅｒｒｏｒ ５０３"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -358,3 +358,27 @@ func TestAckLatencyOnRealStack(t *testing.T) {
 	t.Logf("acknowledgement latency over %d mails: median %v, min %v, max %v", len(lat),
 		lat[len(lat)/2].Round(time.Millisecond), lat[0].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
 }
+
+// TestHotlineCaseOnRealStack: a case taken on the phone with `case open`
+// while the daemon runs gets the customer the same acknowledgement.
+func TestHotlineCaseOnRealStack(t *testing.T) {
+	s := Stack(t)
+	resetMailboxes(t, s)
+	d := startDaemon(t, s, "1h")
+	out, err := exec.Command(d.bin, "case", "open", "--config", d.cfgPath, "--company", "ACME", "--contact", "Alice",
+		"--phone", "+86 10 1234", "--email", "alice@acme.test", "--severity", "2", "--subject", "热线：打印服务中断",
+		"--body", "客户来电：打印服务中断。").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Fatalf("case open: %v %q", err, out)
+	}
+	ack := s.WaitFor(t, "alice@acme.test", 20*time.Second, func(f Fetched) bool {
+		return header(t, f.Raw, "Subject") == "[Case#1] 热线：打印服务中断" && header(t, f.Raw, "Auto-Submitted") == "auto-replied"
+	})
+	if body := bodyOf(t, ack.Raw); !strings.Contains(body, "故障级别：2 级") {
+		t.Errorf("hotline acknowledgement:\n%s", body)
+	}
+	c := d.show(t, 1)
+	if c["severity"].(float64) != 2 || c["contact_email"] != "alice@acme.test" {
+		t.Errorf("case = %v", c)
+	}
+}
