@@ -247,3 +247,13 @@ func TestCustomerCommandsAreIgnoredAndRecorded(t *testing.T) {
 		t.Errorf("not recorded: %v", lastOf(evs, cases.EvNote))
 	}
 }
+
+func TestStaffCloseTellsTheCustomer(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.mail("eng1@example.com", "Re: [Case#1] x", "/close")
+	m := lastMail(f.mails(1), "status")
+	if m.To == nil || !strings.Contains(m.Text, "已关闭") {
+		t.Fatalf("no status reply on /close: %+v", m)
+	}
+}

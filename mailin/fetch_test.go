@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -225,3 +227,70 @@ func TestSinkFailureAndUIDValidity(t *testing.T) {
 }
 
 var _ = imap.UID(0)
+
+// A server that is down when the fetcher starts is retried with backoff;
+// mail is fetched once it comes up.
+func TestServerDownAtStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	sink := &memSink{quarantined: map[uint32]bool{}}
+	ready := make(chan struct{}, 1)
+	failed := make(chan struct{}, 1)
+	f := &Fetcher{Address: addr, TLS: "none", Username: "support@example.com", Password: "pw", Sink: sink, State: sink,
+		Logger: slog.New(slog.NewTextHandler(signalWriter{"reconnecting", failed}, nil)),
+		OnReady: func(bool) {
+			select {
+			case ready <- struct{}{}:
+			default:
+			}
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	// The first attempt fails and is logged; the server appears afterwards.
+	select {
+	case <-failed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no failed attempt logged")
+	}
+	srv, err := testmail.Start(testmail.Options{IMAPAddr: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddUser("support@example.com", "pw")
+	srv.Append("support@example.com", "INBOX", mailN(1))
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("fetcher gave up: %v", err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("fetcher did not reconnect")
+	}
+	cancel()
+	<-done
+	if len(sink.delivered) != 1 {
+		t.Fatalf("delivered %v", sink.delivered)
+	}
+}
+
+// signalWriter signals c when a log line containing word is written.
+type signalWriter struct {
+	word string
+	c    chan struct{}
+}
+
+func (w signalWriter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.word) {
+		select {
+		case w.c <- struct{}{}:
+		default:
+		}
+	}
+	return len(p), nil
+}

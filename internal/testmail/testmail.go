@@ -46,6 +46,9 @@ type Servers struct {
 // to exercise the copy fallback.
 type Options struct {
 	NoMove bool
+	// IMAPAddr, if set, is the address the IMAP server listens on
+	// (default 127.0.0.1:0).
+	IMAPAddr string
 }
 
 // Start starts both servers. Users are added with AddUser.
@@ -63,7 +66,11 @@ func Start(opts Options) (*Servers, error) {
 		InsecureAuth: true,
 		Logger:       log.New(io.Discard, "", 0),
 	})
-	iln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := opts.IMAPAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	iln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
