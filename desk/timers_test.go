@@ -218,3 +218,42 @@ func TestScheduledRepliesRespectTheSenderLimit(t *testing.T) {
 		t.Error("the skipped reply is not recorded")
 	}
 }
+
+func TestOnsiteSlipEscalates(t *testing.T) {
+	f := newFixture(t, false)
+	f.cfg.Escalation.StuckAfter = 1000 * time.Hour
+	f.mail("carol@globex.test", "Outage", "down") // 7x24, severity 3: on site within 5 working days of dispatch
+	f.clk.Set(thu9.Add(time.Hour))
+	f.mail("eng2@example.com", "Re: [Case#1] Outage", "/onsite dispatch eng1@example.com\nWe are sending an engineer.")
+	c, _ := f.caseN(1)
+	// "always" calendar: 5 working days after Thu 2026-11-26 ends Tue 2026-12-01 24:00 UTC.
+	if want := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC); !c.OnsiteBy.Equal(want) {
+		t.Fatalf("onsite_by = %v, want %v", c.OnsiteBy, want)
+	}
+	if count(f.outbox(1), "staff_notice>eng1@example.com") != 1 {
+		t.Errorf("dispatched engineer not told: %v", f.outbox(1))
+	}
+	f.advance(c.OnsiteBy)
+	_, evs := f.caseN(1)
+	var onsite []string
+	for _, e := range evs {
+		if e.Kind == cases.EvEscalated && strings.Contains(e.Detail, "not on site") {
+			onsite = append(onsite, e.Detail)
+		}
+	}
+	if len(onsite) != 1 || !strings.Contains(onsite[0], "2026-12-02T00:00:00Z") {
+		t.Fatalf("onsite escalations = %v", onsite)
+	}
+	// Arrival in time stops it: a second case, arrived before the deadline.
+	f.mail("carol@globex.test", "Second outage", "down")
+	f.mail("eng2@example.com", "Re: [Case#2] x", "/onsite dispatch eng1@example.com")
+	f.mail("eng1@example.com", "Re: [Case#2] x", "/onsite arrived")
+	c2, _ := f.caseN(2)
+	f.advance(c2.OnsiteBy.Add(time.Hour))
+	_, evs = f.caseN(2)
+	for _, e := range evs {
+		if e.Kind == cases.EvEscalated && strings.Contains(e.Detail, "not on site") {
+			t.Fatalf("escalated although the engineer arrived: %s", e.Detail)
+		}
+	}
+}
