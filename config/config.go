@@ -552,3 +552,12 @@ func (v *validator) email(key, s string) string {
 	}
 	return strings.ToLower(a.Address)
 }
+
+// PlanOrDefault returns the named plan, or the plan for unknown senders if
+// there is no such plan (e.g. removed from the config since a case opened).
+func (c *Config) PlanOrDefault(name string) Plan {
+	if p, ok := c.Plans[name]; ok {
+		return p
+	}
+	return c.DefaultPlan()
+}

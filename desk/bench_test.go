@@ -30,7 +30,7 @@ func BenchmarkFireDue(b *testing.B) {
 					if err := t.InsertCase(c); err != nil {
 						return err
 					}
-					for _, k := range []string{tmReply, tmRespond, tmSolve} {
+					for _, k := range []string{cases.TimerReply, cases.TimerRespond, cases.TimerSolve} {
 						if err := t.SetTimer(cases.Timer{Case: c.Number, Kind: k, Due: far}); err != nil {
 							return err
 						}
@@ -48,7 +48,7 @@ func BenchmarkFireDue(b *testing.B) {
 				base := int64(i*100%n) + 1
 				f.db.Tx(f.ctx, func(t *store.Txn) error {
 					for j := int64(0); j < 100; j++ {
-						if err := t.SetTimer(cases.Timer{Case: base + j, Kind: tmDaily, Due: thu9}); err != nil {
+						if err := t.SetTimer(cases.Timer{Case: base + j, Kind: cases.TimerDaily, Due: thu9}); err != nil {
 							return err
 						}
 					}

@@ -117,12 +117,7 @@ func (d *Desk) newID(n int64, kind string) string {
 
 // plan returns the plan of a case (the default plan if it was removed
 // from the config since).
-func (d *Desk) plan(c *cases.Case) config.Plan {
-	if p, ok := d.cfg.Plans[c.Plan]; ok {
-		return p
-	}
-	return d.cfg.DefaultPlan()
-}
+func (d *Desk) plan(c *cases.Case) config.Plan { return d.cfg.PlanOrDefault(c.Plan) }
 
 func (d *Desk) loc(c *cases.Case) *time.Location {
 	if p := d.plan(c); p.Calendar != nil && p.Calendar.Location != nil {

@@ -29,7 +29,7 @@ func (d *Desk) customerMail(t *store.Txn, ch *change, c *cases.Case, sm *store.S
 	text := newText(m)
 	switch c.Status {
 	case cases.StatusClosed:
-		if d.cfg.Closing.ReopenWindow > 0 && now.Sub(c.ClosedAt) <= d.cfg.Closing.ReopenWindow {
+		if cases.InReopenWindow(d.cfg, c, now) {
 			break // reopened below
 		}
 		// After the reopen window: a new case that links to the old one.
@@ -134,30 +134,12 @@ func (d *Desk) restartClocks(c *cases.Case) {
 	}
 }
 
-// authenticated reports whether the receiving server vouched for the
-// sender's domain: an Authentication-Results header (RFC 8601) with
-// dkim=pass or dmarc=pass for it.
-func authenticated(m *mailin.Message) bool {
-	_, dom, _ := strings.Cut(m.From.Addr, "@")
-	for _, ar := range m.AuthResults {
-		l := strings.ToLower(ar)
-		for _, part := range strings.Split(l, ";") {
-			part = strings.TrimSpace(part)
-			if (strings.HasPrefix(part, "dkim=pass") && (strings.Contains(part, "header.d="+dom) || strings.Contains(part, "header.i=@"+dom))) ||
-				(strings.HasPrefix(part, "dmarc=pass") && strings.Contains(part, "header.from="+dom)) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // staffMail handles a staff message on a case (SPEC §4): commands, a
 // /note, or a public reply relayed to the customer.
 func (d *Desk) staffMail(t *store.Txn, ch *change, c *cases.Case, m *mailin.Message, atts []int64) error {
 	staff, _ := d.cfg.StaffByEmail(m.From.Addr)
 	text := newText(m)
-	if d.cfg.Security.RequireAuthentication && !authenticated(m) {
+	if d.cfg.Security.RequireAuthentication && !cases.Authenticated(m.From.Addr, m.AuthResults) {
 		if err := d.event(t, ch, c, cases.EvNote, m.From.Addr, "unauthenticated staff mail kept as a note: "+excerpt(text)); err != nil {
 			return err
 		}

@@ -13,55 +13,6 @@ import (
 	"helpdeskd/templates"
 )
 
-// Timer kinds. Each case has at most one timer of each kind; schedule
-// recomputes them all from the case's state after every change, so a
-// timer is never stale.
-const (
-	tmReply       = "reply"        // next scheduled status reply (SPEC §1.3)
-	tmRespond     = "respond"      // respond_by: escalate up the chain (§1.4)
-	tmRespondWarn = "respond_warn" // warn the assignee before respond_by
-	tmStuck       = "stuck"        // stuck_after assignment (§1.4)
-	tmSolve       = "solve"        // solve_online_by: on-site required (§1.4)
-	tmSolveWarn   = "solve_warn"
-	tmOnsite      = "onsite" // onsite_by after dispatch
-	tmDaily       = "daily"  // end of working day report (§1.3)
-	tmAutoClose   = "autoclose"
-)
-
-var allTimers = []string{tmReply, tmRespond, tmRespondWarn, tmStuck, tmSolve, tmSolveWarn, tmOnsite, tmDaily, tmAutoClose}
-
-// fullSchedule reports whether a case gets the second and Nth replies.
-func (d *Desk) fullSchedule(c *cases.Case) bool {
-	return slices.Contains(d.cfg.Replies.FullSchedule, c.Severity)
-}
-
-// updateInterval is the Nth-reply interval of a case's customer.
-func (d *Desk) updateInterval(c *cases.Case) time.Duration {
-	if cu := d.cfg.CustomerByCompany(c.Company); cu != nil && cu.UpdateInterval > 0 {
-		return cu.UpdateInterval
-	}
-	return d.cfg.Replies.Every
-}
-
-// nextReplyDue is when the next scheduled reply is due: the first at
-// opening+first (the acknowledgement normally is it), the second at
-// opening+second, then every interval after the last reply, whoever sent
-// it (a staff reply inside a window counts as that window's reply).
-func (d *Desk) nextReplyDue(c *cases.Case) time.Time {
-	switch {
-	case c.RepliesSent == 0:
-		return c.OpenedAt.Add(d.cfg.Replies.First)
-	case c.RepliesSent == 1:
-		due := c.OpenedAt.Add(d.cfg.Replies.Second)
-		if c.LastReplyAt.After(c.OpenedAt.Add(d.cfg.Replies.First)) {
-			// A staff reply after the first window answered the second.
-			return c.LastReplyAt.Add(d.updateInterval(c))
-		}
-		return due
-	}
-	return c.LastReplyAt.Add(d.updateInterval(c))
-}
-
 // schedule sets the timers of a case from its state.
 func (d *Desk) schedule(t *store.Txn, ch *change, c *cases.Case) error {
 	return d.reschedule(t, ch, c, "")
@@ -71,43 +22,7 @@ func (d *Desk) schedule(t *store.Txn, ch *change, c *cases.Case) error {
 // replaced or removed, and never left due again.
 func (d *Desk) reschedule(t *store.Txn, ch *change, c *cases.Case, fired string) error {
 	ch.timers = true
-	want := map[string]time.Time{}
-	switch c.Status {
-	case cases.StatusOpen:
-		if c.RepliesSent == 0 || d.fullSchedule(c) {
-			want[tmReply] = d.nextReplyDue(c)
-		}
-		if c.RespondedAt.IsZero() && !c.RespondBy.IsZero() {
-			if c.NextRespondCheck.IsZero() {
-				c.NextRespondCheck = c.RespondBy
-			}
-			want[tmRespond] = c.NextRespondCheck
-			// A warning is set only while it lies ahead: once it fired
-			// (or the case changed after its time) it is not set again.
-			if w := d.cfg.Replies.Warning; w > 0 && c.EscalationLevel == 0 && c.RespondBy.Add(-w).After(d.now()) {
-				want[tmRespondWarn] = c.RespondBy.Add(-w)
-			}
-		}
-		if !c.StuckEscalated && !c.AssignedAt.IsZero() {
-			want[tmStuck] = c.AssignedAt.Add(d.cfg.Escalation.StuckAfter)
-		}
-		if !c.OnsiteNeeded && !c.SolveOnlineBy.IsZero() {
-			want[tmSolve] = c.SolveOnlineBy
-			if w := d.cfg.Replies.Warning; w > 0 && c.SolveOnlineBy.Add(-w).After(d.now()) {
-				want[tmSolveWarn] = c.SolveOnlineBy.Add(-w)
-			}
-		}
-		if !c.OnsiteBy.IsZero() && c.OnsiteArrivedAt.IsZero() && !c.OnsiteEscalated {
-			want[tmOnsite] = c.OnsiteBy
-		}
-		if p := d.plan(c); p.Calendar != nil {
-			want[tmDaily] = p.Calendar.NextEndOfWorkingDay(d.now())
-		}
-	case cases.StatusResolved:
-		if !c.ConfirmAskedAt.IsZero() {
-			want[tmAutoClose] = c.ConfirmAskedAt.Add(d.cfg.Closing.AutoCloseAfter)
-		}
-	}
+	want := cases.Timers(d.cfg, c, d.now())
 	// Write only what changed: a wake fires many timers, and each fire
 	// reschedules its case.
 	have, err := t.Timers(c.Number)
@@ -125,11 +40,11 @@ func (d *Desk) reschedule(t *store.Txn, ch *change, c *cases.Case, fired string)
 		}
 	}
 	var drop []string
-	for _, k := range allTimers {
+	for _, k := range cases.TimerKinds {
 		due, ok := want[k]
 		cur, exists := current[k]
 		switch {
-		case exists && k != fired && k != tmReply && !cur.After(d.now()):
+		case exists && k != fired && k != cases.TimerReply && !cur.After(d.now()):
 			// Due but not fired yet (another timer of the case fired
 			// first in this wake, or a change came just before): keep it.
 			// fire checks the case again, so a timer that no longer
@@ -229,7 +144,7 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 	// in this same transaction.
 	now := d.now()
 	switch tm.Kind {
-	case tmReply:
+	case cases.TimerReply:
 		if c.Status == cases.StatusOpen {
 			nth := c.RepliesSent + 1
 			if ok, err := d.mayAutoReply(t, c.ContactEmail); err != nil {
@@ -248,13 +163,13 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 			}
 			c.RepliesSent = nth
 		}
-	case tmRespond:
+	case cases.TimerRespond:
 		if c.Status == cases.StatusOpen && c.RespondedAt.IsZero() {
 			c.EscalationLevel++
 			step := min(c.EscalationLevel, len(d.cfg.Escalation.Chain)-1)
 			role := d.cfg.Escalation.Chain[max(step, 0)]
 			reason := fmt.Sprintf("no staff response by respond_by (escalation %d, to %s)", c.EscalationLevel, role)
-			if err := d.escalate(t, ch, c, reason, c.NextRespondCheck, d.roleAddrs(role)); err != nil {
+			if err := d.escalate(t, ch, c, reason, cases.RespondCheck(c), d.roleAddrs(role)); err != nil {
 				return err
 			}
 			// A further slip is one more respond interval from now.
@@ -266,19 +181,19 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 			}
 			c.NextRespondCheck = next
 		}
-	case tmRespondWarn:
+	case cases.TimerRespondWarn:
 		if c.Status == cases.StatusOpen && c.RespondedAt.IsZero() && c.Engineer != "" {
 			if err := d.toStaff(t, ch, c, "warning", templates.Data{Reason: "respond", Deadline: d.fmtTime(c, c.RespondBy)}, []string{c.Engineer}); err != nil {
 				return err
 			}
 		}
-	case tmSolveWarn:
+	case cases.TimerSolveWarn:
 		if c.Status == cases.StatusOpen && c.Engineer != "" {
 			if err := d.toStaff(t, ch, c, "warning", templates.Data{Reason: "solve online", Deadline: d.fmtTime(c, c.SolveOnlineBy)}, []string{c.Engineer}); err != nil {
 				return err
 			}
 		}
-	case tmStuck:
+	case cases.TimerStuck:
 		if c.Status == cases.StatusOpen && !c.StuckEscalated {
 			c.StuckEscalated = true
 			reason := fmt.Sprintf("engineer stuck: not solved %s after assignment", d.cfg.Escalation.StuckAfter)
@@ -287,7 +202,7 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 				return err
 			}
 		}
-	case tmSolve:
+	case cases.TimerSolve:
 		if c.Status == cases.StatusOpen && !c.OnsiteNeeded {
 			c.OnsiteNeeded = true
 			reason := "not solved online in time: on-site required, please dispatch (/onsite dispatch EMAIL)"
@@ -296,7 +211,7 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 				return err
 			}
 		}
-	case tmOnsite:
+	case cases.TimerOnsite:
 		if c.Status == cases.StatusOpen && c.OnsiteArrivedAt.IsZero() && !c.OnsiteEscalated {
 			c.OnsiteEscalated = true
 			reason := fmt.Sprintf("engineer %s not on site by onsite_by", c.OnsiteEngineer)
@@ -305,13 +220,13 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 				return err
 			}
 		}
-	case tmDaily:
+	case cases.TimerDaily:
 		if c.Status == cases.StatusOpen {
 			if err := d.toStaff(t, ch, c, "daily", templates.Data{}, d.roleAddrs("customer_service_manager")); err != nil {
 				return err
 			}
 		}
-	case tmAutoClose:
+	case cases.TimerAutoClose:
 		if c.Status == cases.StatusResolved {
 			c.Status, c.ClosedAt = cases.StatusClosed, now
 			if err := d.event(t, ch, c, cases.EvClosed, "", fmt.Sprintf("no answer within %s of the confirmation request", d.cfg.Closing.AutoCloseAfter)); err != nil {

@@ -178,7 +178,7 @@ func TestStaleTimerDoesNotFire(t *testing.T) {
 	f := newFixture(t, false)
 	f.mail("alice@acme.test", "Printer down", "It broke.")
 	f.clk.Set(thu9.Add(31 * time.Minute))
-	stale := cases.Timer{Case: 1, Kind: tmReply, Due: thu9.Add(30 * time.Minute)}
+	stale := cases.Timer{Case: 1, Kind: cases.TimerReply, Due: thu9.Add(30 * time.Minute)}
 	// Meanwhile a staff reply moved the reply window.
 	f.mail("eng1@example.com", "Re: [Case#1] Printer down", "On it.")
 	err := f.d.tx(f.ctx, func(tx *store.Txn, ch *change) error { return f.d.fire(tx, ch, stale) })

@@ -304,10 +304,7 @@ func timeJSON(t time.Time, loc *time.Location) *string {
 }
 
 func caseLoc(cfg *config.Config, c *cases.Case) *time.Location {
-	p, ok := cfg.Plans[c.Plan]
-	if !ok {
-		p = cfg.DefaultPlan()
-	}
+	p := cfg.PlanOrDefault(c.Plan)
 	if p.Calendar != nil && p.Calendar.Location != nil {
 		return p.Calendar.Location
 	}

@@ -1,0 +1,133 @@
+package cases
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"helpdeskd/config"
+)
+
+// Timer kinds. Each case has at most one timer of each kind; Timers
+// computes all of them from the case's state, so a timer is never stale.
+const (
+	TimerReply       = "reply"        // next scheduled status reply (SPEC §1.3)
+	TimerRespond     = "respond"      // respond_by: escalate up the chain (§1.4)
+	TimerRespondWarn = "respond_warn" // warn the assignee before respond_by
+	TimerStuck       = "stuck"        // stuck_after assignment (§1.4)
+	TimerSolve       = "solve"        // solve_online_by: on-site required (§1.4)
+	TimerSolveWarn   = "solve_warn"
+	TimerOnsite      = "onsite" // onsite_by after dispatch
+	TimerDaily       = "daily"  // end of working day report (§1.3)
+	TimerAutoClose   = "autoclose"
+)
+
+// TimerKinds lists every timer kind.
+var TimerKinds = []string{TimerReply, TimerRespond, TimerRespondWarn, TimerStuck, TimerSolve, TimerSolveWarn,
+	TimerOnsite, TimerDaily, TimerAutoClose}
+
+// FullSchedule reports whether a case gets the second and Nth replies
+// (SPEC §1.3: the other severities get the first and the last only).
+func FullSchedule(cfg *config.Config, c *Case) bool {
+	return slices.Contains(cfg.Replies.FullSchedule, c.Severity)
+}
+
+// UpdateInterval is the Nth-reply interval of a case: its customer's own
+// update_interval, else [replies] every.
+func UpdateInterval(cfg *config.Config, c *Case) time.Duration {
+	if cu := cfg.CustomerByCompany(c.Company); cu != nil && cu.UpdateInterval > 0 {
+		return cu.UpdateInterval
+	}
+	return cfg.Replies.Every
+}
+
+// NextReplyDue is when the next scheduled reply is due: the first at
+// opening+first (the acknowledgement normally is it), the second at
+// opening+second, then every interval after the last reply, whoever sent
+// it (a staff reply inside a window counts as that window's reply).
+func NextReplyDue(cfg *config.Config, c *Case) time.Time {
+	switch {
+	case c.RepliesSent == 0:
+		return c.OpenedAt.Add(cfg.Replies.First)
+	case c.RepliesSent == 1:
+		if c.LastReplyAt.After(c.OpenedAt.Add(cfg.Replies.First)) {
+			// A staff reply after the first window answered the second.
+			return c.LastReplyAt.Add(UpdateInterval(cfg, c))
+		}
+		return c.OpenedAt.Add(cfg.Replies.Second)
+	}
+	return c.LastReplyAt.Add(UpdateInterval(cfg, c))
+}
+
+// RespondCheck is when the respond escalation is checked next: respond_by,
+// then one respond interval after each slip.
+func RespondCheck(c *Case) time.Time {
+	if c.NextRespondCheck.IsZero() {
+		return c.RespondBy
+	}
+	return c.NextRespondCheck
+}
+
+// Timers returns the timers a case should have at now, by kind (SPEC
+// §1.3-§1.5). Warnings are only set while they lie ahead, so a warning
+// that fired (or whose time passed while the case changed) is not set
+// again.
+func Timers(cfg *config.Config, c *Case, now time.Time) map[string]time.Time {
+	want := map[string]time.Time{}
+	switch c.Status {
+	case StatusOpen:
+		if c.RepliesSent == 0 || FullSchedule(cfg, c) {
+			want[TimerReply] = NextReplyDue(cfg, c)
+		}
+		warn := cfg.Replies.Warning
+		if c.RespondedAt.IsZero() && !c.RespondBy.IsZero() {
+			want[TimerRespond] = RespondCheck(c)
+			if w := c.RespondBy.Add(-warn); warn > 0 && c.EscalationLevel == 0 && w.After(now) {
+				want[TimerRespondWarn] = w
+			}
+		}
+		if !c.StuckEscalated && !c.AssignedAt.IsZero() {
+			want[TimerStuck] = c.AssignedAt.Add(cfg.Escalation.StuckAfter)
+		}
+		if !c.OnsiteNeeded && !c.SolveOnlineBy.IsZero() {
+			want[TimerSolve] = c.SolveOnlineBy
+			if w := c.SolveOnlineBy.Add(-warn); warn > 0 && w.After(now) {
+				want[TimerSolveWarn] = w
+			}
+		}
+		if !c.OnsiteBy.IsZero() && c.OnsiteArrivedAt.IsZero() && !c.OnsiteEscalated {
+			want[TimerOnsite] = c.OnsiteBy
+		}
+		if p := cfg.PlanOrDefault(c.Plan); p.Calendar != nil {
+			want[TimerDaily] = p.Calendar.NextEndOfWorkingDay(now)
+		}
+	case StatusResolved:
+		if !c.ConfirmAskedAt.IsZero() {
+			want[TimerAutoClose] = c.ConfirmAskedAt.Add(cfg.Closing.AutoCloseAfter)
+		}
+	}
+	return want
+}
+
+// InReopenWindow reports whether a customer's mail at now reopens a closed
+// case; later mail opens a new case that links to it (SPEC §1.5).
+func InReopenWindow(cfg *config.Config, c *Case, now time.Time) bool {
+	return cfg.Closing.ReopenWindow > 0 && now.Sub(c.ClosedAt) <= cfg.Closing.ReopenWindow
+}
+
+// Authenticated reports whether the receiving server vouched for the
+// sender's domain: an Authentication-Results header (RFC 8601) with
+// dkim=pass or dmarc=pass for it (SPEC §4, [security]).
+func Authenticated(from string, authResults []string) bool {
+	_, dom, _ := strings.Cut(strings.ToLower(from), "@")
+	for _, ar := range authResults {
+		for _, part := range strings.Split(strings.ToLower(ar), ";") {
+			part = strings.TrimSpace(part)
+			if (strings.HasPrefix(part, "dkim=pass") && (strings.Contains(part, "header.d="+dom) || strings.Contains(part, "header.i=@"+dom))) ||
+				(strings.HasPrefix(part, "dmarc=pass") && strings.Contains(part, "header.from="+dom)) {
+				return true
+			}
+		}
+	}
+	return false
+}
