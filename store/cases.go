@@ -290,3 +290,15 @@ func (t *Txn) Timer(n int64, kind string) (time.Time, bool, error) {
 	}
 	return time.UnixMilli(due).UTC(), true, nil
 }
+
+// LastStaffReply is the text of the latest public staff reply on a case
+// (a reply_out event with a staff actor), "" if there is none.
+func (t *Txn) LastStaffReply(n int64) (string, error) {
+	var s string
+	err := t.row(`SELECT detail FROM events WHERE case_number = ? AND kind = 'reply_out' AND actor != ''
+		ORDER BY id DESC LIMIT 1`, n).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return s, err
+}
