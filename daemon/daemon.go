@@ -79,18 +79,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	sched := desk.NewScheduler(d, opts.Now, log.With("worker", "timers"))
 	d.WakeTimers = sched.Wake
 
-	host, _, _ := net.SplitHostPort(cfg.Mailbox.Address)
-	imapTLS := opts.IMAPTLS
-	if imapTLS == nil {
-		imapTLS = &tls.Config{ServerName: host, InsecureSkipVerify: cfg.Mailbox.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
-	}
-	fetcher := &mailin.Fetcher{
-		Address: cfg.Mailbox.Address, TLS: string(cfg.Mailbox.TLS), TLSConfig: imapTLS,
-		Username: cfg.Mailbox.Username, Password: cfg.Mailbox.Password, Folder: cfg.Mailbox.Folder,
-		ProcessedFolder: cfg.Mailbox.ProcessedFolder, QuarantineFolder: cfg.Mailbox.QuarantineFolder,
-		PollInterval: cfg.Mailbox.PollInterval, Sink: countingSink{d}, State: d,
-		Logger: log.With("worker", "imap"), OnReady: opts.OnReady,
-	}
+	fetcher := NewFetcher(cfg, opts.IMAPTLS)
+	fetcher.Sink, fetcher.State = countingSink{d}, d
+	fetcher.Logger, fetcher.OnReady = log.With("worker", "imap"), opts.OnReady
 
 	if cfg.HTTP.Listen != "" {
 		hs, err := startHTTP(cfg.HTTP.Listen, db, log)
@@ -126,6 +117,22 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	sender.Close()
 	log.Info("helpdeskd stopped")
 	return err
+}
+
+// NewFetcher returns the IMAP fetcher for the [mailbox] of cfg, without
+// its Sink and State. tlsConf nil means the system roots and the server
+// name of the address.
+func NewFetcher(cfg *config.Config, tlsConf *tls.Config) *mailin.Fetcher {
+	if tlsConf == nil {
+		host, _, _ := net.SplitHostPort(cfg.Mailbox.Address)
+		tlsConf = &tls.Config{ServerName: host, InsecureSkipVerify: cfg.Mailbox.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
+	}
+	return &mailin.Fetcher{
+		Address: cfg.Mailbox.Address, TLS: string(cfg.Mailbox.TLS), TLSConfig: tlsConf,
+		Username: cfg.Mailbox.Username, Password: cfg.Mailbox.Password, Folder: cfg.Mailbox.Folder,
+		ProcessedFolder: cfg.Mailbox.ProcessedFolder, QuarantineFolder: cfg.Mailbox.QuarantineFolder,
+		PollInterval: cfg.Mailbox.PollInterval,
+	}
 }
 
 type countingSink struct{ d *desk.Desk }

@@ -47,7 +47,7 @@ func (d *Desk) deliver(ctx context.Context, place Place, raw []byte) (outcome, e
 		if perr != nil {
 			out = quarantined
 			sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
-				Hash: hashOf(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
+				Hash: sha256Hex(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
 			seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, "", sm.Hash)
 			if err != nil || seen {
 				return err
@@ -80,8 +80,6 @@ func (d *Desk) deliver(ctx context.Context, place Place, raw []byte) (outcome, e
 	}
 	return out, nil
 }
-
-func hashOf(raw []byte) string { return sha256Hex(raw) }
 
 // advance records place as the last processed UID of its mailbox.
 func (d *Desk) advance(t *store.Txn, place Place) error {

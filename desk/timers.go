@@ -15,20 +15,20 @@ import (
 
 // schedule sets the timers of a case from its state.
 func (d *Desk) schedule(t *store.Txn, ch *change, c *cases.Case) error {
-	return d.reschedule(t, ch, c, "")
-}
-
-// reschedule is schedule after timer fired has fired: that timer's row is
-// replaced or removed, and never left due again.
-func (d *Desk) reschedule(t *store.Txn, ch *change, c *cases.Case, fired string) error {
-	ch.timers = true
-	want := cases.Timers(d.cfg, c, d.now())
-	// Write only what changed: a wake fires many timers, and each fire
-	// reschedules its case.
 	have, err := t.Timers(c.Number)
 	if err != nil {
 		return err
 	}
+	return d.reschedule(t, ch, c, "", have)
+}
+
+// reschedule is schedule after timer fired has fired: that timer's row is
+// replaced or removed, and never left due again. have is the case's
+// stored timers; only what differs from them is written, since a wake
+// fires many timers and each fire reschedules its case.
+func (d *Desk) reschedule(t *store.Txn, ch *change, c *cases.Case, fired string, have []cases.Timer) error {
+	ch.timers = true
+	want := cases.Timers(d.cfg, c, d.now())
 	current := map[string]time.Time{}
 	for _, tm := range have {
 		current[tm.Kind] = tm.Due
@@ -124,11 +124,12 @@ func (d *Desk) FireDue(ctx context.Context, limit int) (time.Duration, error) {
 // read before the transaction began, so the timer is checked again here:
 // a case change committed in between may have moved or removed it.
 func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
-	due, ok, err := t.Timer(tm.Case, tm.Kind)
+	have, err := t.Timers(tm.Case)
 	if err != nil {
 		return err
 	}
-	if !ok || due.After(d.now()) {
+	i := slices.IndexFunc(have, func(h cases.Timer) bool { return h.Kind == tm.Kind })
+	if i < 0 || have[i].Due.After(d.now()) {
 		return nil
 	}
 	c, err := t.Case(tm.Case)
@@ -244,7 +245,7 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 	default:
 		d.log.Warn("unknown timer kind dropped", "case", c.Number, "kind", tm.Kind)
 	}
-	if err := d.reschedule(t, ch, c, tm.Kind); err != nil {
+	if err := d.reschedule(t, ch, c, tm.Kind, have); err != nil {
 		return err
 	}
 	if reflect.DeepEqual(before, *c) {

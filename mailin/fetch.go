@@ -144,6 +144,23 @@ func (f *Fetcher) dial(newMail chan struct{}) (*imapclient.Client, error) {
 	}
 }
 
+// Check connects, logs in and selects the folder, then logs out: the
+// online part of `helpdeskd check`.
+func (f *Fetcher) Check() error {
+	c, err := f.dial(make(chan struct{}, 1))
+	if err != nil {
+		return fmt.Errorf("connect %s: %w", f.Address, err)
+	}
+	defer c.Close()
+	if err := c.Login(f.Username, f.Password).Wait(); err != nil {
+		return fmt.Errorf("login %s: %w", f.Username, err)
+	}
+	if _, err := c.Select(f.folder(), nil).Wait(); err != nil {
+		return fmt.Errorf("select %s: %w", f.folder(), err)
+	}
+	return c.Logout().Wait()
+}
+
 // session is one connection: log in, then sync and wait, until an error.
 func (f *Fetcher) session(ctx context.Context) (err error) {
 	defer func() {
@@ -346,6 +363,12 @@ func (f *Fetcher) fetchChunk(ctx context.Context, c *imapclient.Client, uidValid
 	if total > 50 {
 		f.log().Info("import progress", "done", done+len(chunk), "total", total)
 	}
+	return f.finish(c, processed, quarantined)
+}
+
+// finish flags committed messages and moves them where their disposition
+// says: the processed or the quarantine folder, if configured.
+func (f *Fetcher) finish(c *imapclient.Client, processed, quarantined []imap.UID) error {
 	if err := f.flag(c, append(append([]imap.UID(nil), processed...), quarantined...)); err != nil {
 		return err
 	}
@@ -401,20 +424,7 @@ func (f *Fetcher) finishLeftovers(ctx context.Context, c *imapclient.Client, uid
 			processed = append(processed, u)
 		}
 	}
-	if err := f.flag(c, leftover); err != nil {
-		return err
-	}
-	if f.ProcessedFolder != "" && len(processed) > 0 {
-		if err := f.move(c, processed, f.ProcessedFolder); err != nil {
-			return err
-		}
-	}
-	if f.QuarantineFolder != "" && len(quarantined) > 0 {
-		if err := f.move(c, quarantined, f.QuarantineFolder); err != nil {
-			return err
-		}
-	}
-	return nil
+	return f.finish(c, processed, quarantined)
 }
 
 // fetch returns the raw bytes of the given UIDs (BODY.PEEK[]: reading

@@ -278,19 +278,6 @@ func (t *Txn) OpenCasesByEngineer() (map[string]int, error) {
 	return out, rows.Err()
 }
 
-// Timer returns when timer kind of case n is due, if it exists.
-func (t *Txn) Timer(n int64, kind string) (time.Time, bool, error) {
-	var due int64
-	err := t.row("SELECT due_at FROM timers WHERE case_number = ? AND kind = ?", n, kind).Scan(&due)
-	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	return time.UnixMilli(due).UTC(), true, nil
-}
-
 // LastStaffReply is the text of the latest public staff reply on a case
 // (a reply_out event with a staff actor), "" if there is none.
 func (t *Txn) LastStaffReply(n int64) (string, error) {

@@ -28,6 +28,7 @@ type StoredMessage struct {
 	Problems    string
 	ReceivedAt  time.Time
 	Raw         []byte
+	Size        int // length of Raw as stored (set when Raw is not loaded)
 }
 
 // Attachment is a stored attachment.
@@ -301,12 +302,10 @@ func (t *Txn) QuarantinedMessages() ([]StoredMessage, error) {
 	for rows.Next() {
 		var m StoredMessage
 		var at int64
-		var size int
-		if err := rows.Scan(&m.ID, &m.Mailbox, &m.UIDValidity, &m.UID, &m.Hash, &m.Problems, &at, &size); err != nil {
+		if err := rows.Scan(&m.ID, &m.Mailbox, &m.UIDValidity, &m.UID, &m.Hash, &m.Problems, &at, &m.Size); err != nil {
 			return nil, err
 		}
 		m.ReceivedAt = time.UnixMilli(at).UTC()
-		m.Raw = make([]byte, 0, size) // size only; use Message for the bytes
 		out = append(out, m)
 	}
 	return out, rows.Err()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +15,6 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
-
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"helpdeskd/cases"
 	"helpdeskd/config"
@@ -121,7 +118,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		var errs []error
-		if err := checkIMAP(cfg); err != nil {
+		if err := daemon.NewFetcher(cfg, nil).Check(); err != nil {
 			fmt.Fprintf(stdout, "%s: mailbox: %v\n", *cfgPath, err)
 			errs = append(errs, err)
 		}
@@ -135,32 +132,6 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", *cfgPath)
 	return nil
-}
-
-func checkIMAP(cfg *config.Config) error {
-	host, _, _ := strings.Cut(cfg.Mailbox.Address, ":")
-	opts := &imapclient.Options{TLSConfig: &tls.Config{ServerName: host, InsecureSkipVerify: cfg.Mailbox.InsecureSkipVerify}}
-	var c *imapclient.Client
-	var err error
-	switch cfg.Mailbox.TLS {
-	case config.TLSNone:
-		c, err = imapclient.DialInsecure(cfg.Mailbox.Address, opts)
-	case config.TLSStartTLS:
-		c, err = imapclient.DialStartTLS(cfg.Mailbox.Address, opts)
-	default:
-		c, err = imapclient.DialTLS(cfg.Mailbox.Address, opts)
-	}
-	if err != nil {
-		return fmt.Errorf("connect %s: %w", cfg.Mailbox.Address, err)
-	}
-	defer c.Close()
-	if err := c.Login(cfg.Mailbox.Username, cfg.Mailbox.Password).Wait(); err != nil {
-		return fmt.Errorf("login %s: %w", cfg.Mailbox.Username, err)
-	}
-	if _, err := c.Select(cfg.Mailbox.Folder, nil).Wait(); err != nil {
-		return fmt.Errorf("select %s: %w", cfg.Mailbox.Folder, err)
-	}
-	return c.Logout().Wait()
 }
 
 func checkSMTP(ctx context.Context, cfg *config.Config) error {

@@ -46,7 +46,7 @@ func cmdQuarantine(args []string, stdout io.Writer) error {
 		}
 		out := []entry{}
 		for _, m := range list {
-			out = append(out, entry{m.ID, m.ReceivedAt.Format(time.RFC3339), m.Mailbox, m.UID, cap(m.Raw), m.Problems})
+			out = append(out, entry{m.ID, m.ReceivedAt.Format(time.RFC3339), m.Mailbox, m.UID, m.Size, m.Problems})
 		}
 		if *asJSON {
 			return writeJSON(stdout, out)
