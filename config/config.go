@@ -376,12 +376,16 @@ func (v *validator) typeError(table string, err error) {
 	}
 	line, _ := strconv.Atoi(m[1])
 	key, msg := m[2], m[3]
-	// Name the array entry: the key that sits on that line.
+	// Name the array entry: the deepest key that sits on that line.
+	best := ""
 	for k, l := range v.lines {
-		if l == line && strings.Count(k, ".") >= strings.Count(key, ".") {
-			key = k
-			break
+		if l == line && strings.Count(k, ".") >= strings.Count(key, ".") &&
+			(best == "" || strings.Count(k, ".") > strings.Count(best, ".") || strings.Count(k, ".") == strings.Count(best, ".") && k < best) {
+			best = k
 		}
+	}
+	if best != "" {
+		key = best
 	}
 	if t := incompatibleRE.FindStringSubmatch(msg); t != nil {
 		msg = fmt.Sprintf("wrong type: want %s, got %s", typeName(t[2]), typeName(t[1]))
