@@ -41,7 +41,6 @@ const (
 	EvNotified        = "notified"
 	EvAutoMessage     = "auto_message"
 	EvCommandError    = "command_error"
-	EvWarning         = "warning"
 )
 
 // Case is one support case as stored.

@@ -244,15 +244,6 @@ func (t *Txn) MarkFailed(id int64, msg string) error {
 	return err
 }
 
-// OutboxState returns the state and attempts of an outbox row.
-func (t *Txn) OutboxState(id int64) (state string, attempts int, lastErr string, err error) {
-	err = t.row("SELECT state, attempts, last_error FROM outbox WHERE id = ?", id).Scan(&state, &attempts, &lastErr)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
-	}
-	return
-}
-
 // OutboxByCase lists the mails queued for a case, oldest first.
 func (t *Txn) OutboxByCase(n int64) ([]Queued, []string, error) {
 	rows, err := t.query("SELECT id, mail, attempts, state FROM outbox WHERE case_number = ? ORDER BY id", n)
