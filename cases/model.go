@@ -41,7 +41,27 @@ const (
 	EvNotified        = "notified"
 	EvAutoMessage     = "auto_message"
 	EvCommandError    = "command_error"
+	// SPEC §11.9.
+	EvImported            = "imported"
+	EvAutoReplySuppressed = "auto_reply_suppressed"
+	EvInspectionDue       = "inspection_due"
+	EvKindChanged         = "kind_changed"
+	EvDone                = "done"
+	EvDeliveryDelayed     = "delivery_delayed"
+	EvReminded            = "reminded"
 )
+
+// Case kinds (SPEC §11.8).
+const (
+	KindFault        = "fault"
+	KindInspection   = "inspection"
+	KindInstallation = "installation"
+	KindTraining     = "training"
+	KindConsulting   = "consulting"
+)
+
+// Kinds lists every case kind.
+var Kinds = []string{KindFault, KindInspection, KindInstallation, KindTraining, KindConsulting}
 
 // Case is one support case as stored.
 type Case struct {
@@ -86,6 +106,16 @@ type Case struct {
 	OnsiteArrivedAt  time.Time
 	ConfirmAskedAt   time.Time // when the customer was asked to confirm
 	ClockStart       time.Time // when the deadlines were last started (opening or reopen)
+
+	Kind        string    // one of Kinds; "" reads as fault
+	PlannedDate time.Time // visit or inspection day (00:00 UTC of the civil date); zero if none
+	ReportDueBy time.Time // inspection report due
+	Late        bool      // an inspection opened after its day (the daemon was down)
+	Billable    bool      // on-site dispatched without an on-site service, billed
+	RemindedAt  time.Time // when the assignee was reminded of the visit or inspection
+	// BouncedAt is when mail to the contact last failed permanently;
+	// scheduled replies stop until the contact writes again (zero).
+	BouncedAt time.Time
 }
 
 // Event is one line of a case's timeline.

@@ -52,6 +52,9 @@ type Config struct {
 	Policy     Policy
 	Templates  Templates
 	Security   Security
+	Display    Display
+	// Inspections holds the [inspections] settings (SPEC §11.7).
+	Inspections Inspections
 
 	// secretProblems are passwords that could not be read (an unset
 	// environment variable, a missing file). They matter only when the
@@ -96,6 +99,12 @@ type Mailbox struct {
 	PollInterval       time.Duration
 	MaxAttachment      int64 // bytes kept per attachment
 	InsecureSkipVerify bool
+	// AnswerBacklog is how old (by INTERNALDATE, before the first sync)
+	// mail found on the first sync may be and still be answered; older
+	// mail is archived (SPEC §11.1). Default 24h. AnswerAll ("all")
+	// answers every message.
+	AnswerBacklog time.Duration
+	AnswerAll     bool
 }
 
 // SMTP is the server replies are sent through.
@@ -178,6 +187,57 @@ type Customer struct {
 	Language       string // zh | en
 	Foreign        bool
 	UpdateInterval time.Duration // 0 = [replies] every
+	// Services are the services the customer bought (SPEC §11.6), out of
+	// Services; default hotline and email.
+	Services []string
+	// Inspections is the periodic inspection schedule (SPEC §11.7).
+	Inspections []Inspection
+}
+
+// HasService reports whether the customer bought service s.
+func (cu *Customer) HasService(s string) bool { return slices.Contains(cu.Services, s) }
+
+// Onsite reports whether the customer bought on-site maintenance, and
+// which: "onsite_7x24" or "onsite_5x8" ("" if none). 7x24 wins if both.
+func (cu *Customer) Onsite() string {
+	switch {
+	case cu.HasService("onsite_7x24"):
+		return "onsite_7x24"
+	case cu.HasService("onsite_5x8"):
+		return "onsite_5x8"
+	}
+	return ""
+}
+
+// Services a customer can buy (SPEC §11.6).
+var Services = []string{"hotline", "email", "onsite_7x24", "onsite_5x8", "installation", "training", "inspection"}
+
+// DefaultServices are a customer's services when none are configured.
+var DefaultServices = []string{"hotline", "email"}
+
+// Inspection is one entry of a customer's inspection schedule (SPEC
+// §11.7): "monthly D", "quarterly D" (day D of Jan, Apr, Jul, Oct),
+// "weekly DAY" or an ISO date "2027-03-01".
+type Inspection struct {
+	Raw     string       // as written, for messages
+	Every   string       // "monthly", "quarterly", "weekly" or "once"
+	Day     int          // day of month for monthly and quarterly
+	Weekday time.Weekday // for weekly
+	Date    time.Time    // for once: that day at 00:00 UTC (a civil date)
+}
+
+// Inspections holds the [inspections] table.
+type Inspections struct {
+	// ReportWithin is when the inspection report is due after the case
+	// opens; default "2 working days".
+	ReportWithin calendar.Deadline
+}
+
+// Display holds how times are shown to people (SPEC §11.5).
+type Display struct {
+	// Location is [display] timezone; default the system's zone
+	// (time.Local).
+	Location *time.Location
 }
 
 // Policy holds intake policy.
@@ -343,6 +403,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, v.problems
 	}
 	cfg.Path = name
+	cfg.fillDefaults()
 	cfg.secretProblems = v.secrets
 	cfg.lines = v.lines
 	return cfg, nil
@@ -564,4 +625,23 @@ func (c *Config) PlanOrDefault(name string) Plan {
 		return p
 	}
 	return c.DefaultPlan()
+}
+
+// fillDefaults sets the defaults of keys that are not read from the file
+// yet (SPEC §11).
+func (c *Config) fillDefaults() {
+	if c.Mailbox.AnswerBacklog == 0 && !c.Mailbox.AnswerAll {
+		c.Mailbox.AnswerBacklog = 24 * time.Hour
+	}
+	if c.Display.Location == nil {
+		c.Display.Location = time.Local
+	}
+	if c.Inspections.ReportWithin.Kind == 0 {
+		c.Inspections.ReportWithin = calendar.Deadline{Kind: calendar.WorkingDays, Days: 2}
+	}
+	for i := range c.Customers {
+		if c.Customers[i].Services == nil {
+			c.Customers[i].Services = slices.Clone(DefaultServices)
+		}
+	}
 }

@@ -137,12 +137,12 @@ func NewFetcher(cfg *config.Config, tlsConf *tls.Config) *mailin.Fetcher {
 
 type countingSink struct{ d *desk.Desk }
 
-func (s countingSink) Deliver(ctx context.Context, p mailin.Place, raw []byte) (mailin.Disposition, error) {
-	disp, err := s.d.Deliver(ctx, p, raw)
+func (s countingSink) Deliver(ctx context.Context, p mailin.Place, raw []byte) (mailin.Outcome, error) {
+	out, err := s.d.Deliver(ctx, p, raw)
 	if err == nil {
 		mailInTotal.Inc()
 	}
-	return disp, err
+	return out, err
 }
 
 var (

@@ -140,7 +140,7 @@ func newFixture(t *testing.T, review bool) *fixture {
 }
 
 // mail delivers a message and returns what happened.
-func (f *fixture) mail(from, subject, body string, headers ...string) mailin.Disposition {
+func (f *fixture) mail(from, subject, body string, headers ...string) mailin.Outcome {
 	f.t.Helper()
 	f.uid++
 	raw := fmt.Sprintf("From: %s\r\nTo: support@example.com\r\nSubject: %s\r\nMessage-ID: <m%d@test>\r\nDate: Thu, 26 Nov 2026 09:00:00 +0800\r\n%sContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
@@ -354,7 +354,7 @@ func TestMalformedMailIsKept(t *testing.T) {
 		t.Errorf("description = %q", c.Description)
 	}
 	disp, err := f.d.Deliver(f.ctx, mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: 2}, []byte{})
-	if err != nil || disp != mailin.Quarantine {
+	if err != nil || disp != mailin.Quarantined {
 		t.Errorf("empty mail: %v %v", disp, err)
 	}
 }

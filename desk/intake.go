@@ -23,12 +23,15 @@ var _ mailin.State = (*Desk)(nil)
 // transaction, and records place as processed. When it returns nil the
 // message may be flagged and moved; on error nothing was committed and the
 // message must be delivered again later.
-func (d *Desk) Deliver(ctx context.Context, place Place, raw []byte) (mailin.Disposition, error) {
+func (d *Desk) Deliver(ctx context.Context, place Place, raw []byte) (mailin.Outcome, error) {
 	out, err := d.deliver(ctx, place, raw)
-	if out == quarantined {
-		return mailin.Quarantine, err
+	switch out {
+	case quarantined:
+		return mailin.Quarantined, err
+	case duplicate:
+		return mailin.Duplicate, err
 	}
-	return mailin.Processed, err
+	return mailin.Answered, err
 }
 
 type outcome int

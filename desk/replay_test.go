@@ -5,13 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"helpdeskd/mailin"
 	"helpdeskd/store"
 )
 
 func TestReplayQuarantined(t *testing.T) {
 	f := newFixture(t, false)
 	// An empty mail is unreadable and quarantined.
-	if disp, err := f.d.Deliver(f.ctx, mailinPlace(1), nil); err != nil || disp != 1 {
+	if disp, err := f.d.Deliver(f.ctx, mailinPlace(1), nil); err != nil || disp != mailin.Quarantined {
 		t.Fatalf("quarantine: %v %v", disp, err)
 	}
 	// A mail a newer parser can read, stored as quarantined by an older one.

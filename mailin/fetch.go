@@ -27,11 +27,39 @@ import (
 	"github.com/emersion/go-message/charset"
 )
 
-// Place is where a message sits on the server.
+// Place is where a message sits on the server, and when it arrived there.
 type Place struct {
 	Mailbox     string
 	UIDValidity uint32
 	UID         uint32
+	// InternalDate is the server's INTERNALDATE of the message (RFC 9051
+	// 2.3.3); zero when unknown.
+	InternalDate time.Time
+	// FirstSync is when the first sync of the folder began (SPEC §11.1),
+	// for every message that sync delivers; zero for later syncs.
+	FirstSync time.Time
+}
+
+// Outcome is what became of a delivered message, for the first-sync
+// summary (SPEC §11.1) and the metrics.
+type Outcome string
+
+// Outcomes.
+const (
+	Answered    Outcome = "answered"    // opened a new case, handled as new mail
+	Threaded    Outcome = "threaded"    // added to an existing case
+	Archived    Outcome = "archived"    // old backlog mail: stored as history, nothing sent
+	Quarantined Outcome = "quarantined" // unreadable: kept raw, moved to quarantine
+	Duplicate   Outcome = "duplicate"   // seen before: nothing changed
+	Kept        Outcome = "kept"        // stored without action (own, automatic or ignored mail)
+)
+
+// Disposition says where the message goes on the server.
+func (o Outcome) Disposition() Disposition {
+	if o == Quarantined {
+		return Quarantine
+	}
+	return Processed
 }
 
 // Disposition is what to do with a message after the Sink took it.
@@ -46,7 +74,7 @@ const (
 // Sink takes each new message. It must commit before returning nil; on
 // error the message stays where it is and is offered again.
 type Sink interface {
-	Deliver(ctx context.Context, p Place, raw []byte) (Disposition, error)
+	Deliver(ctx context.Context, p Place, raw []byte) (Outcome, error)
 }
 
 // State is where the last processed UID is remembered (in the same
@@ -350,11 +378,11 @@ func (f *Fetcher) fetchChunk(ctx context.Context, c *imapclient.Client, uidValid
 				continue
 			}
 		}
-		disp, err := f.Sink.Deliver(ctx, Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(u)}, raw)
+		out, err := f.Sink.Deliver(ctx, Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(u)}, raw)
 		if err != nil {
 			return fmt.Errorf("deliver uid %d: %w", u, err)
 		}
-		if disp == Quarantine {
+		if out.Disposition() == Quarantine {
 			quarantined = append(quarantined, u)
 		} else {
 			processed = append(processed, u)

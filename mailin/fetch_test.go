@@ -28,19 +28,19 @@ type memSink struct {
 	failUID     uint32 // Deliver fails for this UID
 }
 
-func (s *memSink) Deliver(_ context.Context, p Place, raw []byte) (Disposition, error) {
+func (s *memSink) Deliver(_ context.Context, p Place, raw []byte) (Outcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.UID == s.failUID {
-		return 0, fmt.Errorf("database down")
+		return "", fmt.Errorf("database down")
 	}
 	s.delivered = append(s.delivered, p.UID)
 	s.validity, s.last = p.UIDValidity, max(s.last, p.UID)
 	if len(raw) < 20 {
 		s.quarantined[p.UID] = true
-		return Quarantine, nil
+		return Quarantined, nil
 	}
-	return Processed, nil
+	return Answered, nil
 }
 
 func (s *memSink) MailboxState(context.Context, string) (uint32, uint32, error) {

@@ -16,7 +16,8 @@ contact_email, region, language, foreign_flag, plan, engineer, description, open
 respond_by, solve_online_by, onsite_by, responded_at, resolved_at, closed_at, onsite_needed,
 onsite_engineer, escalation_level, last_reply_at, replies_sent, linked_case, approved,
 last_customer_msgid, thread_ids, next_respond_check, stuck_escalated, onsite_escalated,
-onsite_arrived_at, confirm_asked_at, clock_start`
+onsite_arrived_at, confirm_asked_at, clock_start, kind, planned_date, report_due_by, late, billable,
+reminded_at, bounced_at`
 
 type scanner interface{ Scan(...any) error }
 
@@ -26,12 +27,13 @@ func scanCase(s scanner) (*cases.Case, error) {
 	var opened int64
 	var threads string
 	var nextRespond, arrived, asked, clockStart sql.NullInt64
+	var planned, reportDue, reminded, bounced sql.NullInt64
 	err := s.Scan(&c.Number, &c.Subject, &c.Status, &c.Severity, &c.Priority, &c.Company, &c.ContactName,
 		&c.ContactPhone, &c.ContactEmail, &c.Region, &c.Language, &c.Foreign, &c.Plan, &c.Engineer,
 		&c.Description, &opened, &assigned, &respond, &solve, &onsite, &responded, &resolved, &closed,
 		&c.OnsiteNeeded, &c.OnsiteEngineer, &c.EscalationLevel, &lastReply, &c.RepliesSent, &linked,
 		&c.Approved, &c.LastCustomerMsgID, &threads, &nextRespond, &c.StuckEscalated, &c.OnsiteEscalated,
-		&arrived, &asked, &clockStart)
+		&arrived, &asked, &clockStart, &c.Kind, &planned, &reportDue, &c.Late, &c.Billable, &reminded, &bounced)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -44,6 +46,7 @@ func scanCase(s scanner) (*cases.Case, error) {
 	c.LinkedCase = linked.Int64
 	c.NextRespondCheck, c.OnsiteArrivedAt, c.ConfirmAskedAt = fromMS(nextRespond), fromMS(arrived), fromMS(asked)
 	c.ClockStart = fromMS(clockStart)
+	c.PlannedDate, c.ReportDueBy, c.RemindedAt, c.BouncedAt = fromMS(planned), fromMS(reportDue), fromMS(reminded), fromMS(bounced)
 	if err := json.Unmarshal([]byte(threads), &c.ThreadIDs); err != nil {
 		return nil, fmt.Errorf("case %d thread ids: %w", c.Number, err)
 	}
@@ -65,13 +68,21 @@ func caseArgs(c *cases.Case) []any {
 		ms(c.RespondedAt), ms(c.ResolvedAt), ms(c.ClosedAt), c.OnsiteNeeded, c.OnsiteEngineer,
 		c.EscalationLevel, ms(c.LastReplyAt), c.RepliesSent, linked, c.Approved, c.LastCustomerMsgID,
 		string(threads), ms(c.NextRespondCheck), c.StuckEscalated, c.OnsiteEscalated, ms(c.OnsiteArrivedAt),
-		ms(c.ConfirmAskedAt), ms(c.ClockStart)}
+		ms(c.ConfirmAskedAt), ms(c.ClockStart), orKind(c.Kind), ms(c.PlannedDate), ms(c.ReportDueBy), c.Late,
+		c.Billable, ms(c.RemindedAt), ms(c.BouncedAt)}
+}
+
+func orKind(k string) string {
+	if k == "" {
+		return cases.KindFault
+	}
+	return k
 }
 
 // InsertCase stores a new case and sets its Number.
 func (t *Txn) InsertCase(c *cases.Case) error {
 	cols := strings.TrimPrefix(caseCols, "number, ")
-	q := "INSERT INTO cases (" + cols + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", 37), ",") + ")"
+	q := "INSERT INTO cases (" + cols + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(caseArgs(c))), ",") + ")"
 	res, err := t.exec(q, caseArgs(c)...)
 	if err != nil {
 		return fmt.Errorf("insert case: %w", err)

@@ -266,6 +266,17 @@ CREATE INDEX timers_due ON timers(due_at);
 `,
 	// 2: when a case's clocks last (re)started, for deadlines after a reopen.
 	`ALTER TABLE cases ADD COLUMN clock_start INTEGER;`,
+	// 3: case kinds, visits and inspections, bounces (SPEC §11).
+	`
+ALTER TABLE cases ADD COLUMN kind TEXT NOT NULL DEFAULT 'fault';
+ALTER TABLE cases ADD COLUMN planned_date INTEGER;
+ALTER TABLE cases ADD COLUMN report_due_by INTEGER;
+ALTER TABLE cases ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN billable INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN reminded_at INTEGER;
+ALTER TABLE cases ADD COLUMN bounced_at INTEGER;
+CREATE UNIQUE INDEX cases_inspection ON cases(company, planned_date) WHERE kind = 'inspection';
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
