@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
@@ -81,7 +83,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 	fetcher := NewFetcher(cfg, opts.IMAPTLS)
 	fetcher.Sink, fetcher.State = countingSink{d}, d
-	fetcher.Logger, fetcher.OnReady = log.With("worker", "imap"), opts.OnReady
+	fetcher.Logger, fetcher.OnReady, fetcher.Now = log.With("worker", "imap"), opts.OnReady, opts.Now
+	if isatty.IsTerminal(os.Stderr.Fd()) {
+		fetcher.Progress = os.Stderr // the first sync's progress bar (SPEC §11.1)
+	}
 
 	if cfg.HTTP.Listen != "" {
 		hs, err := startHTTP(cfg.HTTP.Listen, db, log)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"helpdeskd/cases"
 	"helpdeskd/config"
@@ -429,4 +430,23 @@ func (d *Desk) Quarantined(ctx context.Context, p Place) (q bool, err error) {
 // ResetMailbox implements mailin.State.
 func (d *Desk) ResetMailbox(ctx context.Context, mailbox string, uidvalidity uint32) error {
 	return d.db.Tx(ctx, func(t *store.Txn) error { return t.SetMailboxState(mailbox, uidvalidity, 0) })
+}
+
+// FirstSync implements mailin.State.
+func (d *Desk) FirstSync(ctx context.Context, mailbox string) (start time.Time, end uint32, err error) {
+	err = d.db.Read(ctx, func(t *store.Txn) error {
+		start, end, err = t.FirstSync(mailbox)
+		return err
+	})
+	return
+}
+
+// BeginFirstSync implements mailin.State.
+func (d *Desk) BeginFirstSync(ctx context.Context, mailbox string, uidvalidity uint32, start time.Time, end uint32) error {
+	return d.db.Tx(ctx, func(t *store.Txn) error { return t.BeginFirstSync(mailbox, uidvalidity, start, end) })
+}
+
+// EndFirstSync implements mailin.State.
+func (d *Desk) EndFirstSync(ctx context.Context, mailbox string) error {
+	return d.db.Tx(ctx, func(t *store.Txn) error { return t.EndFirstSync(mailbox) })
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
+	"github.com/schollz/progressbar/v3"
 )
 
 // Place is where a message sits on the server, and when it arrived there.
@@ -85,10 +86,22 @@ type State interface {
 	ResetMailbox(ctx context.Context, mailbox string, uidvalidity uint32) error
 	// Quarantined reports whether a processed message was unreadable.
 	Quarantined(ctx context.Context, p Place) (bool, error)
+	// FirstSync returns the first sync of mailbox that is under way (SPEC
+	// §11.1): when it began and the highest UID it covers. A zero start
+	// means none is under way.
+	FirstSync(ctx context.Context, mailbox string) (start time.Time, endUID uint32, err error)
+	// BeginFirstSync records, in one transaction, uidvalidity with no UID
+	// processed yet and a first sync begun at start that covers the UIDs
+	// up to endUID. It is recorded before any of them is delivered, so a
+	// restart in the middle goes on with the same start.
+	BeginFirstSync(ctx context.Context, mailbox string, uidvalidity uint32, start time.Time, endUID uint32) error
+	// EndFirstSync records that the first sync of mailbox is complete.
+	EndFirstSync(ctx context.Context, mailbox string) error
 }
 
 // Fetcher watches one IMAP folder. Zero values: Folder "INBOX",
-// PollInterval 30s, Logger slog.Default(), Batch 20.
+// PollInterval 30s, Logger slog.Default(), Batch 20, Now time.Now,
+// Progress nil (progress of a long sync is logged every 10 s instead).
 type Fetcher struct {
 	Address          string // host:port
 	TLS              string // implicit | starttls | none
@@ -106,6 +119,18 @@ type Fetcher struct {
 	// OnReady, if set, is called each time the fetcher has caught up and
 	// waits for new mail (tests and the demo use it).
 	OnReady func(idle bool)
+	// Progress, if set, gets a progress bar of the first sync (a
+	// terminal).
+	Progress io.Writer
+	// Now is the clock that stamps the first sync.
+	Now func() time.Time
+}
+
+func (f *Fetcher) now() time.Time {
+	if f.Now == nil {
+		return time.Now()
+	}
+	return f.Now()
 }
 
 func (f *Fetcher) log() *slog.Logger {
@@ -292,23 +317,20 @@ func (f *Fetcher) wait(ctx context.Context, c *imapclient.Client, newMail chan s
 // sync fetches every message above the last processed UID, in UID order,
 // hands each to the Sink, then flags and moves the processed ones. It also
 // moves processed messages left behind by a crash between commit and move.
+//
+// A folder with no stored state gets its first sync (SPEC §11.1): its
+// start and the highest UID it covers are stored before any message is
+// delivered, and every message up to that UID carries the start in
+// Place.FirstSync, also after a restart in the middle.
 func (f *Fetcher) sync(ctx context.Context, c *imapclient.Client, uidValidity uint32) error {
 	folder := f.folder()
 	storedValidity, last, err := f.State.MailboxState(ctx, folder)
 	if err != nil {
 		return fmt.Errorf("mailbox state: %w", err)
 	}
-	if storedValidity != uidValidity {
-		// RFC 3501 2.3.1.1: UIDs of the old validity mean nothing now.
-		// Everything is fetched again; the Sink deduplicates by
-		// Message-ID (or content hash), so nothing is handled twice.
-		if storedValidity != 0 {
-			f.log().Warn("uidvalidity changed, rescanning mailbox", "mailbox", folder, "old", storedValidity, "new", uidValidity)
-		}
-		if err := f.State.ResetMailbox(ctx, folder, uidValidity); err != nil {
-			return err
-		}
-		last = 0
+	fsStart, fsEnd, err := f.State.FirstSync(ctx, folder)
+	if err != nil {
+		return fmt.Errorf("first sync state: %w", err)
 	}
 	var all imap.UIDSet
 	all.AddRange(1, 0)
@@ -316,13 +338,42 @@ func (f *Fetcher) sync(ctx context.Context, c *imapclient.Client, uidValidity ui
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
-	uids := sd.AllUIDs()
+	uids := slices.DeleteFunc(sd.AllUIDs(), func(u imap.UID) bool { return u == 0 })
 	slices.Sort(uids)
+	if storedValidity != uidValidity {
+		var top uint32
+		if len(uids) > 0 {
+			top = uint32(uids[len(uids)-1])
+		}
+		// RFC 3501 2.3.1.1: UIDs of the old validity mean nothing now.
+		// Everything is fetched again; the Sink deduplicates by
+		// Message-ID (or content hash), so nothing is handled twice.
+		switch {
+		case storedValidity == 0:
+			fsStart, fsEnd = f.now(), top
+			f.log().Info("first sync", "mailbox", folder, "messages", len(uids))
+			err = f.State.BeginFirstSync(ctx, folder, uidValidity, fsStart, fsEnd)
+		case !fsStart.IsZero() && last < fsEnd:
+			// Still the first sync: the rest of the backlog keeps its start.
+			f.log().Warn("uidvalidity changed during the first sync, rescanning mailbox", "mailbox", folder, "old", storedValidity, "new", uidValidity)
+			fsEnd = top
+			err = f.State.BeginFirstSync(ctx, folder, uidValidity, fsStart, fsEnd)
+		default:
+			f.log().Warn("uidvalidity changed, rescanning mailbox", "mailbox", folder, "old", storedValidity, "new", uidValidity)
+			fsStart = time.Time{}
+			err = f.State.ResetMailbox(ctx, folder, uidValidity)
+		}
+		if err != nil {
+			return err
+		}
+		last = 0
+	}
+	var first *firstSync
+	if !fsStart.IsZero() {
+		first = &firstSync{start: fsStart, end: fsEnd, counts: map[Outcome]int{}}
+	}
 	var pending, leftover []imap.UID
 	for _, u := range uids {
-		if uint32(u) == 0 {
-			continue
-		}
 		if uint32(u) > last { // LIBNOTES pitfall 6: n:* may return a UID below n
 			pending = append(pending, u)
 		} else {
@@ -335,63 +386,216 @@ func (f *Fetcher) sync(ctx context.Context, c *imapclient.Client, uidValidity ui
 	if len(pending) > 0 {
 		f.log().Info("new mail", "mailbox", folder, "count", len(pending))
 	}
+	if err := f.deliverAll(ctx, c, uidValidity, pending, first); err != nil {
+		return err
+	}
+	if first == nil {
+		return nil
+	}
+	if err := f.State.EndFirstSync(ctx, folder); err != nil {
+		return fmt.Errorf("end first sync: %w", err)
+	}
+	f.log().Info("first sync done", "mailbox", folder, "archived", first.counts[Archived],
+		"answered", first.counts[Answered], "threaded", first.counts[Threaded],
+		"quarantined", first.counts[Quarantined], "duplicate", first.counts[Duplicate], "kept", first.counts[Kept],
+		"seconds", int(f.now().Sub(first.start).Seconds()))
+	return nil
+}
+
+// firstSync is a first sync under way (SPEC §11.1).
+type firstSync struct {
+	start  time.Time
+	end    uint32 // highest UID it covers
+	counts map[Outcome]int
+}
+
+// fetched is one message read from the server.
+type fetched struct {
+	uid  imap.UID
+	raw  []byte
+	date time.Time // INTERNALDATE
+}
+
+// delivered is what became of one chunk: the committed UIDs by
+// disposition, and the error that stopped it, if any.
+type delivered struct {
+	processed, quarantined []imap.UID
+	err                    error
+}
+
+// chunkBytes caps the message bytes fetched in one FETCH command, so that
+// the chunks in flight (one delivering, one waiting, one being read) stay
+// small; a larger message is a chunk of its own.
+const chunkBytes = 2 << 20
+
+// deliverAll fetches the pending UIDs in chunks and delivers them in UID
+// order. Fetching the next chunk overlaps with delivering the current one
+// on a second goroutine; every IMAP command stays on this one, and a
+// chunk is flagged and moved only between FETCH commands, after the Sink
+// committed it (LIBNOTES pitfall 3: while a FETCH is open the client
+// reads nothing else). Delivery stops at the first failed UID: nothing
+// after it is delivered, so it is offered again first.
+func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValidity uint32, pending []imap.UID, first *firstSync) error {
+	if len(pending) == 0 {
+		return nil
+	}
+	chunks, err := f.chunks(c, pending)
+	if err != nil {
+		return err
+	}
+	prog := f.newProgress(len(pending), first != nil)
+	defer prog.close()
+	work := make(chan []fetched, 1)
+	done := make(chan delivered, len(chunks)+1)
+	go func() {
+		defer close(done)
+		failed := false
+		for msgs := range work {
+			if failed {
+				continue // drain: nothing after a failed UID is delivered
+			}
+			r := f.deliverChunk(ctx, uidValidity, msgs, first, prog)
+			failed = r.err != nil
+			done <- r
+		}
+	}()
+	finishDone := func(wait bool) error {
+		for {
+			var r delivered
+			var ok bool
+			if wait {
+				r, ok = <-done
+			} else {
+				select {
+				case r, ok = <-done:
+				default:
+					return nil
+				}
+			}
+			if !ok {
+				return nil
+			}
+			if err := f.finish(c, r.processed, r.quarantined); err != nil {
+				return err
+			}
+			if r.err != nil {
+				return r.err
+			}
+		}
+	}
+	var fetchErr error
+	for _, chunk := range chunks {
+		msgs, err := f.fetchChunk(c, chunk)
+		if len(msgs) > 0 {
+			work <- msgs
+		}
+		if err != nil {
+			fetchErr = err
+			break
+		}
+		if err := finishDone(false); err != nil {
+			fetchErr = err
+			break
+		}
+	}
+	close(work)
+	// Finish what was committed, even after an error.
+	return errors.Join(fetchErr, finishDone(true))
+}
+
+// deliverChunk hands each message of a chunk to the Sink, in order, and
+// stops at the first error.
+func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []fetched, first *firstSync, prog *progress) delivered {
+	var r delivered
+	for _, m := range msgs {
+		p := Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(m.uid), InternalDate: m.date}
+		if first != nil && p.UID <= first.end {
+			p.FirstSync = first.start
+		}
+		out, err := f.Sink.Deliver(ctx, p, m.raw)
+		if err != nil {
+			r.err = fmt.Errorf("deliver uid %d: %w", m.uid, err)
+			return r
+		}
+		if !p.FirstSync.IsZero() {
+			first.counts[out]++
+		}
+		if out.Disposition() == Quarantine {
+			r.quarantined = append(r.quarantined, m.uid)
+		} else {
+			r.processed = append(r.processed, m.uid)
+		}
+		prog.add()
+	}
+	return r
+}
+
+// chunks splits the pending UIDs into FETCH commands of at most Batch
+// messages and chunkBytes bytes, by their RFC822.SIZE.
+func (f *Fetcher) chunks(c *imapclient.Client, pending []imap.UID) ([][]imap.UID, error) {
 	batch := f.Batch
 	if batch <= 0 {
 		batch = 20
 	}
-	for i := 0; i < len(pending); i += batch {
-		chunk := pending[i:min(i+batch, len(pending))]
-		if err := f.fetchChunk(ctx, c, uidValidity, chunk, i, len(pending)); err != nil {
-			return err
+	sizes := map[imap.UID]int64{}
+	if len(pending) > 1 {
+		msgs, err := c.Fetch(imap.UIDSetNum(pending...), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+		if err != nil {
+			return nil, fmt.Errorf("fetch sizes: %w", err)
+		}
+		for _, m := range msgs {
+			sizes[m.UID] = m.RFC822Size
 		}
 	}
-	return nil
+	var out [][]imap.UID
+	var cur []imap.UID
+	var bytes int64
+	for _, u := range pending {
+		if len(cur) > 0 && (len(cur) >= batch || bytes+sizes[u] > chunkBytes) {
+			out = append(out, cur)
+			cur, bytes = nil, 0
+		}
+		cur = append(cur, u)
+		bytes += sizes[u]
+	}
+	return append(out, cur), nil
 }
 
-func (f *Fetcher) fetchChunk(ctx context.Context, c *imapclient.Client, uidValidity uint32, chunk []imap.UID, done, total int) error {
-	bodies, err := f.fetch(c, chunk)
+// fetchChunk fetches the messages of one chunk, in UID order. On error it
+// returns the messages before the UID that failed.
+func (f *Fetcher) fetchChunk(c *imapclient.Client, chunk []imap.UID) ([]fetched, error) {
+	got, err := f.fetch(c, chunk)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var processed, quarantined []imap.UID
+	var out []fetched
 	for _, u := range chunk {
-		raw, ok := bodies[u]
+		m, ok := got[u]
 		if !ok {
 			// LIBNOTES pitfall 2: a server that sends the UID after the
 			// literal makes the client drop the message. Ask for it alone.
 			one, err := f.fetch(c, []imap.UID{u})
 			if err != nil {
-				return err
+				return out, err
 			}
-			if raw, ok = one[u]; !ok {
+			if m, ok = one[u]; !ok {
 				// Gone (expunged by someone else), or unreadable by us.
 				// Only skip it when the server confirms it is gone: a
 				// higher UID delivered now would mark it processed.
 				sd, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(u)}}, nil).Wait()
 				if err != nil {
-					return fmt.Errorf("search uid %d: %w", u, err)
+					return out, fmt.Errorf("search uid %d: %w", u, err)
 				}
 				if slices.Contains(sd.AllUIDs(), u) {
-					return fmt.Errorf("uid %d exists but its body could not be fetched; not going past it", u)
+					return out, fmt.Errorf("uid %d exists but its body could not be fetched; not going past it", u)
 				}
 				f.log().Warn("message vanished before fetch", "uid", u)
 				continue
 			}
 		}
-		out, err := f.Sink.Deliver(ctx, Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(u)}, raw)
-		if err != nil {
-			return fmt.Errorf("deliver uid %d: %w", u, err)
-		}
-		if out.Disposition() == Quarantine {
-			quarantined = append(quarantined, u)
-		} else {
-			processed = append(processed, u)
-		}
+		out = append(out, m)
 	}
-	if total > 50 {
-		f.log().Info("import progress", "done", done+len(chunk), "total", total)
-	}
-	return f.finish(c, processed, quarantined)
+	return out, nil
 }
 
 // finish flags committed messages and moves them where their disposition
@@ -455,38 +659,54 @@ func (f *Fetcher) finishLeftovers(ctx context.Context, c *imapclient.Client, uid
 	return f.finish(c, processed, quarantined)
 }
 
-// fetch returns the raw bytes of the given UIDs (BODY.PEEK[]: reading
-// never sets \Seen).
-func (f *Fetcher) fetch(c *imapclient.Client, uids []imap.UID) (map[imap.UID][]byte, error) {
+// fetch returns the raw bytes and INTERNALDATE of the given UIDs
+// (BODY.PEEK[]: reading never sets \Seen).
+func (f *Fetcher) fetch(c *imapclient.Client, uids []imap.UID) (map[imap.UID]fetched, error) {
 	sec := &imap.FetchItemBodySection{Peek: true}
-	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{sec}})
-	out := map[imap.UID][]byte{}
+	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, InternalDate: true,
+		BodySection: []*imap.FetchItemBodySection{sec}})
+	out := map[imap.UID]fetched{}
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
-		var uid imap.UID
-		var raw []byte
+		var m fetched
 		for it := msg.Next(); it != nil; it = msg.Next() {
 			switch it := it.(type) {
 			case imapclient.FetchItemDataUID:
-				uid = it.UID
+				m.uid = it.UID
+			case imapclient.FetchItemDataInternalDate:
+				m.date = it.Time
 			case imapclient.FetchItemDataBodySection:
 				if it.Literal != nil {
-					b, err := io.ReadAll(it.Literal)
+					b, err := readLiteral(it.Literal)
 					if err != nil {
 						cmd.Close()
 						return nil, fmt.Errorf("read body: %w", err)
 					}
-					raw = b
+					m.raw = b
 				}
 			}
 		}
-		if uid != 0 && raw != nil {
-			out[uid] = raw
+		if m.uid != 0 && m.raw != nil {
+			out[m.uid] = m
 		}
 	}
 	if err := cmd.Close(); err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
 	return out, nil
+}
+
+// readLiteral reads a literal into a buffer of its announced size, so a
+// large message is held once rather than in a doubling buffer.
+func readLiteral(l imap.LiteralReader) ([]byte, error) {
+	n := l.Size()
+	if n < 0 || n > 1<<31 {
+		return io.ReadAll(l)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(l, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 func (f *Fetcher) flag(c *imapclient.Client, uids []imap.UID) error {
@@ -526,4 +746,46 @@ func (f *Fetcher) move(c *imapclient.Client, uids []imap.UID, folder string) err
 		}
 	}
 	return nil
+}
+
+// progress shows how far a long sync is: a bar on Fetcher.Progress for the
+// first sync, and a log line every 10 s otherwise.
+type progress struct {
+	f           *Fetcher
+	bar         *progressbar.ProgressBar
+	total, done int
+	first       bool
+	last        time.Time
+}
+
+func (f *Fetcher) newProgress(total int, first bool) *progress {
+	p := &progress{f: f, total: total, first: first, last: f.now()}
+	if first && f.Progress != nil && total > 1 {
+		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(f.Progress),
+			progressbar.OptionSetDescription("first sync "+f.folder()), progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(), progressbar.OptionSetItsString("mails"),
+			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	}
+	return p
+}
+
+func (p *progress) add() {
+	p.done++
+	if p.bar != nil {
+		_ = p.bar.Add(1)
+		return
+	}
+	if p.total <= 50 {
+		return
+	}
+	if now := p.f.now(); now.Sub(p.last) >= 10*time.Second {
+		p.last = now
+		p.f.log().Info("sync progress", "mailbox", p.f.folder(), "first_sync", p.first, "done", p.done, "total", p.total)
+	}
+}
+
+func (p *progress) close() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
 }

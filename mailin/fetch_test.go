@@ -24,8 +24,12 @@ type memSink struct {
 	validity    uint32
 	last        uint32
 	delivered   []uint32
+	places      []Place
 	quarantined map[uint32]bool
 	failUID     uint32 // Deliver fails for this UID
+	fsStart     time.Time
+	fsEnd       uint32
+	outcome     func(p Place) Outcome // nil: Answered
 }
 
 func (s *memSink) Deliver(_ context.Context, p Place, raw []byte) (Outcome, error) {
@@ -35,12 +39,36 @@ func (s *memSink) Deliver(_ context.Context, p Place, raw []byte) (Outcome, erro
 		return "", fmt.Errorf("database down")
 	}
 	s.delivered = append(s.delivered, p.UID)
+	s.places = append(s.places, p)
 	s.validity, s.last = p.UIDValidity, max(s.last, p.UID)
 	if len(raw) < 20 {
 		s.quarantined[p.UID] = true
 		return Quarantined, nil
 	}
+	if s.outcome != nil {
+		return s.outcome(p), nil
+	}
 	return Answered, nil
+}
+
+func (s *memSink) FirstSync(context.Context, string) (time.Time, uint32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fsStart, s.fsEnd, nil
+}
+
+func (s *memSink) BeginFirstSync(_ context.Context, _ string, v uint32, start time.Time, end uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.validity, s.last, s.fsStart, s.fsEnd = v, 0, start, end
+	return nil
+}
+
+func (s *memSink) EndFirstSync(context.Context, string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fsStart = time.Time{}
+	return nil
 }
 
 func (s *memSink) MailboxState(context.Context, string) (uint32, uint32, error) {
@@ -69,16 +97,24 @@ func mailN(i int) []byte {
 // runOnce runs a fetcher until it has caught up, then stops it.
 func runOnce(t *testing.T, srv *testmail.Servers, sink *memSink) {
 	t.Helper()
+	runWith(t, srv, sink, &Fetcher{})
+}
+
+// runWith is runOnce with the fields set in f (clock, logger, batch).
+func runWith(t *testing.T, srv *testmail.Servers, sink *memSink, f *Fetcher) {
+	t.Helper()
 	ready := make(chan struct{}, 1)
-	f := &Fetcher{Address: srv.IMAPAddr, TLS: "none", Username: "support@example.com", Password: "pw",
-		ProcessedFolder: "Processed", QuarantineFolder: "Quarantine", Sink: sink, State: sink,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		OnReady: func(bool) {
-			select {
-			case ready <- struct{}{}:
-			default:
-			}
-		}}
+	f.Address, f.TLS, f.Username, f.Password = srv.IMAPAddr, "none", "support@example.com", "pw"
+	f.ProcessedFolder, f.QuarantineFolder, f.Sink, f.State = "Processed", "Quarantine", sink, sink
+	if f.Logger == nil {
+		f.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	f.OnReady = func(bool) {
+		select {
+		case ready <- struct{}{}:
+		default:
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()

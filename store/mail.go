@@ -156,6 +156,33 @@ func (t *Txn) SetMailboxState(mailbox string, uidvalidity, lastUID uint32) error
 	return err
 }
 
+// FirstSync returns the first sync of mailbox under way: its start and
+// the highest UID it covers; a zero start when there is none (SPEC §11.1).
+func (t *Txn) FirstSync(mailbox string) (start time.Time, endUID uint32, err error) {
+	var at sql.NullInt64
+	err = t.row("SELECT first_sync_at, first_sync_end FROM mailbox_state WHERE mailbox = ?", mailbox).Scan(&at, &endUID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, 0, nil
+	}
+	return fromMS(at), endUID, err
+}
+
+// BeginFirstSync records the UIDVALIDITY of mailbox with no UID processed
+// yet, and a first sync begun at start that covers the UIDs up to endUID.
+func (t *Txn) BeginFirstSync(mailbox string, uidvalidity uint32, start time.Time, endUID uint32) error {
+	_, err := t.exec(`INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, first_sync_at, first_sync_end)
+		VALUES (?, ?, 0, ?, ?) ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0,
+		first_sync_at = excluded.first_sync_at, first_sync_end = excluded.first_sync_end`,
+		mailbox, uidvalidity, start.UnixMilli(), endUID)
+	return err
+}
+
+// EndFirstSync records that the first sync of mailbox is complete.
+func (t *Txn) EndFirstSync(mailbox string) error {
+	_, err := t.exec("UPDATE mailbox_state SET first_sync_at = NULL WHERE mailbox = ?", mailbox)
+	return err
+}
+
 // Enqueue puts an outgoing mail in the outbox, due now.
 func (t *Txn) Enqueue(o *cases.Outgoing, now time.Time) error {
 	data, err := json.Marshal(o)

@@ -277,6 +277,12 @@ ALTER TABLE cases ADD COLUMN reminded_at INTEGER;
 ALTER TABLE cases ADD COLUMN bounced_at INTEGER;
 CREATE UNIQUE INDEX cases_inspection ON cases(company, planned_date) WHERE kind = 'inspection';
 `,
+	// 4: a folder's first sync under way (SPEC §11.1): its start and the
+	// highest UID it covers.
+	`
+ALTER TABLE mailbox_state ADD COLUMN first_sync_at INTEGER;
+ALTER TABLE mailbox_state ADD COLUMN first_sync_end INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
