@@ -98,6 +98,9 @@ type Txn struct {
 // runs the same few statements for every timer, and parsing SQL was half
 // its cost. The statements close with the transaction.
 func (t *Txn) prepared(q string) (*sql.Stmt, error) {
+	if prepareHook != nil {
+		prepareHook(q)
+	}
 	if st, ok := t.stmts[q]; ok {
 		return st, nil
 	}
@@ -136,6 +139,9 @@ func (t *Txn) row(q string, args ...any) *sql.Row {
 	}
 	return st.QueryRowContext(t.ctx, args...)
 }
+
+// prepareHook, if set (by tests), sees every statement a transaction runs.
+var prepareHook func(q string)
 
 // ms stores a time as Unix milliseconds; the zero time is NULL.
 func ms(t time.Time) any {
@@ -282,6 +288,16 @@ CREATE UNIQUE INDEX cases_inspection ON cases(company, planned_date) WHERE kind 
 	`
 ALTER TABLE mailbox_state ADD COLUMN first_sync_at INTEGER;
 ALTER TABLE mailbox_state ADD COLUMN first_sync_end INTEGER NOT NULL DEFAULT 0;
+`,
+	// 5: indexes for every query on the intake, scheduler and sender paths,
+	// so that their cost does not grow with the cases kept (issue 10).
+	// Routing counts the open cases only: a partial index holds just those.
+	`
+CREATE INDEX cases_open_engineer ON cases(engineer) WHERE status != 'closed';
+CREATE INDEX messages_case ON messages(case_number);
+CREATE INDEX messages_quarantine ON messages(id) WHERE matched = 'quarantine';
+CREATE INDEX outbox_case ON outbox(case_number);
+CREATE INDEX attachments_message ON attachments(message);
 `,
 }
 

@@ -1,0 +1,583 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"helpdeskd/cases"
+	"helpdeskd/config"
+	"helpdeskd/desk"
+	"helpdeskd/store"
+	"helpdeskd/templates"
+
+	_ "modernc.org/sqlite"
+)
+
+const support = "support@example.test"
+
+// importFigures: the first import of N mails, against a bare FETCH.
+func (b *bench) importFigures(ctx context.Context) error {
+	db := filepath.Join(b.dir, "import.db")
+	removeDB(db)
+	cfg, err := b.writeConfig("import", support, b.sink.addr, db, 25)
+	if err != nil {
+		return err
+	}
+	// serve's RSS when idle on an empty database: the memory baseline.
+	idle, err := b.idleRSS(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	removeDB(db)
+
+	mails := generate(*nMails, *seed, time.Now().Add(-time.Hour))
+	raws := make([][]byte, len(mails))
+	var raw int64
+	attachments := 0
+	for i, m := range mails {
+		raws[i] = m.raw
+		raw += int64(len(m.raw))
+		if bytes.Contains(m.raw, []byte("multipart/mixed")) {
+			attachments++
+		}
+	}
+	t0 := time.Now()
+	if err := b.stack.appendAll(support, raws, time.Now().Add(-time.Hour)); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "appended %d mails (%.1f MiB, %d with attachments) in %v\n", len(raws), mib(raw), attachments, time.Since(t0).Round(time.Millisecond))
+	floor := time.Duration(1 << 62)
+	for range 3 {
+		d, n, err := b.stack.bareFetch(support)
+		if err != nil {
+			return err
+		}
+		if n < raw {
+			return fmt.Errorf("bare fetch read %d bytes of %d", n, raw)
+		}
+		floor = min(floor, d)
+	}
+
+	s, err := startServe(b.bin, cfg)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	doneAt, err := s.wait(wctx, "first sync done")
+	if err != nil {
+		s.stop()
+		return err
+	}
+	_, peak := s.rss()
+	summary := s.find("first sync done")
+	if err := s.stop(); err != nil {
+		return err
+	}
+	took := doneAt.Sub(s.started)
+	figure("import: mails to cases", took.Seconds(), floor.Seconds(), "s",
+		fmt.Sprintf("(%d mails, %.0f MiB; baseline: bare go-imap FETCH; %s)", len(raws), mib(raw), summaryCounts(summary)), "≤ 1.5")
+
+	q, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	var at []int64
+	rows, err := q.Query("SELECT received_at FROM messages ORDER BY id")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var v int64
+		rows.Scan(&v)
+		at = append(at, v)
+	}
+	rows.Close()
+	var acks int
+	q.QueryRow("SELECT COUNT(*) FROM outbox WHERE kind = 'ack'").Scan(&acks)
+	if len(at) != len(raws) {
+		return fmt.Errorf("%d messages stored, want %d", len(at), len(raws))
+	}
+	k := min(1000, len(at)/2)
+	first := time.Duration(at[k-1]-at[0]) * time.Millisecond
+	last := time.Duration(at[len(at)-1]-at[len(at)-k]) * time.Millisecond
+	figure(fmt.Sprintf("rate: last %d vs first", k), last.Seconds(), first.Seconds(), "s",
+		fmt.Sprintf("(first %.0f mails/s, last %.0f mails/s; %d acknowledgements queued)", float64(k)/first.Seconds(), float64(k)/last.Seconds(), acks), "≤ 1.2")
+
+	size := fileSize(db) + fileSize(db+"-wal")
+	figure("storage: database", mib(size), mib(raw), "MiB", "(baseline: the raw mail; "+breakdown(q)+")", "≤ 1.5")
+	figure("memory: import peak RSS", mib(peak), mib(idle), "MiB", "(baseline: serve idle, empty database)", "< 80 MiB")
+	return nil
+}
+
+// summaryCounts picks the counts out of the summary log line.
+func summaryCounts(line string) string {
+	var out []string
+	for _, f := range strings.Fields(line) {
+		for _, k := range []string{"archived=", "answered=", "threaded=", "quarantined="} {
+			if strings.HasPrefix(f, k) {
+				out = append(out, f)
+			}
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// breakdown lists the biggest tables and indexes (SQLite's dbstat).
+func breakdown(q *sql.DB) string {
+	rows, err := q.Query("SELECT name, SUM(pgsize) s FROM dbstat GROUP BY name ORDER BY s DESC LIMIT 5")
+	if err != nil {
+		return "no dbstat: " + err.Error()
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		var n int64
+		rows.Scan(&name, &n)
+		out = append(out, fmt.Sprintf("%s %.0f", name, mib(n)))
+	}
+	return strings.Join(out, ", ")
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+func removeDB(path string) {
+	for _, s := range []string{"", "-wal", "-shm", ".lock"} {
+		os.Remove(path + s)
+	}
+}
+
+// idleRSS starts serve with cfg, waits until it is connected and has
+// settled, and returns its resident set.
+func (b *bench) idleRSS(ctx context.Context, cfg string) (int64, error) {
+	s, err := startServe(b.bin, cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer s.stop()
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if _, err := s.wait(wctx, "imap connected"); err != nil {
+		return 0, err
+	}
+	time.Sleep(3 * time.Second) // let start-up work (timers, outbox) settle
+	cur, _ := s.rss()
+	return cur, nil
+}
+
+// bigFigures: one mail with a large attachment, fetched, stored and kept.
+func (b *bench) bigFigures(ctx context.Context) error {
+	if *bigMiB == "" {
+		return nil
+	}
+	for _, f := range strings.Split(*bigMiB, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return err
+		}
+		db := filepath.Join(b.dir, "big.db")
+		removeDB(db)
+		cfg, err := b.writeConfig("big", support, b.sink.addr, db, n+8)
+		if err != nil {
+			return err
+		}
+		s, err := startServe(b.bin, cfg)
+		if err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		if _, err := s.wait(wctx, "imap connected"); err != nil {
+			cancel()
+			s.stop()
+			return err
+		}
+		r := rand.New(rand.NewPCG(uint64(n), 2))
+		att := make([]byte, n<<20)
+		for i := range att {
+			att[i] = byte(r.Uint32())
+		}
+		var m bytes.Buffer
+		fmt.Fprintf(&m, "From: alice@acme.test\r\nTo: %s\r\nSubject: big log %d MiB\r\nMessage-ID: <big%d@acme.test>\r\nMIME-Version: 1.0\r\n"+
+			"Content-Type: multipart/mixed; boundary=\"xx\"\r\n\r\n--xx\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe full log is attached.\r\n"+
+			"--xx\r\nContent-Type: application/gzip\r\nContent-Disposition: attachment; filename=\"log.gz\"\r\nContent-Transfer-Encoding: base64\r\n\r\n", support, n, n)
+		writeBase64(&m, att)
+		m.WriteString("--xx--\r\n")
+		att = nil
+		raw := m.Bytes()
+		if err := b.stack.appendAll(support, [][]byte{raw}, time.Now()); err != nil {
+			cancel()
+			s.stop()
+			return err
+		}
+		_, err = s.wait(wctx, "new mail")
+		if err == nil {
+			err = waitFor(wctx, func() bool { c, _ := b.stack.count(support, "INBOX"); return c == 0 })
+		}
+		_, peak := s.rss()
+		cancel()
+		s.stop()
+		if err != nil {
+			return err
+		}
+		q, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+		if err != nil {
+			return err
+		}
+		var size int64
+		var truncated bool
+		err = q.QueryRow("SELECT size, truncated FROM attachments").Scan(&size, &truncated)
+		q.Close()
+		if err != nil || size != int64(n)<<20 || truncated {
+			return fmt.Errorf("attachment kept: size %d truncated %v (%v), want %d", size, truncated, err, n<<20)
+		}
+		figure(fmt.Sprintf("memory: %d MiB attachment", n), mib(peak), float64(n), "MiB",
+			fmt.Sprintf("(peak RSS of serve; baseline: the attachment; mail %.0f MiB, max_attachment_mb %d)", mib(int64(len(raw))), n+8), "< 80 MiB")
+	}
+	return nil
+}
+
+func waitFor(ctx context.Context, ok func() bool) error {
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+var flatCfg = fmt.Sprintf(cfgText, "127.0.0.1:1", support, "x", 25, "127.0.0.1:2", "unused.db")
+
+// flatFigures: a new mail's intake with many cases stored, in process.
+func (b *bench) flatFigures(ctx context.Context) error {
+	cfg, err := config.Parse("bench.toml", []byte(flatCfg))
+	if err != nil {
+		return err
+	}
+	var mails [][]byte
+	for _, m := range generate(600, *seed+7, time.Now()) {
+		if m.newCase && len(mails) < 300 {
+			mails = append(mails, m.raw)
+		}
+	}
+	empty := filepath.Join(b.dir, "flat-empty.db")
+	full := filepath.Join(b.dir, "flat-full.db")
+	removeDB(empty)
+	removeDB(full)
+	t0 := time.Now()
+	if err := seedCases(ctx, full, *nCases); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "seeded %d cases in %v\n", *nCases, time.Since(t0).Round(time.Millisecond))
+	base, err := medianIntake(ctx, cfg, empty, mails)
+	if err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	val, err := medianIntake(ctx, cfg, full, mails)
+	if err != nil {
+		return err
+	}
+	figure(fmt.Sprintf("flat: intake, %d cases", *nCases), val.Seconds()*1000, base.Seconds()*1000, "ms",
+		fmt.Sprintf("(median of %d new mails: parse, thread, open, queue; baseline: empty database)", len(mails)), "≤ 1.2")
+	return nil
+}
+
+// medianIntake delivers each mail to a desk on the database at path and
+// returns the median time per mail.
+func medianIntake(ctx context.Context, cfg *config.Config, path string, mails [][]byte) (time.Duration, error) {
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	tmpl, err := templates.Load("")
+	if err != nil {
+		return 0, err
+	}
+	d := desk.New(cfg, db, tmpl, desk.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var took []time.Duration
+	for i, raw := range mails {
+		t0 := time.Now()
+		if _, err := d.Deliver(ctx, desk.Place{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1)}, raw); err != nil {
+			return 0, err
+		}
+		took = append(took, time.Since(t0))
+	}
+	slices.Sort(took)
+	return took[len(took)/2], nil
+}
+
+// seedCases stores n cases as a year or two of a desk leaves them: nearly
+// all closed, each with its customer mail, timeline and sent mail.
+func seedCases(ctx context.Context, path string, n int) error {
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now().Add(-2 * 365 * 24 * time.Hour)
+	step := 2 * 365 * 24 * time.Hour / time.Duration(n+1)
+	body := strings.Repeat("您好，我们的生产系统出现故障，请尽快安排工程师处理。\n", 40)
+	for lo := 0; lo < n; lo += 5000 {
+		err := db.Tx(ctx, func(t *store.Txn) error {
+			for i := lo; i < min(n, lo+5000); i++ {
+				at := start.Add(time.Duration(i) * step)
+				from := customers[i%len(customers)]
+				c := &cases.Case{Subject: fmt.Sprintf("seeded fault %d", i), Status: cases.StatusClosed, Severity: 3,
+					Priority: "normal", Company: "ACME", ContactEmail: from, Plan: "5x8", Engineer: "eng1@example.test",
+					Language: "zh", Region: "north", OpenedAt: at, AssignedAt: at, ClosedAt: at.Add(48 * time.Hour),
+					ClockStart: at, RepliesSent: 3, Description: body[:300]}
+				if i%50 == 0 {
+					c.Status, c.ClosedAt = cases.StatusOpen, time.Time{}
+				}
+				msgID := fmt.Sprintf("seed%d@acme.test", i)
+				c.ThreadIDs = []string{msgID}
+				if err := t.InsertCase(c); err != nil {
+					return err
+				}
+				raw := fmt.Appendf(nil, "From: %s\r\nTo: %s\r\nSubject: seeded fault %d\r\nMessage-ID: <%s>\r\n\r\n%s", from, support, i, msgID, body)
+				if err := t.InsertMessage(&store.StoredMessage{Case: c.Number, Mailbox: "INBOX", UIDValidity: 99, UID: uint32(i + 1),
+					MessageID: msgID, Hash: fmt.Sprintf("%064x", i), From: from, Subject: c.Subject, Matched: "new", ReceivedAt: at, Raw: raw}); err != nil {
+					return err
+				}
+				for _, k := range []string{cases.EvOpened, cases.EvMessageIn, cases.EvAssigned, "closed"} {
+					if err := t.AddEvent(cases.Event{Case: c.Number, At: at, Kind: k, Detail: "seeded"}); err != nil {
+						return err
+					}
+				}
+				for _, k := range []string{"ack", "notify_new", "notify_assigned"} {
+					to := from
+					if k != "ack" {
+						to = "eng1@example.test"
+					}
+					o := &cases.Outgoing{Case: c.Number, Kind: k, To: []string{to}, Subject: c.Subject, Text: body[:600],
+						MessageID: fmt.Sprintf("case%d.%s.%d@example.test", c.Number, k, i)}
+					if err := t.Enqueue(o, at); err != nil {
+						return err
+					}
+					if err := t.MarkSent(o.ID, at); err != nil {
+						return err
+					}
+				}
+				if c.Status == cases.StatusOpen {
+					if err := t.SetTimer(cases.Timer{Case: c.Number, Kind: "reply", Due: time.Now().Add(time.Duration(i) * time.Second)}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// idleFigures: serve's idle RSS with many cases stored.
+func (b *bench) idleFigures(ctx context.Context) error {
+	full := filepath.Join(b.dir, "flat-full.db")
+	if fileSize(full) == 0 {
+		if err := seedCases(ctx, full, *nCases); err != nil {
+			return err
+		}
+	}
+	empty := filepath.Join(b.dir, "idle-empty.db")
+	removeDB(empty)
+	// An empty mailbox: the figure is the cases, not an import.
+	cfgE, err := b.writeConfig("idle-empty", "eng2@example.test", b.sink.addr, empty, 25)
+	if err != nil {
+		return err
+	}
+	cfgF, err := b.writeConfig("idle-full", "eng2@example.test", b.sink.addr, full, 25)
+	if err != nil {
+		return err
+	}
+	base, err := b.idleRSS(ctx, cfgE)
+	if err != nil {
+		return err
+	}
+	val, err := b.idleRSS(ctx, cfgF)
+	if err != nil {
+		return err
+	}
+	figure(fmt.Sprintf("memory: idle, %d cases", *nCases), mib(val), mib(base), "MiB", "(RSS of serve; baseline: empty database)", "< 50 MiB")
+	return nil
+}
+
+// liveFigures: mail at a steady rate, delivery to acknowledgement.
+func (b *bench) liveFigures(ctx context.Context) error {
+	db := filepath.Join(b.dir, "live.db")
+	removeDB(db)
+	cfg, err := b.writeConfig("live", support, b.stack.smtp, db, 25)
+	if err != nil {
+		return err
+	}
+	s, err := startServe(b.bin, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if _, err := s.wait(wctx, "imap connected"); err != nil {
+		return err
+	}
+	senders := []string{"alice@acme.test", "bob@acme.test", "carol@globex.test"}
+	w, err := b.stack.watch(wctx, senders)
+	if err != nil {
+		return err
+	}
+	// Baseline: the stack's own delivery of a plain mail to the same mailboxes.
+	var base []time.Duration
+	for i := range 20 {
+		id := fmt.Sprintf("plain%d@example.test", i)
+		raw := fmt.Appendf(nil, "From: desk@example.test\r\nTo: %s\r\nSubject: plain %d\r\nMessage-ID: <%s>\r\n\r\nhello\r\n", senders[i%3], i, id)
+		t0 := time.Now()
+		if err := b.stack.send("desk@example.test", []string{senders[i%3]}, raw); err != nil {
+			return err
+		}
+		got, err := w.await(wctx, id)
+		if err != nil {
+			return err
+		}
+		base = append(base, got.Sub(t0))
+	}
+	n := int(liveFor.Seconds() * float64(*liveRate))
+	sent := make([]time.Time, n)
+	tick := time.NewTicker(time.Second / time.Duration(*liveRate))
+	for i := range n {
+		<-tick.C
+		from := senders[i%3]
+		raw := fmt.Appendf(nil, "From: %s\r\nTo: %s\r\nSubject: live fault %d\r\nMessage-ID: <live%d@%s>\r\nMIME-Version: 1.0\r\n"+
+			"Content-Type: text/plain; charset=utf-8\r\n\r\nThe service stopped at %s.\r\n", from, support, i, i, domainOf(from), time.Now().Format(time.RFC3339))
+		sent[i] = time.Now()
+		if err := b.stack.send(from, []string{support}, raw); err != nil {
+			return err
+		}
+	}
+	tick.Stop()
+	var lat []time.Duration
+	for i := range n {
+		got, err := w.awaitReply(wctx, fmt.Sprintf("live%d@%s", i, domainOf(senders[i%3])))
+		if err != nil {
+			return fmt.Errorf("acknowledgement of live mail %d: %w", i, err)
+		}
+		lat = append(lat, got.Sub(sent[i]))
+	}
+	slices.Sort(base)
+	slices.Sort(lat)
+	p := func(d []time.Duration, q float64) float64 {
+		return d[min(len(d)-1, int(q*float64(len(d))))].Seconds() * 1000
+	}
+	detail := fmt.Sprintf("(%d mails at %d/s; baseline: a plain mail delivered by the stack to the same mailbox)", n, *liveRate)
+	figure("live: delivery→ack p50", p(lat, 0.5), p(base, 0.5), "ms", detail, "< 1000 ms")
+	figure("live: delivery→ack p99", p(lat, 0.99), p(base, 0.99), "ms", detail, "< 3000 ms")
+	return nil
+}
+
+// watcher polls mailboxes and notes when each Message-ID (and each reply,
+// by In-Reply-To) arrived.
+type watcher struct {
+	mu      sync.Mutex
+	arrived map[string]time.Time // Message-ID → when seen
+	replies map[string]time.Time // In-Reply-To → when seen
+}
+
+func (s *stack) watch(ctx context.Context, users []string) (*watcher, error) {
+	w := &watcher{arrived: map[string]time.Time{}, replies: map[string]time.Time{}}
+	for _, u := range users {
+		c, err := s.login(u)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+			return nil, err
+		}
+		go func() {
+			defer c.Close()
+			next := imap.UID(1)
+			for ctx.Err() == nil {
+				var set imap.UIDSet
+				set.AddRange(next, 0)
+				msgs, err := c.Fetch(set, &imap.FetchOptions{UID: true, Envelope: true}).Collect()
+				if err != nil {
+					return
+				}
+				now := time.Now()
+				w.mu.Lock()
+				for _, m := range msgs {
+					if m.UID < next || m.Envelope == nil {
+						continue
+					}
+					next = m.UID + 1
+					w.arrived[m.Envelope.MessageID] = now
+					for _, r := range m.Envelope.InReplyTo {
+						w.replies[r] = now
+					}
+				}
+				w.mu.Unlock()
+				time.Sleep(25 * time.Millisecond)
+			}
+		}()
+	}
+	return w, nil
+}
+
+func (w *watcher) await(ctx context.Context, id string) (time.Time, error) {
+	return w.wait(ctx, w.arrived, id)
+}
+
+func (w *watcher) awaitReply(ctx context.Context, id string) (time.Time, error) {
+	return w.wait(ctx, w.replies, id)
+}
+
+func (w *watcher) wait(ctx context.Context, m map[string]time.Time, id string) (time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		w.mu.Lock()
+		t, ok := m[id]
+		w.mu.Unlock()
+		if ok {
+			return t, nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("%s: %w", id, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-smtp"
+)
+
+// stack is the e2e suite's Dovecot and Postfix, started by
+// e2e/mailstack.sh on the E2E_*_PORT ports.
+type stack struct {
+	dir, imap, smtp, password string
+}
+
+func startStack(dir string) (*stack, error) {
+	cmd := exec.Command("bash", "e2e/mailstack.sh", "start", dir)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("start mail stack: %w", err)
+	}
+	env, err := os.ReadFile(filepath.Join(dir, "env"))
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{dir: dir}
+	for _, line := range strings.Split(string(env), "\n") {
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		if !ok {
+			continue
+		}
+		if uq, err := strconv.Unquote(v); err == nil {
+			v = uq
+		}
+		v = strings.Trim(v, "'")
+		switch k {
+		case "E2E_IMAP":
+			s.imap = v
+		case "E2E_SMTP":
+			s.smtp = v
+		case "E2E_PASSWORD":
+			s.password = v
+		}
+	}
+	return s, nil
+}
+
+func (s *stack) stop() {
+	cmd := exec.Command("bash", "e2e/mailstack.sh", "stop", s.dir)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	_ = cmd.Run()
+}
+
+func (s *stack) login(user string) (*imapclient.Client, error) {
+	c, err := imapclient.DialInsecure(s.imap, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Login(user, s.password).Wait(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// appendAll APPENDs the mails to user's INBOX with INTERNALDATE at.
+func (s *stack) appendAll(user string, mails [][]byte, at time.Time) error {
+	c, err := s.login(user)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for _, raw := range mails {
+		cmd := c.Append("INBOX", int64(len(raw)), &imap.AppendOptions{Time: at})
+		if _, err := cmd.Write(raw); err != nil {
+			return err
+		}
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		if _, err := cmd.Wait(); err != nil {
+			return fmt.Errorf("append: %w", err)
+		}
+	}
+	return nil
+}
+
+// bareFetch is the floor: a go-imap client that FETCHes every message of
+// user's INBOX (BODY.PEEK[]) and reads each literal, doing nothing else.
+func (s *stack) bareFetch(user string) (time.Duration, int64, error) {
+	c, err := s.login(user)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.Close()
+	t0 := time.Now()
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		return 0, 0, err
+	}
+	var all imap.UIDSet
+	all.AddRange(1, 0)
+	cmd := c.Fetch(all, &imap.FetchOptions{UID: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	var total int64
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		for it := msg.Next(); it != nil; it = msg.Next() {
+			if b, ok := it.(imapclient.FetchItemDataBodySection); ok && b.Literal != nil {
+				n, err := io.Copy(io.Discard, b.Literal)
+				if err != nil {
+					return 0, 0, err
+				}
+				total += n
+			}
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return 0, 0, err
+	}
+	return time.Since(t0), total, nil
+}
+
+// count returns the number of messages in a folder.
+func (s *stack) count(user, folder string) (int, error) {
+	c, err := s.login(user)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	st, err := c.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
+	if err != nil {
+		return 0, err
+	}
+	return int(*st.NumMessages), nil
+}
+
+// send submits one mail to Postfix.
+func (s *stack) send(from string, to []string, raw []byte) error {
+	c, err := smtp.Dial(s.smtp)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SendMail(from, to, bytes.NewReader(raw)); err != nil {
+		return err
+	}
+	return c.Quit()
+}
+
+// sinkServer is an SMTP server that accepts and discards every mail: the
+// import is measured without the outgoing mail's delivery.
+type sinkServer struct {
+	srv  *smtp.Server
+	addr string
+	n    atomic.Int64
+}
+
+func startSink() (*sinkServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &sinkServer{addr: ln.Addr().String()}
+	s.srv = smtp.NewServer(sinkBackend{s})
+	s.srv.Domain = "sink.test"
+	s.srv.AllowInsecureAuth = true
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+type sinkBackend struct{ s *sinkServer }
+
+func (b sinkBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return sinkSession{b.s}, nil }
+
+type sinkSession struct{ s *sinkServer }
+
+func (sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (x sinkSession) Data(r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	x.s.n.Add(1)
+	return err
+}
+func (sinkSession) Reset()        {}
+func (sinkSession) Logout() error { return nil }
+
+// serve is a running `helpdeskd serve`, its log watched line by line and
+// its memory sampled.
+type serve struct {
+	cmd     *exec.Cmd
+	started time.Time
+	mu      sync.Mutex
+	lines   []string
+	waiters []waiter
+	done    chan struct{}
+}
+
+type waiter struct {
+	word string
+	c    chan time.Time
+}
+
+func startServe(bin, cfg string) (*serve, error) {
+	s := &serve{started: time.Now(), done: make(chan struct{})}
+	s.cmd = exec.Command(bin, "serve", "--config", cfg)
+	pr, pw := io.Pipe()
+	s.cmd.Stderr = pw
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			now := time.Now()
+			line := sc.Text()
+			s.mu.Lock()
+			s.lines = append(s.lines, line)
+			keep := s.waiters[:0]
+			for _, w := range s.waiters {
+				if strings.Contains(line, w.word) {
+					w.c <- now
+				} else {
+					keep = append(keep, w)
+				}
+			}
+			s.waiters = keep
+			s.mu.Unlock()
+		}
+	}()
+	go func() { s.cmd.Wait(); pw.Close(); close(s.done) }()
+	return s, nil
+}
+
+// wait returns when a log line containing word is written (or was).
+func (s *serve) wait(ctx context.Context, word string) (time.Time, error) {
+	c := make(chan time.Time, 1)
+	s.mu.Lock()
+	s.waiters = append(s.waiters, waiter{word, c})
+	s.mu.Unlock()
+	select {
+	case t := <-c:
+		return t, nil
+	case <-s.done:
+		return time.Time{}, fmt.Errorf("serve exited before %q:\n%s", word, s.tail())
+	case <-ctx.Done():
+		return time.Time{}, fmt.Errorf("no %q: %w\n%s", word, ctx.Err(), s.tail())
+	}
+}
+
+func (s *serve) find(word string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.lines {
+		if strings.Contains(l, word) {
+			return l
+		}
+	}
+	return ""
+}
+
+func (s *serve) tail() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.lines[max(0, len(s.lines)-20):], "\n")
+}
+
+// rss returns the current and peak resident set of the process, in bytes.
+func (s *serve) rss() (cur, peak int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			cur = kb << 10
+		case "VmHWM:":
+			peak = kb << 10
+		}
+	}
+	return cur, peak
+}
+
+func (s *serve) stop() error {
+	s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		return fmt.Errorf("serve did not stop within 30s")
+	}
+}
