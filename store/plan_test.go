@@ -201,4 +201,3 @@ func fullScan(step string) string {
 }
 
 func oneLine(q string) string { return strings.Join(strings.Fields(q), " ") }
-
