@@ -1,11 +1,11 @@
 package desk
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"helpdeskd/cases"
 	"helpdeskd/config"
@@ -44,7 +44,7 @@ const (
 )
 
 func (d *Desk) deliver(ctx context.Context, place Place, raw []byte) (outcome, error) {
-	msg, perr := mailin.Parse(bytes.NewReader(raw), mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment})
+	msg, perr := mailin.ParseMeta(raw, mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment})
 	out := stored
 	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
 		out = stored
@@ -211,9 +211,9 @@ func (d *Desk) senderKind(c *cases.Case, addr string) senderKind {
 
 func (d *Desk) saveAttachments(t *store.Txn, msgID int64, m *mailin.Message) ([]int64, error) {
 	var ids []int64
-	for _, a := range m.Attachments {
+	for i, a := range m.Attachments {
 		sa := &store.Attachment{Message: msgID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size,
-			Truncated: a.Truncated, Data: a.Data}
+			Truncated: a.Truncated, Part: i}
 		if err := t.InsertAttachment(sa); err != nil {
 			return nil, err
 		}
@@ -401,12 +401,31 @@ func (d *Desk) OpenCase(ctx context.Context, in OpenInput) (int64, error) {
 	return n, err
 }
 
+// excerpt is the first 200 characters of s with its white space
+// collapsed, "…" marking a cut. It reads only as far as it needs: a body
+// can be megabytes long.
 func excerpt(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 200 {
-		return string(r[:200]) + "…"
+	var b strings.Builder
+	n, space := 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = n > 0
+			continue
+		}
+		for _, w := range [2]bool{space, false} {
+			if n == 200 {
+				return b.String() + "…"
+			}
+			if w {
+				b.WriteByte(' ')
+				n++
+				space = false
+			}
+		}
+		b.WriteRune(r)
+		n++
 	}
-	return s
+	return b.String()
 }
 
 // MailboxState implements mailin.State.

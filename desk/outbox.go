@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"helpdeskd/cases"
+	"helpdeskd/mailin"
 	"helpdeskd/mailout"
 	"helpdeskd/store"
 	"helpdeskd/templates"
@@ -82,7 +83,17 @@ func (o outbox) Attachment(ctx context.Context, id int64) (mailout.File, error) 
 			return err
 		}
 		f = mailout.File{Name: a.Filename, ContentType: a.ContentType, Data: a.Data}
-		return nil
+		if a.Part < 0 {
+			return nil
+		}
+		// The bytes are found again in the stored raw message.
+		m, err := t.Message(a.Message)
+		if err != nil {
+			return err
+		}
+		x, err := mailin.AttachmentData(m.Raw, a.Part, a.Filename, a.Size, mailin.ParseOptions{MaxAttachment: o.d.cfg.Mailbox.MaxAttachment})
+		f.Data = x.Data
+		return err
 	})
 	return f, err
 }

@@ -31,7 +31,8 @@ type StoredMessage struct {
 	Size        int // length of Raw as stored (set when Raw is not loaded)
 }
 
-// Attachment is a stored attachment.
+// Attachment is a stored attachment. Its bytes are not stored again: they
+// are in the raw message, where Part finds them.
 type Attachment struct {
 	ID          int64
 	Message     int64
@@ -39,7 +40,11 @@ type Attachment struct {
 	ContentType string
 	Size        int64
 	Truncated   bool
-	Data        []byte
+	// Part is the attachment's number among its message's attachments, as
+	// the parser lists them; -1 for a row stored with its bytes in Data
+	// (databases from before migration 6).
+	Part int
+	Data []byte
 }
 
 // SeenMessage reports whether a message was stored already: by its IMAP
@@ -95,10 +100,11 @@ func (t *Txn) InsertMessage(m *StoredMessage) error {
 	return err
 }
 
-// InsertAttachment stores an attachment of a message and sets its ID.
+// InsertAttachment stores the metadata of an attachment of a message
+// (not its bytes, which stay in the raw message) and sets its ID.
 func (t *Txn) InsertAttachment(a *Attachment) error {
-	res, err := t.exec("INSERT INTO attachments (message, filename, content_type, size, truncated, data) VALUES (?,?,?,?,?,?)",
-		a.Message, a.Filename, a.ContentType, a.Size, a.Truncated, a.Data)
+	res, err := t.exec("INSERT INTO attachments (message, filename, content_type, size, truncated, part, data) VALUES (?,?,?,?,?,?,x'')",
+		a.Message, a.Filename, a.ContentType, a.Size, a.Truncated, a.Part)
 	if err != nil {
 		return fmt.Errorf("insert attachment %q: %w", a.Filename, err)
 	}
@@ -106,13 +112,20 @@ func (t *Txn) InsertAttachment(a *Attachment) error {
 	return err
 }
 
-// Attachment loads one attachment.
+// Attachment loads one attachment: its metadata, and its bytes if they
+// were stored with it (Part -1).
 func (t *Txn) Attachment(id int64) (*Attachment, error) {
 	var a Attachment
-	err := t.row("SELECT id, message, filename, content_type, size, truncated, data FROM attachments WHERE id = ?", id).
-		Scan(&a.ID, &a.Message, &a.Filename, &a.ContentType, &a.Size, &a.Truncated, &a.Data)
+	var part sql.NullInt64
+	err := t.row(`SELECT id, message, filename, content_type, size, truncated, part,
+		CASE WHEN part IS NULL THEN data END FROM attachments WHERE id = ?`, id).
+		Scan(&a.ID, &a.Message, &a.Filename, &a.ContentType, &a.Size, &a.Truncated, &part, &a.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
+	}
+	a.Part = -1
+	if part.Valid {
+		a.Part = int(part.Int64)
 	}
 	return &a, err
 }

@@ -71,3 +71,37 @@ func TestFirstSyncState(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// New attachments keep only their metadata and part number; rows stored
+// with their bytes before migration 6 still return them.
+func TestAttachmentRows(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	err := db.Tx(ctx, func(tx *Txn) error {
+		m := &StoredMessage{Mailbox: "INBOX", UIDValidity: 1, UID: 1, Hash: "h", ReceivedAt: time.Now(), Raw: []byte("x")}
+		if err := tx.InsertMessage(m); err != nil {
+			return err
+		}
+		a := &Attachment{Message: m.ID, Filename: "a.bin", ContentType: "application/octet-stream", Size: 5, Part: 2, Data: []byte("ignored")}
+		if err := tx.InsertAttachment(a); err != nil {
+			return err
+		}
+		got, err := tx.Attachment(a.ID)
+		if err != nil || got.Part != 2 || got.Data != nil || got.Size != 5 || got.Filename != "a.bin" {
+			t.Fatalf("new row: %+v, %v", got, err)
+		}
+		res, err := tx.exec("INSERT INTO attachments (message, filename, content_type, size, data) VALUES (?, 'old.bin', 'text/plain', 3, x'6f6c64')", m.ID)
+		if err != nil {
+			return err
+		}
+		id, _ := res.LastInsertId()
+		got, err = tx.Attachment(id)
+		if err != nil || got.Part != -1 || string(got.Data) != "old" {
+			t.Fatalf("legacy row: %+v, %v", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

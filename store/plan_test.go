@@ -133,6 +133,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 	if err != nil || len(items) < 3 {
 		t.Fatalf("due mail: %d, %v", len(items), err)
 	}
+	relayed := 0
 	for i, it := range items {
 		var err error
 		switch i {
@@ -147,10 +148,19 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, a := range it.Mail.Attachments {
-			if _, err := ob.Attachment(ctx, a); err != nil {
+			// The relayed attachment's bytes come from the stored raw mail.
+			f, err := ob.Attachment(ctx, a)
+			if err != nil {
 				t.Fatal(err)
 			}
+			if f.Name != "p.bin" || string(f.Data) != "hello" {
+				t.Fatalf("relayed attachment %q = %q, want p.bin = hello", f.Name, f.Data)
+			}
+			relayed++
 		}
+	}
+	if relayed != 1 {
+		t.Fatalf("%d attachments relayed, want 1", relayed)
 	}
 	if _, _, err := ob.Next(ctx); err != nil {
 		t.Fatal(err)

@@ -73,6 +73,22 @@ func main() {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
+	if slices.Contains(want, "prepare") {
+		// Leave the stack running with the mails in support@'s INBOX, for
+		// profiling serve by hand; `e2e/mailstack.sh stop DIR/stack` ends it.
+		if b.stack, err = startStack(filepath.Join(dir, "stack")); err != nil {
+			log.Fatal(err)
+		}
+		if _, _, err := b.appendGenerated(); err != nil {
+			log.Fatal(err)
+		}
+		cfg, err := b.writeConfig("import", support, "127.0.0.1:1", filepath.Join(dir, "import.db"), 25)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("config:", cfg)
+		return
+	}
 	if slices.Contains(want, "import") || slices.Contains(want, "big") || slices.Contains(want, "live") || slices.Contains(want, "idle") {
 		if b.stack, err = startStack(filepath.Join(dir, "stack")); err != nil {
 			log.Fatal(err)
@@ -93,6 +109,9 @@ func main() {
 			continue
 		}
 		if err := st.fn(ctx); err != nil {
+			if b.stack != nil {
+				b.stack.stop()
+			}
 			log.Fatalf("%s: %v", st.name, err)
 		}
 	}
