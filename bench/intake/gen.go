@@ -61,8 +61,13 @@ func generate(n int, seed uint64, start time.Time) []genMail {
 	var opened []int // indexes of mails that opened a case, in order
 	for i := 0; i < n; i++ {
 		cs := charsets[i%len(charsets)]
-		// 2 KB · 1000^(u³): a median near 4 KB, a long tail to 2 MB.
-		size := int(2048 * math.Pow(1000, math.Pow(r.Float64(), 3)))
+		// Text mails of 2 to 64 KB (2 KB · 32^(u²), most near the low end);
+		// mails with an attachment of 16 KB to 2 MB (16 KB · 128^(u³)).
+		size := int(2048 * math.Pow(32, math.Pow(r.Float64(), 2)))
+		withAttachment := i%10 == 7
+		if withAttachment {
+			size = int(16384 * math.Pow(128, math.Pow(r.Float64(), 3)))
+		}
 		from := customers[r.IntN(len(customers))]
 		m := genMail{messageID: fmt.Sprintf("gen%d.%d@%s", i, seed, domainOf(from)), from: from}
 		subject := cs.subject[r.IntN(len(cs.subject))]
@@ -90,8 +95,8 @@ func generate(n int, seed uint64, start time.Time) []genMail {
 			fmt.Fprintf(&b, "In-Reply-To: %s\r\nReferences: %s\r\n", refs, refs)
 		}
 		fmt.Fprintf(&b, "Subject: %s\r\nMIME-Version: 1.0\r\nUser-Agent: Bench/1.0\r\n", encodeWord(cs.name, cs.enc, subject))
-		body := strings.Repeat(cs.body+"\n", max(1, size/len(cs.body)/2))
-		if i%10 == 7 {
+		body := strings.Repeat(cs.body+"\n", max(1, size/len(cs.body)))
+		if withAttachment {
 			att := make([]byte, size*3/4)
 			for j := range att {
 				att[j] = byte(r.Uint32())

@@ -309,3 +309,56 @@ func (s *serve) stop() error {
 		return fmt.Errorf("serve did not stop within 30s")
 	}
 }
+
+// idleNotice measures how long an IDLE client waits for the EXISTS of a
+// plain mail delivered to user: the stack's floor for mail picked up by
+// IDLE (Dovecot here checks the mailbox every second, without inotify).
+func (s *stack) idleNotice(ctx context.Context, user string, n int) ([]time.Duration, error) {
+	exists := make(chan time.Time, 16)
+	c, err := imapclient.DialInsecure(s.imap, &imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				select {
+				case exists <- time.Now():
+				default:
+				}
+			}
+		}}})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if err := c.Login(user, s.password).Wait(); err != nil {
+		return nil, err
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		return nil, err
+	}
+	var out []time.Duration
+	for i := range n {
+		idle, err := c.Idle()
+		if err != nil {
+			return nil, err
+		}
+		raw := fmt.Appendf(nil, "From: desk@example.test\r\nTo: %s\r\nSubject: idle %d\r\nMessage-ID: <idle%d@example.test>\r\n\r\nhello\r\n", user, i, i)
+		t0 := time.Now()
+		if err := s.send("desk@example.test", []string{user}, raw); err != nil {
+			return nil, err
+		}
+		select {
+		case at := <-exists:
+			out = append(out, at.Sub(t0))
+		case <-time.After(30 * time.Second):
+			return nil, fmt.Errorf("no EXISTS within 30s")
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if err := idle.Close(); err != nil {
+			return nil, err
+		}
+		if err := idle.Wait(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
