@@ -1,21 +1,47 @@
 package mailin
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-message/textproto"
 )
+
+// skeletonFrom is the raw size above which ParseMeta parses a skeleton of
+// the message: its large attachments' bodies are counted as they are
+// read, never decoded into memory.
+const skeletonFrom = 1 << 20
+
+// skeletonPart is the size above which an attachment's body is left out
+// of the skeleton.
+const skeletonPart = 64 << 10
 
 // ParseMeta parses raw like Parse, but keeps no attachment bytes: each
 // Attachment has its name, type and Size, no Data, and Truncated set when
 // it is larger than opts.MaxAttachment. The bytes stay in the raw message
 // and are found again by AttachmentData, so a stored mail holds each of
-// its bytes once.
+// its bytes once. A large message is parsed from a skeleton in which each
+// large attachment is only counted, so parsing holds neither a second
+// copy of the message nor the decoded attachments.
 func ParseMeta(raw []byte, opts ParseOptions) (*Message, error) {
 	limit := opts.MaxAttachment
 	if limit == 0 {
 		limit = defaultMaxAttachment
 	}
-	m, err := Parse(bytes.NewReader(raw), ParseOptions{MaxAttachment: -1})
+	m, err := parseSkeleton(raw)
+	if m == nil {
+		m, err = Parse(bytes.NewReader(raw), ParseOptions{MaxAttachment: -1})
+	}
 	if err != nil {
 		return m, err
 	}
@@ -24,6 +50,167 @@ func ParseMeta(raw []byte, opts ParseOptions) (*Message, error) {
 		a.Truncated = limit < 0 || a.Size > limit
 	}
 	return m, nil
+}
+
+// parseSkeleton parses a large message from its skeleton. It returns nil
+// when raw is small or its structure is not plain enough to be sure the
+// skeleton reads the same (the caller then parses raw itself).
+func parseSkeleton(raw []byte) (*Message, error) {
+	if len(raw) < skeletonFrom {
+		return nil, nil
+	}
+	var sk skeleton
+	var out bytes.Buffer
+	br := bufio.NewReader(bytes.NewReader(raw))
+	h, err := textproto.ReadHeader(br)
+	if err != nil || sk.entity(&out, h, br, 0) != nil || len(sk.sizes) == 0 {
+		return nil, nil
+	}
+	m, err := Parse(&out, ParseOptions{MaxAttachment: int64(len(markerPrefix) + 20)})
+	if err != nil {
+		return nil, nil
+	}
+	found := 0
+	for i := range m.Attachments {
+		a := &m.Attachments[i]
+		if n, ok := markerIndex(a.Data); ok && n < len(sk.sizes) {
+			a.Size = sk.sizes[n]
+			found++
+		}
+		a.Data, a.Truncated = nil, false
+	}
+	if found != len(sk.sizes) {
+		return nil, nil // the parser read the skeleton differently
+	}
+	sum := sha256.Sum256(raw)
+	m.Hash = hex.EncodeToString(sum[:])
+	return m, nil
+}
+
+const markerPrefix = "helpdeskd-skeleton-part-"
+
+func markerIndex(b []byte) (int, bool) {
+	s, ok := strings.CutPrefix(string(b), markerPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
+}
+
+// skeleton copies a message, leaving out the bodies of large attachments:
+// each is replaced by a marker, and its decoded size recorded.
+type skeleton struct {
+	sizes []int64
+}
+
+var errSkeleton = errors.New("not a plain structure")
+
+func (s *skeleton) entity(w *bytes.Buffer, h textproto.Header, body io.Reader, depth int) error {
+	if depth > 20 {
+		return errSkeleton
+	}
+	ct, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if h.Get("Content-Type") == "" {
+		ct, err = "text/plain", nil
+	}
+	if err != nil {
+		return errSkeleton
+	}
+	if strings.HasPrefix(ct, "multipart/") {
+		boundary := params["boundary"]
+		if boundary == "" {
+			return errSkeleton
+		}
+		if err := textproto.WriteHeader(w, h); err != nil {
+			return err
+		}
+		mr := textproto.NewMultipartReader(body, boundary)
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return errSkeleton
+			}
+			fmt.Fprintf(w, "--%s\r\n", boundary)
+			if err := s.entity(w, p.Header, p, depth+1); err != nil {
+				return err
+			}
+			w.WriteString("\r\n")
+		}
+		fmt.Fprintf(w, "--%s--\r\n", boundary)
+		return nil
+	}
+	disp, dparams, _ := mime.ParseMediaType(h.Get("Content-Disposition"))
+	name := dparams["filename"] + params["name"]
+	textBody := (ct == "text/plain" || ct == "text/html") && disp != "attachment" && strings.TrimSpace(name) == ""
+	head := make([]byte, skeletonPart+1)
+	n, err := io.ReadFull(body, head)
+	if err == io.EOF || err == io.ErrUnexpectedEOF || textBody || strings.HasPrefix(ct, "message/") {
+		// Small, or read by the parser: copied as it is.
+		if err := textproto.WriteHeader(w, h); err != nil {
+			return err
+		}
+		w.Write(head[:n])
+		_, err := io.Copy(w, body)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	size, err := decodedSize(h.Get("Content-Transfer-Encoding"), io.MultiReader(bytes.NewReader(head[:n]), body))
+	if err != nil {
+		return errSkeleton
+	}
+	h.Set("Content-Transfer-Encoding", "7bit")
+	if err := textproto.WriteHeader(w, h); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s%d", markerPrefix, len(s.sizes))
+	s.sizes = append(s.sizes, size)
+	return nil
+}
+
+// decodedSize counts the bytes of a body after its transfer encoding is
+// undone (RFC 2045 6), without keeping them.
+func decodedSize(cte string, r io.Reader) (int64, error) {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, &base64Only{r: r})
+	case "quoted-printable":
+		r = quotedprintable.NewReader(r)
+	case "", "7bit", "8bit", "binary":
+	default:
+		return 0, errSkeleton
+	}
+	return io.Copy(io.Discard, r)
+}
+
+// base64Only passes on base64 text, dropping the line breaks and white
+// space that mail puts in it; any other byte is an error, so that a body
+// the parser would read leniently is left to the parser.
+type base64Only struct{ r io.Reader }
+
+func (b *base64Only) Read(p []byte) (int, error) {
+	for {
+		n, err := b.r.Read(p)
+		k := 0
+		for _, c := range p[:n] {
+			switch {
+			case c == '\r' || c == '\n' || c == ' ' || c == '\t':
+			case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/', c == '=':
+				p[k] = c
+				k++
+			default:
+				return 0, errSkeleton
+			}
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
 }
 
 // AttachmentData parses raw again and returns attachment number i (in the

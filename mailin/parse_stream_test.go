@@ -1,6 +1,10 @@
 package mailin
 
 import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -53,5 +57,79 @@ func TestParseMetaAndAttachmentData(t *testing.T) {
 	}
 	if _, err := AttachmentData(raw, 1, "other.bin", 10, ParseOptions{}); err == nil {
 		t.Error("a missing attachment was found")
+	}
+}
+
+// bigMail is a large message as mail clients write it: an alternative
+// text and HTML body, a large base64 attachment, a small one, and a
+// quoted-printable one.
+func bigMail(attachment string) []byte {
+	var b strings.Builder
+	b.WriteString("From: =?utf-8?B?5byg5LiJ?= <zhang@acme.test>\r\nTo: support@example.com\r\nSubject: =?GBK?B?t/7O8cb3tO3O8w==?=\r\n" +
+		"Message-ID: <big@acme.test>\r\nReferences: <a@x.test> <b@x.test>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\npreamble\r\n--outer\r\n" +
+		"Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+		"服务器宕机，日志见附件。\r\n--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>服务器宕机</p>\r\n--alt--\r\n" +
+		"--outer\r\nContent-Type: application/octet-stream; name=\"core.dump\"\r\nContent-Disposition: attachment; filename=\"core.dump\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n")
+	b.WriteString(attachment)
+	b.WriteString("\r\n--outer\r\nContent-Type: text/plain; name=\"small.txt\"\r\nContent-Disposition: attachment; filename=\"small.txt\"\r\n\r\nsmall\r\n" +
+		"--outer\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=\"data.csv\"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "%d,caf=C3=A9,x\r\n", i)
+	}
+	b.WriteString("--outer--\r\nepilogue\r\n")
+	return []byte(b.String())
+}
+
+func base64Lines(data []byte) string {
+	s := base64.StdEncoding.EncodeToString(data)
+	var b strings.Builder
+	for len(s) > 76 {
+		b.WriteString(s[:76] + "\r\n")
+		s = s[76:]
+	}
+	return b.String() + s
+}
+
+// A large message parsed from its skeleton reads the same as parsed
+// whole; one the skeleton cannot be sure of is parsed whole.
+func TestParseMetaSkeleton(t *testing.T) {
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	good := bigMail(base64Lines(data))
+	bad := bigMail(base64Lines(data[:1<<20]) + "\r\n*** not base64 ***\r\n" + base64Lines(data[:1<<20]))
+	for name, raw := range map[string][]byte{"skeleton": good, "fallback": bad} {
+		t.Run(name, func(t *testing.T) {
+			got, err := ParseMeta(raw, ParseOptions{MaxAttachment: 2 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := Parse(bytes.NewReader(raw), ParseOptions{MaxAttachment: 2 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sk, _ := parseSkeleton(raw); (sk != nil) != (name == "skeleton") {
+				t.Fatalf("skeleton used: %v", sk != nil)
+			}
+			if got.Subject != want.Subject || got.Text != want.Text || got.HTML != want.HTML || got.Hash != want.Hash ||
+				got.MessageID != want.MessageID || !slices.Equal(got.References, want.References) || got.From != want.From {
+				t.Errorf("header or text differ:\n got %q %q %q %s\nwant %q %q %q %s", got.Subject, got.Text, got.HTML, got.Hash, want.Subject, want.Text, want.HTML, want.Hash)
+			}
+			if len(got.Attachments) != len(want.Attachments) || len(got.Attachments) != 3 {
+				t.Fatalf("attachments %d, want %d (3)", len(got.Attachments), len(want.Attachments))
+			}
+			for i, a := range got.Attachments {
+				w := want.Attachments[i]
+				if a.Filename != w.Filename || a.ContentType != w.ContentType || a.Size != w.Size || a.Truncated != w.Truncated || a.Data != nil {
+					t.Errorf("attachment %d: got %s %s %d %v, want %s %s %d %v", i, a.Filename, a.ContentType, a.Size, a.Truncated, w.Filename, w.ContentType, w.Size, w.Truncated)
+				}
+			}
+			if name == "skeleton" && (got.Attachments[0].Size != int64(len(data)) || !got.Attachments[0].Truncated) {
+				t.Errorf("core.dump: size %d truncated %v", got.Attachments[0].Size, got.Attachments[0].Truncated)
+			}
+		})
 	}
 }
