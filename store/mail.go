@@ -89,15 +89,51 @@ func (t *Txn) InsertMessage(m *StoredMessage) error {
 	if m.Raw == nil {
 		m.Raw = []byte{} // an empty message is still a message
 	}
+	inline := m.Raw
+	if len(m.Raw) > rawChunk {
+		inline = []byte{}
+	}
 	res, err := t.exec(`INSERT INTO messages (case_number, mailbox, uidvalidity, uid, message_id, hash, from_addr,
-		subject, matched, third_party, auto, problems, received_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		subject, matched, third_party, auto, problems, received_at, raw, raw_size) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		cn, m.Mailbox, m.UIDValidity, m.UID, m.MessageID, m.Hash, m.From, m.Subject, m.Matched, m.ThirdParty,
-		m.Auto, m.Problems, m.ReceivedAt.UnixMilli(), m.Raw)
+		m.Auto, m.Problems, m.ReceivedAt.UnixMilli(), inline, len(m.Raw))
 	if err != nil {
 		return fmt.Errorf("insert message uid %d: %w", m.UID, err)
 	}
-	m.ID, err = res.LastInsertId()
-	return err
+	if m.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	if len(inline) == len(m.Raw) {
+		return nil
+	}
+	for seq, off := 0, 0; off < len(m.Raw); seq, off = seq+1, off+rawChunk {
+		chunk := m.Raw[off:min(off+rawChunk, len(m.Raw))]
+		if _, err := t.exec("INSERT INTO message_chunks (message, seq, data) VALUES (?, ?, ?)", m.ID, seq, chunk); err != nil {
+			return fmt.Errorf("insert message uid %d chunk %d: %w", m.UID, seq, err)
+		}
+	}
+	return nil
+}
+
+// rawChunk is the size above which a raw message is stored in chunks of
+// this size (message_chunks) rather than in messages.raw.
+const rawChunk = 1 << 20
+
+// loadChunks appends the chunks of a message stored in chunks to raw.
+func (t *Txn) loadChunks(id int64, raw []byte) ([]byte, error) {
+	rows, err := t.query("SELECT data FROM message_chunks WHERE message = ? ORDER BY seq", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b sql.RawBytes
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		raw = append(raw, b...)
+	}
+	return raw, rows.Err()
 }
 
 // InsertAttachment stores the metadata of an attachment of a message
@@ -323,7 +359,7 @@ func (t *Txn) Quarantined(mailbox string, uidvalidity, uid uint32) (bool, error)
 
 // QuarantinedMessages lists the unreadable messages not yet replayed.
 func (t *Txn) QuarantinedMessages() ([]StoredMessage, error) {
-	rows, err := t.query(`SELECT id, mailbox, uidvalidity, uid, hash, problems, received_at, length(raw)
+	rows, err := t.query(`SELECT id, mailbox, uidvalidity, uid, hash, problems, received_at, COALESCE(raw_size, length(raw))
 		FROM messages WHERE matched = 'quarantine' ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -345,12 +381,12 @@ func (t *Txn) QuarantinedMessages() ([]StoredMessage, error) {
 // Message loads one stored message with its raw bytes.
 func (t *Txn) Message(id int64) (*StoredMessage, error) {
 	var m StoredMessage
-	var cn sql.NullInt64
+	var cn, size sql.NullInt64
 	var at int64
 	err := t.row(`SELECT id, case_number, mailbox, uidvalidity, uid, message_id, hash, from_addr, subject, matched,
-		third_party, auto, problems, received_at, raw FROM messages WHERE id = ?`, id).Scan(&m.ID, &cn, &m.Mailbox,
+		third_party, auto, problems, received_at, raw, raw_size FROM messages WHERE id = ?`, id).Scan(&m.ID, &cn, &m.Mailbox,
 		&m.UIDValidity, &m.UID, &m.MessageID, &m.Hash, &m.From, &m.Subject, &m.Matched, &m.ThirdParty, &m.Auto,
-		&m.Problems, &at, &m.Raw)
+		&m.Problems, &at, &m.Raw, &size)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -358,6 +394,16 @@ func (t *Txn) Message(id int64) (*StoredMessage, error) {
 		return nil, err
 	}
 	m.Case, m.ReceivedAt = cn.Int64, time.UnixMilli(at).UTC()
+	m.Size = len(m.Raw)
+	if size.Valid && int(size.Int64) > len(m.Raw) {
+		if m.Raw, err = t.loadChunks(m.ID, make([]byte, 0, size.Int64)); err != nil {
+			return nil, fmt.Errorf("message %d: %w", id, err)
+		}
+		if len(m.Raw) != int(size.Int64) {
+			return nil, fmt.Errorf("message %d: %d of %d raw bytes stored", id, len(m.Raw), size.Int64)
+		}
+		m.Size = len(m.Raw)
+	}
 	return &m, nil
 }
 

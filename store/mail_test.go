@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"testing"
@@ -98,6 +99,51 @@ func TestAttachmentRows(t *testing.T) {
 		got, err = tx.Attachment(id)
 		if err != nil || got.Part != -1 || string(got.Data) != "old" {
 			t.Fatalf("legacy row: %+v, %v", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A raw message larger than a chunk is stored in chunks and read back
+// byte for byte; a small one stays inline.
+func TestRawChunks(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	big := make([]byte, 2*rawChunk+12345)
+	for i := range big {
+		big[i] = byte(i % 251)
+	}
+	for _, raw := range [][]byte{big, []byte("From: a@b.test\r\n\r\nsmall\r\n"), {}} {
+		err := db.Tx(ctx, func(tx *Txn) error {
+			m := &StoredMessage{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(len(raw) + 1), Hash: "h", Matched: "quarantine", ReceivedAt: time.Now(), Raw: raw}
+			if err := tx.InsertMessage(m); err != nil {
+				return err
+			}
+			got, err := tx.Message(m.ID)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(got.Raw, raw) || got.Size != len(raw) {
+				t.Errorf("%d bytes stored, %d (size %d) read back", len(raw), len(got.Raw), got.Size)
+			}
+			var chunks int
+			tx.row("SELECT COUNT(*) FROM message_chunks WHERE message = ?", m.ID).Scan(&chunks)
+			if want := map[bool]int{true: 3, false: 0}[len(raw) > rawChunk]; chunks != want {
+				t.Errorf("%d bytes: %d chunks, want %d", len(raw), chunks, want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := db.Read(ctx, func(tx *Txn) error {
+		qs, err := tx.QuarantinedMessages()
+		if err != nil || len(qs) != 3 || qs[0].Size != len(big) {
+			t.Fatalf("quarantined list: %+v %v", qs, err)
 		}
 		return nil
 	})

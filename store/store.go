@@ -303,6 +303,18 @@ CREATE INDEX attachments_message ON attachments(message);
 	// by its number among the message's attachments; data stays for the
 	// rows stored before (issue 10: each received byte is stored once).
 	`ALTER TABLE attachments ADD COLUMN part INTEGER;`,
+	// 7: a large raw message is stored in chunks, so that neither writing
+	// nor binding it holds more than a chunk outside the caller's copy.
+	`
+ALTER TABLE messages ADD COLUMN raw_size INTEGER;
+CREATE TABLE message_chunks (
+	id INTEGER PRIMARY KEY,
+	message INTEGER NOT NULL REFERENCES messages(id),
+	seq INTEGER NOT NULL,
+	data BLOB NOT NULL,
+	UNIQUE (message, seq)
+);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
