@@ -88,7 +88,8 @@ func endsWithVerb(lower string) bool {
 const (
 	attrNone = iota
 	attrWeak // "Alice wrote:": counts only above quoted lines
-	attrDated
+	attrDated // a verb and a date or time
+	attrAddr  // a date or time and an address, with no verb
 )
 
 // attrText reports whether s, one attribution's lines joined and
@@ -101,7 +102,8 @@ const (
 //   - a date or time and then an address in brackets at the end, with no
 //     verb: Gmail's "2014-03-20 8:48 GMT+01:00 Name <addr>:", its Japanese
 //     and Russian forms, Apple Mail's "…<addr>のメール:";
-//   - a short line ending in a verb, "Alice wrote:" (weak).
+//   - a short line ending in a verb, "Alice wrote:", or Horde's "Quoting
+//     Alice <alice@example.com>:" (weak).
 func attrText(s string) int {
 	if !endsWithColon(s) || len(s) > maxAttrLn {
 		return attrNone
@@ -118,8 +120,13 @@ func attrText(s string) int {
 		}
 		return attrNone
 	}
+	for _, w := range quotingWords {
+		if strings.HasPrefix(lower, w) && hasEmail(lower) && utf8.RuneCountInString(body) <= 200 {
+			return attrWeak
+		}
+	}
 	if m := bracketEmailRe.FindStringIndex(body); m != nil && (hasDate(body[:m[0]]) || hasTime(body[:m[0]])) {
-		return attrDated
+		return attrAddr
 	}
 	return attrNone
 }
@@ -153,12 +160,12 @@ func attribution(lines []string, i int) (last int, ok bool) {
 		}
 		// An attribution that starts on a later line is that line's.
 		for m := 1; m < len(parts); m++ {
-			if attrText(strings.Join(parts[m:], " ")) == attrDated {
+			if k := attrText(strings.Join(parts[m:], " ")); k == attrDated || k == attrAddr {
 				return 0, false
 			}
 		}
 		switch attrText(joined) {
-		case attrDated:
+		case attrDated, attrAddr:
 			return j, true
 		case attrWeak:
 			if j == i {
@@ -206,9 +213,10 @@ type stripper struct {
 // dropped when what follows it is removed anyway: quoted lines, a separator,
 // or another attribution that is removed. An attribution that is specific
 // (it names an address, or a date and a time) is also dropped when nothing
-// follows it (an HTML quote was cut below it), and ends the new text when
-// unquoted text follows it, as Yahoo and some mobile clients quote without
-// ">" marks. Anything else is the person's own text.
+// follows it (an HTML quote was cut below it), and, if it has a verb, ends
+// the new text when unquoted text follows it, as Yahoo and some mobile
+// clients quote without ">" marks. Anything else is the person's own text: a
+// verb-less "date <addr>:" line above unquoted text reads as a log line.
 //
 // Attributions can follow each other (a forwarded chain); fateOf walks the
 // chain once and records the fate of each link.
@@ -252,14 +260,15 @@ func (s *stripper) fateOf(first, last int) int8 {
 	for k := len(chain) - 1; k >= 0; k-- {
 		c := chain[k]
 		joined := norm(strings.Join(s.lines[c.first:c.last+1], " "))
-		spec := attrText(joined) == attrDated && specific(joined)
+		kind := attrText(joined)
+		spec := kind != attrWeak && specific(joined)
 		f := fateKeep
 		switch {
 		case follow == followRemoved:
 			f = fateDrop
 		case follow == followEnd && spec:
 			f = fateDrop
-		case follow == followText && spec:
+		case follow == followText && spec && kind == attrDated:
 			f = fateCut
 		}
 		s.fate[c.first] = f

@@ -15,14 +15,15 @@ import (
 // left out. Blockquotes that quote a message (type=cite, a quote class, a
 // left border) have their lines prefixed with "> ", one ">" per level, the
 // way plain-text clients quote. Entities are decoded; runs of white space
-// collapse as a browser collapses them, except inside <pre>.
+// collapse as a browser collapses them, except inside <pre>. Invalid UTF-8
+// becomes U+FFFD.
 func HTMLToText(s string) string {
 	doc, err := html.Parse(strings.NewReader(s))
 	if err != nil {
 		// Only nesting deeper than the parser allows gets here.
-		return tokenText(s)
+		return strings.ToValidUTF8(tokenText(s), "\uFFFD")
 	}
-	return render(doc)
+	return strings.ToValidUTF8(render(doc), "\uFFFD")
 }
 
 // StripHTML returns the new text of an HTML reply as plain text: the quoted
@@ -126,6 +127,9 @@ func startsHTMLHistory(n *html.Node) bool {
 		lines := linesAfter(n, 12)
 		return len(lines) > 0 && headerBlock(lines, 0)
 	}
+	if n.DataAtom == atom.Table && isHeaderTable(n) {
+		return true
+	}
 	// Outlook desktop and Foxmail: a block with a top border (Outlook's
 	// "border-top:solid #E1E1E1 1.0pt", older Outlooks' #B5C4DF) whose text
 	// starts with the header block ("From: …", "Von: …", "发件人: …").
@@ -136,6 +140,43 @@ func startsHTMLHistory(n *html.Node) bool {
 		}
 	}
 	return false
+}
+
+// isHeaderTable reports whether table n is the header table Lotus Notes
+// puts above the quoted message: the sender and date in one cell, and
+// cells that hold just the labels "To" and "Subject" (or their translations,
+// with or without a colon) in different rows.
+func isHeaderTable(n *html.Node) bool {
+	toRow, subjectRow := -1, -1
+	row := 0
+	var walk func(*html.Node)
+	walk = func(c *html.Node) {
+		for ; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			switch c.DataAtom {
+			case atom.Tr:
+				row++
+			case atom.Td, atom.Th:
+				label := strings.TrimFunc(textContent(c), func(r rune) bool {
+					return isSpace(r) || r == ':' || r == '：'
+				})
+				if len(label) <= 40 {
+					switch headerKeys[strings.ToLower(label)] {
+					case keyTo:
+						toRow = row
+					case keySubject:
+						subjectRow = row
+					}
+				}
+			}
+			walk(c.FirstChild)
+		}
+	}
+	walk(n.FirstChild)
+	return toRow >= 0 && subjectRow >= 0 && toRow != subjectRow &&
+		strings.ContainsAny(textContent(n), "0123456789")
 }
 
 // hasQuoteBlock reports whether a quoting blockquote is under n.

@@ -108,12 +108,15 @@ var headerKeys = map[string]int{
 // Latin, Cyrillic and similar scripts must stand as words; the others
 // (Chinese, Japanese, Korean) are found anywhere.
 var attrVerbs = []string{
-	"wrote", "writes", "has written", "a écrit", "a ecrit", "schrieb", "hat geschrieben",
+	"wrote", "writes", "has written", "a écrit", "a ecrit", "schrieb", "geschrieben",
 	"escribió", "escribio", "escreveu", "ha scritto", "scrisse", "schreef", "heeft geschreven",
 	"skrev", "napisał(a)", "napisał", "napisała", "napisal", "пишет", "написал(а)", "написал",
 	"написала", "napsal(a)", "napsal", "napsala", "yazdı", "kirjoitti", "írta",
 	"写道", "寫道", "来信", "來信", "書きました", "書き込みました", "작성", "썼습니다",
 }
+
+// quotingWords open Horde's attribution, "Quoting Alice <addr>:".
+var quotingWords = []string{"quoting ", "zitat von ", "citando ", "citation de ", "cytuję ", "citaat van "}
 
 // inlineStarts are the words that open an attribution and that can follow
 // the person's own text on the same line ("Thanks, fixed. On Tue, …").

@@ -250,7 +250,34 @@ func startsHistory(lines []string, i int) bool {
 		}
 		return j < len(lines) && headerBlock(lines, j)
 	}
-	return headerBlock(lines, i)
+	return headerBlock(lines, i) || notesHeader(lines, i)
+}
+
+// notesHeader reports whether line i starts the header Lotus Notes writes
+// above the quoted message in plain text: the sender, the date and time on
+// the next line, then within a few lines the labels "To" and "Subject"
+// alone on their lines, their values below them.
+func notesHeader(lines []string, i int) bool {
+	if i+1 >= len(lines) || isBlank(lines[i]) || len(lines[i]) > 200 {
+		return false
+	}
+	if d := norm(lines[i+1]); len(d) > 60 || !hasDate(d) || !hasTime(d) {
+		return false
+	}
+	var to, subject bool
+	for j := i + 2; j < len(lines) && j <= i+10; j++ {
+		l := strings.ToLower(strings.TrimSuffix(norm(lines[j]), ":"))
+		switch headerKeys[l] {
+		case keyTo:
+			to = true
+		case keySubject:
+			subject = true
+		}
+		if to && subject {
+			return true
+		}
+	}
+	return false
 }
 
 // headerLine splits a "Key: value" header line into the kind of its key and
