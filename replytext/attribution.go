@@ -86,8 +86,8 @@ func endsWithVerb(lower string) bool {
 
 // attrKind tells how sure an attribution is.
 const (
-	attrNone = iota
-	attrWeak // "Alice wrote:": counts only above quoted lines
+	attrNone  = iota
+	attrWeak  // "Alice wrote:": counts only above quoted lines
 	attrDated // a verb and a date or time
 	attrAddr  // a date or time and an address, with no verb
 )
