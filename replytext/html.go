@@ -192,7 +192,7 @@ func hasQuoteBlock(n *html.Node) bool {
 // linesAfter returns up to max non-blank rendered lines of what follows n
 // in document order.
 func linesAfter(n *html.Node, max int) []string {
-	var w textWriter
+	w := textWriter{limit: 2 * max}
 	for cur := n; cur != nil && cur.Type != html.DocumentNode; cur = cur.Parent {
 		for s := cur.NextSibling; s != nil; s = s.NextSibling {
 			w.walk(s)
@@ -218,7 +218,7 @@ func linesAfter(n *html.Node, max int) []string {
 
 // firstTextLine returns the first non-blank line of n's rendered text.
 func firstTextLine(n *html.Node) string {
-	var w textWriter
+	w := textWriter{limit: 16}
 	w.walk(n)
 	for _, l := range w.finish() {
 		if t := strings.TrimSpace(l); t != "" {

@@ -39,6 +39,10 @@ var separatorLabels = []string{
 	// Turkish, Finnish, Hungarian
 	"orijinal mesaj", "özgün ileti", "orijinal ileti", "iletilen ileti", "alkuperäinen viesti",
 	"välitetty viesti", "eredeti üzenet", "továbbított üzenet",
+	// Romanian, Greek, Bulgarian, Ukrainian, Croatian, Slovak, Indonesian
+	"mesaj original", "mesajul original", "αρχικό μήνυμα", "оригинално съобщение",
+	"оригінальне повідомлення", "вихідне повідомлення", "izvorna poruka", "originalna poruka",
+	"pôvodná správa", "pesan asli", "pesan asli dari",
 }
 
 // forwardLines are the forwarded-message headers that are not dashed lines
@@ -68,6 +72,9 @@ var headerKeys = map[string]int{
 	"from": keyFrom, "发件人": keyFrom, "發件人": keyFrom, "寄件者": keyFrom, "寄件人": keyFrom,
 	"发信人": keyFrom, "von": keyFrom, "de": keyFrom, "van": keyFrom, "da": keyFrom, "差出人": keyFrom,
 	"fra": keyFrom, "från": keyFrom, "от": keyFrom, "od": keyFrom, "보낸 사람": keyFrom,
+	"από": keyFrom, "від": keyFrom, "de la": keyFrom, "šalje": keyFrom, "dari": keyFrom,
+	"từ": keyFrom, "من": keyFrom, "מאת": keyFrom, "saatja": keyFrom, "nuo": keyFrom, "no": keyFrom,
+	"frá":    keyFrom,
 	"kimden": keyFrom, "lähettäjä": keyFrom, "feladó": keyFrom, "afzender": keyFrom,
 	"absender": keyFrom, "remitente": keyFrom, "expéditeur": keyFrom, "mittente": keyFrom,
 	"보낸사람": keyFrom,
@@ -81,6 +88,10 @@ var headerKeys = map[string]int{
 	"送信日時": keyDate, "日時": keyDate, "日付": keyDate, "verzonden": keyDate, "sendt": keyDate,
 	"dato": keyDate, "skickat": keyDate, "отправлено": keyDate, "дата": keyDate,
 	"wysłano": keyDate, "wysłane": keyDate, "odesláno": keyDate, "보낸 날짜": keyDate,
+	"στάλθηκε": keyDate, "надіслано": keyDate, "trimis": keyDate, "odoslané": keyDate,
+	"poslano": keyDate, "poslato": keyDate, "dikirim": keyDate, "đã gửi": keyDate, "enviat": keyDate,
+	"saadetud": keyDate, "išsiųsta": keyDate, "nosūtīts": keyDate, "изпратено": keyDate,
+	"تم الإرسال": keyDate, "נשלח": keyDate,
 	"날짜": keyDate, "gönderildi": keyDate, "tarih": keyDate, "lähetetty": keyDate,
 	"päivämäärä": keyDate, "elküldve": keyDate, "dátum": keyDate, "sent at": keyDate,
 
@@ -88,6 +99,8 @@ var headerKeys = map[string]int{
 	"to": keyTo, "收件人": keyTo, "收件者": keyTo, "an": keyTo, "à": keyTo, "a": keyTo, "para": keyTo,
 	"aan": keyTo, "宛先": keyTo, "til": keyTo, "till": keyTo, "кому": keyTo, "do": keyTo,
 	"komu": keyTo, "받는 사람": keyTo, "받는사람": keyTo, "kime": keyTo, "vastaanottaja": keyTo,
+	"προς": keyTo, "către": keyTo, "prima": keyTo, "za": keyTo, "kepada": keyTo, "đến": keyTo,
+	"per a": keyTo, "adressaat": keyTo, "kam": keyTo, "до": keyTo, "إلى": keyTo, "אל": keyTo,
 	"címzett": keyTo, "destinataire": keyTo, "empfänger": keyTo,
 
 	// Cc
@@ -96,11 +109,14 @@ var headerKeys = map[string]int{
 
 	// Subject
 	"subject": keySubject, "主题": keySubject, "主題": keySubject, "主旨": keySubject,
-	"标题": keySubject, "標題": keySubject, "betreff": keySubject, "objet": keySubject,
+	"标题": keySubject, "主 题": keySubject, "標題": keySubject, "betreff": keySubject, "objet": keySubject,
 	"asunto": keySubject, "assunto": keySubject, "oggetto": keySubject, "onderwerp": keySubject,
 	"件名": keySubject, "emne": keySubject, "ämne": keySubject, "тема": keySubject,
 	"temat": keySubject, "předmět": keySubject, "제목": keySubject, "konu": keySubject,
-	"aihe": keySubject, "tárgy": keySubject,
+	"aihe": keySubject, "tárgy": keySubject, "θέμα": keySubject, "tema": keySubject, "subiect": keySubject,
+	"predmet": keySubject, "perihal": keySubject, "chủ đề": keySubject, "assumpte": keySubject,
+	"teema": keySubject, "tēma": keySubject, "efni": keySubject, "относно": keySubject,
+	"الموضوع": keySubject, "נושא": keySubject,
 }
 
 // attrVerbs are the verbs of attribution lines: "wrote" in "On … Alice
@@ -112,6 +128,9 @@ var attrVerbs = []string{
 	"escribió", "escribio", "escreveu", "ha scritto", "scrisse", "schreef", "heeft geschreven",
 	"skrev", "napisał(a)", "napisał", "napisała", "napisal", "пишет", "написал(а)", "написал",
 	"написала", "napsal(a)", "napsal", "napsala", "yazdı", "kirjoitti", "írta",
+	"έγραψε", "написав", "написала", "пише", "napisao", "napisala", "napísal", "napísal(a)",
+	"a scris", "escriure", "escrigué", "rašė", "kirjutas", "rakstīja", "skrifaði", "menulis",
+	"đã viết", "כתב", "כתבה", "كتب", "het volgende geschreven",
 	"写道", "寫道", "来信", "來信", "書きました", "書き込みました", "작성", "썼습니다",
 }
 
@@ -133,7 +152,8 @@ var attrStartWords = []string{"on", "am", "le", "el", "il", "il giorno", "op", "
 // text ends after it.
 var mobileSignatures = []string{
 	"sent from my ", "sent from outlook for ", "sent from yahoo mail", "sent from mail for windows",
-	"sent from samsung", "sent via the samsung", "sent from my mobile", "sent from the all new aol",
+	"sent from samsung", "sent with spark", "sent via superhuman", "sent from my windows phone",
+	"enviado de meu ", "verzonden met mijn ", "sent via the samsung", "sent from my mobile", "sent from the all new aol",
 	"sent from aol mobile", "sent from protonmail", "sent from proton mail", "sent using the mail.ru",
 	"sent from gmail mobile", "sent with blackberry", "sent from blackberry", "sent from huawei",
 	"get outlook for ios", "get outlook for android", "sent from outlook mobile",

@@ -27,8 +27,8 @@ import (
 // header block, and an attribution naming an address, or a date and a time,
 // followed by unquoted text (Yahoo and some mobile clients quote without ">"
 // marks). A mobile signature ("Sent from my iPhone", "Von meinem iPhone
-// gesendet", "发自我的iPhone", "Get Outlook for iOS") ends the new text after
-// itself. A "From:" line without the rest of a header block, and a sentence
+// gesendet", "发自我的iPhone", "Get Outlook for iOS") that ends its paragraph
+// ends the new text after itself. A "From:" line without the rest of a header block, and a sentence
 // that merely ends in "wrote:" ("On Monday the vendor wrote:"), are the
 // person's text: an attribution needs a date- or time-like part and a name
 // or address.
@@ -56,7 +56,8 @@ scan:
 			end = i
 			break
 		}
-		if isMobileSignature(lines[i]) {
+		if isMobileSignature(lines[i]) && (i+1 == len(lines) || isBlank(lines[i+1]) ||
+			isQuoted(lines[i+1]) || startsHistory(lines, i+1)) {
 			keep[i] = true
 			end = i + 1
 			break
@@ -211,7 +212,9 @@ func isForwardLine(l string) bool {
 }
 
 // isMobileSignature reports whether line is the signature a mail app
-// appends ("Sent from my iPhone"), alone on its line.
+// appends ("Sent from my iPhone"), alone on its line. It ends the text only
+// where the paragraph ends, so "Sent from my laptop, see below:" followed by
+// the person's text is not taken for one.
 func isMobileSignature(line string) bool {
 	l := norm(line)
 	if l == "" || len(l) > 120 {
