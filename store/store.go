@@ -278,6 +278,7 @@ ALTER TABLE cases ADD COLUMN bounced_at INTEGER;
 ALTER TABLE cases ADD COLUMN dispatched_at INTEGER;
 ALTER TABLE cases ADD COLUMN resolution_note TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX cases_inspection ON cases(company, planned_date) WHERE kind = 'inspection';
+CREATE INDEX events_kind ON events(kind, at);
 `,
 }
 
