@@ -203,4 +203,3 @@ func (d *Desk) supportLine() string {
 	}
 	return f.Name + " <" + f.Address + ">"
 }
-

@@ -360,7 +360,6 @@ func (d *Desk) OpenCase(ctx context.Context, in OpenInput) (int64, error) {
 	return n, err
 }
 
-
 // MailboxState implements mailin.State.
 func (d *Desk) MailboxState(ctx context.Context, mailbox string) (v, last uint32, err error) {
 	err = d.db.Read(ctx, func(t *store.Txn) error {
