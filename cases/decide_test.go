@@ -326,8 +326,8 @@ func caseWith(t *testing.T, cfg *config.Config, addr string, sev int, edit func(
 }
 
 var (
-	eng1  = config.Staff{Name: "Eng One", Email: "eng1@example.com", Roles: []string{"engineer"}, Regions: []string{"north"}}
-	scm   = config.Staff{Name: "SCM", Email: "scm@example.com", Roles: []string{"service_centre_manager"}}
+	eng1 = config.Staff{Name: "Eng One", Email: "eng1@example.com", Roles: []string{"engineer"}, Regions: []string{"north"}}
+	scm  = config.Staff{Name: "SCM", Email: "scm@example.com", Roles: []string{"service_centre_manager"}}
 )
 
 type rule struct {
@@ -680,14 +680,14 @@ func TestCustomerAndOthers(t *testing.T) {
 			}},
 		{name: "closed within the reopen window reopens", setup: func(c *Case) { c.Status, c.ClosedAt = StatusClosed, thu }, ev: cust("again"),
 			want: []string{"rec:reopened"}, check: statusIs(StatusOpen)},
-		{name: "after the reopen window a follow-up opens", setup: func(c *Case) { c.Status, c.ClosedAt = StatusClosed, thu.Add(-800 * time.Hour) },
+		{name: "after the reopen window a follow-up opens", setup: func(c *Case) { c.Status, c.ClosedAt = StatusClosed, thu.Add(-800*time.Hour) },
 			ev: cust("again"), want: []string{"follow", "!rec:reopened"}, check: statusIs(StatusClosed)},
 		{name: "auto close after no answer", setup: resolved, ev: TimerFired{TimerAutoClose}, now: thu.Add(168 * time.Hour),
 			want: []string{"rec:closed", "cust:closed"}, check: statusIs(StatusClosed)},
 		{name: "third party is recorded only", ev: ThirdPartyMail{From: "mallory@evil.test", Text: "/close"}, want: []string{"rec:message_in", "!rec:closed", "!staff:"}},
 		{name: "automatic mail never changes the case", setup: resolved, ev: AutoMail{From: "alice@acme.test", Reason: "out of office"},
 			want: []string{"rec:auto_message", "!cust:", "!staff:"}, check: statusIs(StatusResolved)},
-		{name: "archived mail on a closed case moves its reopen window", setup: func(c *Case) { c.Status, c.ClosedAt = StatusClosed, thu.Add(-48 * time.Hour) },
+		{name: "archived mail on a closed case moves its reopen window", setup: func(c *Case) { c.Status, c.ClosedAt = StatusClosed, thu.Add(-48*time.Hour) },
 			ev: ArchivedMail{From: "alice@acme.test", At: thu.Add(-24 * time.Hour)}, want: []string{"rec:message_in", "!cust:"},
 			check: func(c *Case) error {
 				if !c.ClosedAt.Equal(thu.Add(-24 * time.Hour)) {
@@ -762,4 +762,3 @@ func TestCheckOpen(t *testing.T) {
 		t.Error("unknown company accepted with unknown_senders = ignore")
 	}
 }
-
