@@ -376,7 +376,7 @@ func filePath(dst *string, rel *bool) reader {
 }
 
 // location reads a time zone name: an IANA name, "UTC", or "Local" (the
-// system's zone).
+// system's zone); "" is UTC, as for time.LoadLocation.
 func location(dst **time.Location) reader {
 	return func(v *validator, key string, val any) {
 		s, ok := v.str(key, val)
@@ -384,7 +384,7 @@ func location(dst **time.Location) reader {
 			return
 		}
 		l, err := time.LoadLocation(s)
-		if err != nil || s == "" {
+		if err != nil {
 			v.add(key, "unknown time zone %q (want an IANA name like \"Asia/Shanghai\", or \"Local\")", s)
 			return
 		}

@@ -96,8 +96,12 @@ func backlog(m *Mailbox) reader {
 			return
 		}
 		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 {
+		if err != nil {
 			v.add(key, "%q is not a duration (like \"24h\", \"168h\", \"0s\") or \"all\"", s)
+			return
+		}
+		if d < 0 {
+			v.add(key, "must not be negative, got %q", s)
 			return
 		}
 		m.AnswerAll, m.AnswerBacklog = false, d
@@ -497,7 +501,7 @@ func (v *validator) customers(root *table, plans map[string]Plan) []Customer {
 		t.key("inspections", nil, inspections(&cu.Inspections))
 		t.done()
 		if cu.HasService("training") && !cu.HasService("installation") {
-			v.add(t.join("services"), "training requires installation (SPEC §11.6)")
+			v.add(t.join("services"), "training requires installation")
 		}
 		out = append(out, cu)
 	}
@@ -662,11 +666,6 @@ func (v *validator) policy(t *table, c *Config) Policy {
 		}
 	})
 	t.done()
-	if p.UnknownSenders == "open" && len(c.Plans) > 0 {
-		if _, ok := c.Plans[unknownPlan(c)]; !ok {
-			v.add(t.join("unknown_senders"), "no plan for unknown senders")
-		}
-	}
 	return p
 }
 
