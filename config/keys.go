@@ -223,26 +223,18 @@ func (v *validator) strs(key string, val any) ([]string, bool) {
 
 // text reads any string.
 func text(dst *string) reader {
-	return func(v *validator, key string, val any) {
-		if s, ok := v.str(key, val); ok {
-			*dst = s
-		}
-	}
+	return fromString(func(_ *validator, _, s string) { *dst = s })
 }
 
 // oneOf reads a string out of a fixed set.
 func oneOf(dst *string, allowed ...string) reader {
-	return func(v *validator, key string, val any) {
-		s, ok := v.str(key, val)
-		if !ok {
-			return
-		}
+	return fromString(func(v *validator, key, s string) {
 		if !slices.Contains(allowed, s) {
 			v.add(key, "%q is not one of %s", s, strings.Join(allowed, ", "))
 			return
 		}
 		*dst = s
-	}
+	})
 }
 
 func tlsMode(dst *TLSMode) reader {
@@ -267,11 +259,7 @@ func boolean(dst *bool) reader {
 }
 
 func stringList(dst *[]string) reader {
-	return func(v *validator, key string, val any) {
-		if l, ok := v.strs(key, val); ok {
-			*dst = l
-		}
-	}
+	return fromStrings(func(_ *validator, _ string, l []string) { *dst = l })
 }
 
 // positive and allowZero say whether a duration may be "0s".
@@ -281,15 +269,11 @@ const (
 )
 
 func duration(dst *time.Duration, zeroOK bool) reader {
-	return func(v *validator, key string, val any) {
-		s, ok := v.str(key, val)
-		if !ok {
-			return
-		}
+	return fromString(func(v *validator, key, s string) {
 		if d, ok := v.parseDuration(key, s, zeroOK); ok {
 			*dst = d
 		}
-	}
+	})
 }
 
 func (v *validator) parseDuration(key, s string, zeroOK bool) (time.Duration, bool) {
@@ -306,27 +290,19 @@ func (v *validator) parseDuration(key, s string, zeroOK bool) (time.Duration, bo
 }
 
 func deadline(dst *calendar.Deadline) reader {
-	return func(v *validator, key string, val any) {
-		s, ok := v.str(key, val)
-		if !ok {
-			return
-		}
+	return fromString(func(v *validator, key, s string) {
 		d, err := calendar.ParseDeadline(s)
 		if err != nil {
 			v.add(key, "%v", err)
 			return
 		}
 		*dst = d
-	}
+	})
 }
 
 // hostPort reads "host:port".
 func hostPort(dst *string) reader {
-	return func(v *validator, key string, val any) {
-		s, ok := v.str(key, val)
-		if !ok {
-			return
-		}
+	return fromString(func(v *validator, key, s string) {
 		*dst = s
 		i := strings.LastIndexByte(s, ':')
 		if i <= 0 {
@@ -336,16 +312,12 @@ func hostPort(dst *string) reader {
 		if p, err := strconv.Atoi(s[i+1:]); err != nil || p < 1 || p > 65535 {
 			v.add(key, "%q: port must be 1-65535", s)
 		}
-	}
+	})
 }
 
 // emailAddr reads a bare address and lowercases it.
 func emailAddr(dst *string) reader {
-	return func(v *validator, key string, val any) {
-		s, ok := v.str(key, val)
-		if !ok {
-			return
-		}
+	return fromString(func(v *validator, key, s string) {
 		a, err := mail.ParseAddress(s)
 		if err != nil || a.Name != "" {
 			v.add(key, "%q is not an email address", s)
@@ -353,16 +325,15 @@ func emailAddr(dst *string) reader {
 			return
 		}
 		*dst = strings.ToLower(a.Address)
-	}
+	})
 }
 
 // filePath reads a path, relative to the directory of the config file
 // (SPEC §11.3). rel, if not nil, is set when the file gave a relative
 // path. An empty string stays empty.
 func filePath(dst *string, rel *bool) reader {
-	return func(v *validator, key string, val any) {
-		s, ok := v.str(key, val)
-		if !ok || s == "" {
+	return fromString(func(v *validator, key, s string) {
+		if s == "" {
 			return
 		}
 		if !filepath.IsAbs(s) {
@@ -372,22 +343,36 @@ func filePath(dst *string, rel *bool) reader {
 			}
 		}
 		*dst = s
-	}
+	})
 }
 
 // location reads a time zone name: an IANA name, "UTC", or "Local" (the
 // system's zone); "" is UTC, as for time.LoadLocation.
 func location(dst **time.Location) reader {
-	return func(v *validator, key string, val any) {
-		s, ok := v.str(key, val)
-		if !ok {
-			return
-		}
+	return fromString(func(v *validator, key, s string) {
 		l, err := time.LoadLocation(s)
 		if err != nil {
 			v.add(key, "unknown time zone %q (want an IANA name like \"Asia/Shanghai\", or \"Local\")", s)
 			return
 		}
 		*dst = l
+	})
+}
+
+// fromString makes a reader of a key whose value is a string.
+func fromString(read func(v *validator, key, s string)) reader {
+	return func(v *validator, key string, val any) {
+		if s, ok := v.str(key, val); ok {
+			read(v, key, s)
+		}
+	}
+}
+
+// fromStrings makes a reader of a key whose value is a list of strings.
+func fromStrings(read func(v *validator, key string, l []string)) reader {
+	return func(v *validator, key string, val any) {
+		if l, ok := v.strs(key, val); ok {
+			read(v, key, l)
+		}
 	}
 }

@@ -86,11 +86,7 @@ func megabytes(dst *int64) reader {
 
 // backlog reads [mailbox] answer_backlog: a duration, or "all" (SPEC §11.1).
 func backlog(m *Mailbox) reader {
-	return func(v *validator, key string, val any) {
-		s, ok := v.str(key, val)
-		if !ok {
-			return
-		}
+	return fromString(func(v *validator, key, s string) {
 		if s == "all" {
 			m.AnswerAll, m.AnswerBacklog = true, 0
 			return
@@ -105,7 +101,7 @@ func backlog(m *Mailbox) reader {
 			return
 		}
 		m.AnswerAll, m.AnswerBacklog = false, d
-	}
+	})
 }
 
 func (v *validator) smtp(t *table) SMTP {
@@ -123,11 +119,7 @@ func (v *validator) smtp(t *table) SMTP {
 }
 
 func fromAddr(dst **mail.Address) reader {
-	return func(v *validator, key string, val any) {
-		s, ok := v.str(key, val)
-		if !ok {
-			return
-		}
+	return fromString(func(v *validator, key, s string) {
 		a, err := mail.ParseAddress(s)
 		if err != nil {
 			v.add(key, "%q is not an address: %v", s, err)
@@ -135,7 +127,7 @@ func fromAddr(dst **mail.Address) reader {
 		}
 		a.Address = strings.ToLower(a.Address)
 		*dst = a
-	}
+	})
 }
 
 // password declares password, password_env and password_file of t and
@@ -211,11 +203,7 @@ func (v *validator) http(t *table) HTTP {
 
 func (v *validator) threading(t *table) Threading {
 	var th Threading
-	t.key("tag", "Case", func(v *validator, key string, val any) {
-		s, ok := v.str(key, val)
-		if !ok {
-			return
-		}
+	t.key("tag", "Case", fromString(func(v *validator, key, s string) {
 		th.Tag = s
 		for _, ch := range s {
 			if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
@@ -226,7 +214,7 @@ func (v *validator) threading(t *table) Threading {
 		if s == "" {
 			v.add(key, "must not be empty")
 		}
-	})
+	}))
 	t.done()
 	return th
 }
@@ -265,38 +253,13 @@ func (v *validator) calendar(t *table, name string) *calendar.Calendar {
 	t.key("holidays", nil, stringList(&holidays))
 	t.key("extra_workdays", nil, stringList(&extraDates))
 	t.done()
-	var days []time.Weekday
-	for _, d := range dayNames {
-		wd, err := calendar.ParseWeekday(d)
-		if err != nil {
-			v.add(t.join("days"), "%v", err)
-		}
-		days = append(days, wd)
-	}
-	var spans []calendar.Span
-	for _, h := range hours {
-		sp, err := calendar.ParseSpan(h)
-		if err != nil {
-			v.add(t.join("hours"), "%v", err)
-		}
-		spans = append(spans, sp)
-	}
+	days := parseEach(v, t.join("days"), dayNames, calendar.ParseWeekday)
+	spans := parseEach(v, t.join("hours"), hours, calendar.ParseSpan)
 	if t.has("hours") && len(hours) == 0 {
 		v.add(t.join("hours"), "at least one span like \"09:00-18:00\" is required")
 	}
-	dates := func(k string, in []string) []calendar.Date {
-		var out []calendar.Date
-		for _, s := range in {
-			d, err := calendar.ParseDate(s)
-			if err != nil {
-				v.add(t.join(k), "%v", err)
-			}
-			out = append(out, d)
-		}
-		return out
-	}
-	hol := dates("holidays", holidays)
-	extra := dates("extra_workdays", extraDates)
+	hol := parseEach(v, t.join("holidays"), holidays, calendar.ParseDate)
+	extra := parseEach(v, t.join("extra_workdays"), extraDates, calendar.ParseDate)
 	if len(v.problems) > before {
 		return nil
 	}
@@ -308,6 +271,20 @@ func (v *validator) calendar(t *table, name string) *calendar.Calendar {
 	return cal
 }
 
+// parseEach parses every entry of a list, reporting each bad one against
+// key.
+func parseEach[T any](v *validator, key string, in []string, parse func(string) (T, error)) []T {
+	var out []T
+	for _, s := range in {
+		x, err := parse(s)
+		if err != nil {
+			v.add(key, "%v", err)
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
 func (v *validator) plans(t *table, cals map[string]*calendar.Calendar, broken map[string]bool) map[string]Plan {
 	plans := map[string]Plan{}
 	if len(t.vals) == 0 {
@@ -315,16 +292,12 @@ func (v *validator) plans(t *table, cals map[string]*calendar.Calendar, broken m
 	}
 	for _, pt := range t.named() {
 		p := Plan{Name: pt.name}
-		pt.key("calendar", "always", func(v *validator, key string, val any) {
-			name, ok := v.str(key, val)
-			if !ok {
-				return
-			}
+		pt.key("calendar", "always", fromString(func(v *validator, key, name string) {
 			p.Calendar = cals[name]
 			if p.Calendar == nil && !broken[name] { // a broken calendar is reported once, where it is defined
 				v.add(key, "no calendar named %q", name)
 			}
-		})
+		}))
 		pt.key("priority", "normal", oneOf(&p.Priority, Priorities...))
 		pt.key("respond_within", nil, duration(&p.RespondWithin, positive))
 		pt.done()
@@ -425,18 +398,14 @@ func (v *validator) escalation(t *table) Escalation {
 
 // roles reads a list of roles (SPEC §8).
 func roles(dst *[]string) reader {
-	return func(v *validator, key string, val any) {
-		l, ok := v.strs(key, val)
-		if !ok {
-			return
-		}
+	return fromStrings(func(v *validator, key string, l []string) {
 		for _, r := range l {
 			if !slices.Contains(Roles, r) {
 				v.add(key, "%q is not a role (%s)", r, strings.Join(Roles, ", "))
 			}
 		}
 		*dst = l
-	}
+	})
 }
 
 func (v *validator) closing(t *table) Closing {
@@ -485,14 +454,12 @@ func (v *validator) customers(root *table, plans map[string]Plan) []Customer {
 			ct.done()
 			cu.Contacts = append(cu.Contacts, c)
 		}
-		t.key("plan", required("the name of a [plans.NAME] table"), func(v *validator, key string, val any) {
-			if s, ok := v.str(key, val); ok {
-				cu.Plan = s
-				if _, ok := plans[s]; !ok {
-					v.add(key, "no plan named %q", s)
-				}
+		t.key("plan", required("the name of a [plans.NAME] table"), fromString(func(v *validator, key, s string) {
+			cu.Plan = s
+			if _, ok := plans[s]; !ok {
+				v.add(key, "no plan named %q", s)
 			}
-		})
+		}))
 		t.key("region", nil, text(&cu.Region))
 		t.key("language", "zh", oneOf(&cu.Language, "zh", "en"))
 		t.key("foreign", false, boolean(&cu.Foreign))
@@ -509,11 +476,7 @@ func (v *validator) customers(root *table, plans map[string]Plan) []Customer {
 }
 
 func domains(dst *[]string) reader {
-	return func(v *validator, key string, val any) {
-		l, ok := v.strs(key, val)
-		if !ok {
-			return
-		}
+	return fromStrings(func(v *validator, key string, l []string) {
 		for _, d := range l {
 			d = strings.ToLower(strings.TrimPrefix(d, "@"))
 			if d == "" || strings.ContainsAny(d, "@ ") {
@@ -521,16 +484,12 @@ func domains(dst *[]string) reader {
 			}
 			*dst = append(*dst, d)
 		}
-	}
+	})
 }
 
 // services reads [[customers]] services (SPEC §11.6).
 func services(dst *[]string) reader {
-	return func(v *validator, key string, val any) {
-		l, ok := v.strs(key, val)
-		if !ok {
-			return
-		}
+	return fromStrings(func(v *validator, key string, l []string) {
 		out := []string{}
 		for _, s := range l {
 			switch {
@@ -543,16 +502,12 @@ func services(dst *[]string) reader {
 			}
 		}
 		*dst = out
-	}
+	})
 }
 
 // inspections reads [[customers]] inspections (SPEC §11.7).
 func inspections(dst *[]Inspection) reader {
-	return func(v *validator, key string, val any) {
-		l, ok := v.strs(key, val)
-		if !ok {
-			return
-		}
+	return fromStrings(func(v *validator, key string, l []string) {
 		seen := map[string]bool{}
 		for _, s := range l {
 			in, err := ParseInspection(s)
@@ -568,7 +523,7 @@ func inspections(dst *[]Inspection) reader {
 			seen[norm] = true
 			*dst = append(*dst, in)
 		}
-	}
+	})
 }
 
 // ParseInspection parses one inspection schedule entry: "monthly D",
