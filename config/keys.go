@@ -80,9 +80,12 @@ func joinKey(prefix, name string) string {
 	return prefix + "." + name
 }
 
-// sub returns the table under name (an empty one if the file has none),
-// and false if name holds something else.
-func (t *table) sub(name, pattern string) *table {
+// sub returns the table under name: an empty one if the file has none,
+// or if name holds something else (reported as a wrong type).
+func (t *table) sub(name string) *table { return t.subAs(name, joinKey(t.pattern, name)) }
+
+// subAs is sub with the key pattern its declarations are recorded under.
+func (t *table) subAs(name, pattern string) *table {
 	t.used[name] = true
 	key := t.join(name)
 	st := &table{v: t.v, path: key, name: name, pattern: pattern, vals: map[string]any{}, used: map[string]bool{}}
@@ -104,7 +107,7 @@ func (t *table) sub(name, pattern string) *table {
 func (t *table) named() []*table {
 	var out []*table
 	for _, name := range sortedKeys(t.vals) {
-		out = append(out, t.sub(name, joinKey(t.pattern, "*")))
+		out = append(out, t.subAs(name, joinKey(t.pattern, "*")))
 	}
 	return out
 }

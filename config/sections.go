@@ -29,25 +29,25 @@ var defaultSeverities = map[int][3]string{ // respond, solve_online, onsite
 // customers name plans).
 func (v *validator) build(root *table) *Config {
 	c := &Config{}
-	c.Mailbox = v.mailbox(root.sub("mailbox", "mailbox"))
-	c.SMTP = v.smtp(root.sub("smtp", "smtp"))
-	c.Database = v.database(root.sub("database", "database"))
-	c.HTTP = v.http(root.sub("http", "http"))
-	c.Threading = v.threading(root.sub("threading", "threading"))
+	c.Mailbox = v.mailbox(root.sub("mailbox"))
+	c.SMTP = v.smtp(root.sub("smtp"))
+	c.Database = v.database(root.sub("database"))
+	c.HTTP = v.http(root.sub("http"))
+	c.Threading = v.threading(root.sub("threading"))
 	var broken map[string]bool
-	c.Calendars, broken = v.calendars(root.sub("calendars", "calendars"))
-	c.Plans = v.plans(root.sub("plans", "plans"), c.Calendars, broken)
-	c.Severities = v.severities(root.sub("severities", "severities"))
-	c.Replies = v.replies(root.sub("replies", "replies"), c.Severities)
-	c.Escalation = v.escalation(root.sub("escalation", "escalation"))
-	c.Closing = v.closing(root.sub("closing", "closing"))
+	c.Calendars, broken = v.calendars(root.sub("calendars"))
+	c.Plans = v.plans(root.sub("plans"), c.Calendars, broken)
+	c.Severities = v.severities(root.sub("severities"))
+	c.Replies = v.replies(root.sub("replies"), c.Severities)
+	c.Escalation = v.escalation(root.sub("escalation"))
+	c.Closing = v.closing(root.sub("closing"))
 	c.Staff = v.staff(root)
 	c.Customers = v.customers(root, c.Plans)
-	c.Policy = v.policy(root.sub("policy", "policy"), c)
-	c.Templates = v.templates(root.sub("templates", "templates"))
-	c.Security = v.security(root.sub("security", "security"))
-	c.Display = v.display(root.sub("display", "display"))
-	c.Inspections = v.inspections(root.sub("inspections", "inspections"))
+	c.Policy = v.policy(root.sub("policy"), c)
+	c.Templates = v.templates(root.sub("templates"))
+	c.Security = v.security(root.sub("security"))
+	c.Display = v.display(root.sub("display"))
+	c.Inspections = v.inspections(root.sub("inspections"))
 	root.done()
 	return c
 }
@@ -311,7 +311,7 @@ func (v *validator) severities(t *table) map[int]Severity {
 	sevs := map[int]Severity{}
 	for n := range defaultSeverities {
 		if _, given := t.vals[strconv.Itoa(n)]; !given {
-			sevs[n] = v.severity(t.sub(strconv.Itoa(n), fmt.Sprintf("severities.%d", n)), n)
+			sevs[n] = v.severity(t.sub(strconv.Itoa(n)), n)
 		}
 	}
 	for _, name := range sortedKeys(t.vals) {
@@ -321,11 +321,7 @@ func (v *validator) severities(t *table) map[int]Severity {
 			v.add(t.join(name), "severity must be a number 1-9")
 			continue
 		}
-		pattern := fmt.Sprintf("severities.%d", n)
-		if _, ok := defaultSeverities[n]; !ok {
-			pattern = "severities.*"
-		}
-		sevs[n] = v.severity(t.sub(name, pattern), n)
+		sevs[n] = v.severity(t.subAs(name, "severities."+strconv.Itoa(n)), n)
 	}
 	t.done()
 	return sevs
