@@ -35,8 +35,15 @@ type OpenInput struct {
 // that did not buy installation (SPEC §11.6).
 var ErrTrainingWithoutInstallation = errors.New("training is only sold with installation, and this customer has no installation service")
 
+// ErrUnknownCustomer refuses a case for a sender or company that is no
+// configured customer when [policy] unknown_senders = "ignore".
+var ErrUnknownCustomer = errors.New("unknown customer")
+
 // CheckOpen reports why a case cannot be opened as asked, or nil.
 func CheckOpen(cfg *config.Config, in OpenInput, cu *config.Customer) error {
+	if cu == nil && cfg.Policy.UnknownSenders == "ignore" {
+		return fmt.Errorf("%w %q (and [policy] unknown_senders = \"ignore\")", ErrUnknownCustomer, orStr(in.Company, in.Email))
+	}
 	if _, ok := cfg.Severities[in.Severity]; !ok {
 		return fmt.Errorf("severity %d is not configured", in.Severity)
 	}
@@ -192,4 +199,42 @@ func Archive(cfg *config.Config, firstSync, internalDate time.Time) bool {
 		return false
 	}
 	return internalDate.Before(firstSync.Add(-cfg.Mailbox.AnswerBacklog))
+}
+
+// NewMail decides whether a mail that threads into no case opens one
+// (SPEC §1.2, §2): automatic mail never does, and with [policy]
+// unknown_senders = "ignore" a sender who is neither a customer nor
+// staff is kept without a case. why says what was done instead.
+func NewMail(cfg *config.Config, auto string, cu *config.Customer, fromStaff bool) (open bool, why string) {
+	switch {
+	case auto != "":
+		return false, auto
+	case cu == nil && !fromStaff && cfg.Policy.UnknownSenders == "ignore":
+		return false, "unknown sender ignored"
+	}
+	return true, ""
+}
+
+// Sender is who wrote a message on a case (SPEC §3).
+type Sender int
+
+// Senders.
+const (
+	FromCustomer   Sender = iota // the case's contact or anyone of its company
+	FromStaff                    // a configured staff address
+	FromThirdParty               // anyone else: kept, never obeyed
+)
+
+// SenderOf classifies the sender of a message on case c.
+func SenderOf(cfg *config.Config, c *Case, addr string) Sender {
+	if _, ok := cfg.StaffByEmail(addr); ok {
+		return FromStaff
+	}
+	if strings.EqualFold(addr, c.ContactEmail) {
+		return FromCustomer
+	}
+	if cu, _ := cfg.CustomerFor(addr); cu != nil && strings.EqualFold(cu.Company, c.Company) {
+		return FromCustomer
+	}
+	return FromThirdParty
 }

@@ -13,7 +13,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -193,7 +192,7 @@ func bodyText(m *mailin.Message) string {
 }
 
 // ErrUnknownCustomer is returned by OpenCase for an unknown company.
-var ErrUnknownCustomer = errors.New("unknown customer")
+var ErrUnknownCustomer = cases.ErrUnknownCustomer
 
 // supportLine is the support address as signed under mails: "Name <addr>".
 func (d *Desk) supportLine() string {

@@ -81,15 +81,6 @@ func (d *Desk) advance(t *store.Txn, place Place) error {
 	return t.SetMailboxState(place.Mailbox, place.UIDValidity, place.UID)
 }
 
-// sender classes of a message on a case.
-type senderKind int
-
-const (
-	fromCustomer senderKind = iota
-	fromStaff
-	fromThirdParty
-)
-
 func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mailin.Message) (mailin.Outcome, error) {
 	sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
 		MessageID: m.MessageID, Hash: m.Hash, From: m.From.Addr, Subject: m.Subject, Auto: m.Auto,
@@ -122,8 +113,8 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 		return "", err
 	}
 	sm.Case, sm.Matched = c.Number, string(match)
-	kind := d.senderKind(c, m.From.Addr)
-	sm.ThirdParty = kind == fromThirdParty
+	kind := cases.SenderOf(d.cfg, c, m.From.Addr)
+	sm.ThirdParty = kind == cases.FromThirdParty
 	if err := t.InsertMessage(sm); err != nil {
 		return "", err
 	}
@@ -138,12 +129,12 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 	case m.Auto != "":
 		// Automatic mail is a silent event and never changes the case (SPEC §2).
 		ev = cases.AutoMail{From: m.From.Addr, Reason: m.Auto, Subject: m.Subject, Match: match}
-	case kind == fromStaff:
+	case kind == cases.FromStaff:
 		staff, _ := d.cfg.StaffByEmail(m.From.Addr)
 		ev = cases.StaffMail{Staff: staff, MessageID: m.MessageID, References: m.References, Text: newText(m),
 			Direct: d.direct(c, m), Attachment: atts,
 			Unauthenticated: d.cfg.Security.RequireAuthentication && !cases.Authenticated(m.From.Addr, m.AuthResults)}
-	case kind == fromThirdParty:
+	case kind == cases.FromThirdParty:
 		ev = cases.ThirdPartyMail{From: m.From.Addr, Match: match, Text: bodyText(m)}
 	default:
 		ev = cases.CustomerMail{From: m.From.Addr, Name: m.From.Name, MessageID: m.MessageID, References: m.References,
@@ -230,19 +221,6 @@ func (d *Desk) findCase(t *store.Txn, m *mailin.Message) (int64, cases.Match, er
 	return 0, cases.MatchNew, nil
 }
 
-func (d *Desk) senderKind(c *cases.Case, addr string) senderKind {
-	if _, ok := d.cfg.StaffByEmail(addr); ok {
-		return fromStaff
-	}
-	if strings.EqualFold(addr, c.ContactEmail) {
-		return fromCustomer
-	}
-	if cu, _ := d.cfg.CustomerFor(addr); cu != nil && strings.EqualFold(cu.Company, c.Company) {
-		return fromCustomer
-	}
-	return fromThirdParty
-}
-
 func (d *Desk) saveAttachments(t *store.Txn, msgID int64, m *mailin.Message) ([]int64, error) {
 	var ids []int64
 	for _, a := range m.Attachments {
@@ -260,16 +238,12 @@ func (d *Desk) saveAttachments(t *store.Txn, msgID int64, m *mailin.Message) ([]
 
 // newCaseFromMail opens a case for a mail that threads into none.
 func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage, m *mailin.Message, place Place, archived bool) (mailin.Outcome, error) {
-	if m.Auto != "" {
-		// No case is opened for automatic mail; it is kept for audit.
-		return mailin.Kept, t.InsertMessage(sm)
-	}
 	cu, contact := d.cfg.CustomerFor(m.From.Addr)
-	if cu == nil && d.cfg.Policy.UnknownSenders == "ignore" {
-		if _, staff := d.cfg.StaffByEmail(m.From.Addr); !staff {
-			sm.Auto = "unknown sender ignored"
-			return mailin.Kept, t.InsertMessage(sm)
-		}
+	_, staff := d.cfg.StaffByEmail(m.From.Addr)
+	if ok, why := cases.NewMail(d.cfg, m.Auto, cu, staff); !ok {
+		// Kept for audit, without a case.
+		sm.Auto = why
+		return mailin.Kept, t.InsertMessage(sm)
 	}
 	in := cases.OpenInput{
 		Subject:     cases.CleanSubject(m.Subject),
@@ -340,9 +314,6 @@ func (d *Desk) OpenCase(ctx context.Context, in OpenInput) (int64, error) {
 	cu := d.cfg.CustomerByCompany(in.Company)
 	if cu == nil && in.Email != "" {
 		cu, _ = d.cfg.CustomerFor(in.Email)
-	}
-	if cu == nil && d.cfg.Policy.UnknownSenders == "ignore" {
-		return 0, fmt.Errorf("%w %q (and [policy] unknown_senders = \"ignore\")", ErrUnknownCustomer, in.Company)
 	}
 	if err := cases.CheckOpen(d.cfg, in, cu); err != nil {
 		return 0, err
