@@ -583,7 +583,15 @@ func (v *validator) policy(t *table, c *Config) Policy {
 	// read.
 	var window time.Duration
 	t.key("auto_reply_window", nil, duration(&window, positive))
-	t.key("auto_reply_limit", "10/1h", func(v *validator, key string, val any) {
+	t.key("auto_reply_limit", "10/1h", autoReplyLimit(&p, t, window))
+	t.done()
+	return p
+}
+
+// autoReplyLimit reads [policy] auto_reply_limit: "N/WINDOW", or the
+// older form N with the window in auto_reply_window (window, default 1h).
+func autoReplyLimit(p *Policy, t *table, window time.Duration) reader {
+	return func(v *validator, key string, val any) {
 		if n, isInt := val.(int64); isInt {
 			if n < 1 {
 				v.add(key, "must be at least 1")
@@ -615,9 +623,7 @@ func (v *validator) policy(t *table, c *Config) Policy {
 				p.AutoReplyWindow = window // the older form with the limit left out
 			}
 		}
-	})
-	t.done()
-	return p
+	}
 }
 
 func (v *validator) templates(t *table) Templates {
