@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"helpdeskd/cases"
+	"helpdeskd/mailout"
 	"helpdeskd/store"
 )
 
@@ -271,5 +272,34 @@ func TestOnsiteSlipEscalates(t *testing.T) {
 		if e.Kind == cases.EvEscalated && strings.Contains(e.Detail, "not on site") {
 			t.Fatalf("escalated although the engineer arrived: %s", e.Detail)
 		}
+	}
+}
+
+// Issue 13.5: staff mail in Chinese carries no English fragment: the
+// delivery-failure subject and escalation durations are in Chinese.
+func TestStaffMailInTheReadersLanguage(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.advance(thu9.Add(31 * time.Minute)) // stuck after 30m
+	var stuck, failed *cases.Outgoing
+	for _, m := range f.mails(1) {
+		if m.Kind == "escalation" && stuck == nil {
+			stuck = &m
+		}
+	}
+	if stuck == nil || !strings.Contains(stuck.Text, "30 分钟") || strings.Contains(stuck.Text, "30m0s") {
+		t.Fatalf("stuck escalation text: %+v", stuck)
+	}
+	qs := f.mails(1)
+	if err := f.d.Outbox().Failed(f.ctx, mailout.Item{Mail: qs[0]}, "550 5.1.1 user unknown", f.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.mails(1) {
+		if m.Kind == "staff_notice" && strings.Contains(m.Text, "550") {
+			failed = &m
+		}
+	}
+	if failed == nil || !strings.HasPrefix(failed.Subject, "投递失败 ") || strings.Contains(failed.Subject+failed.Text, "delivery failed") {
+		t.Fatalf("delivery failure notice: %+v", failed)
 	}
 }
