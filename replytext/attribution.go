@@ -13,6 +13,7 @@ var (
 	// Mail put it in, at the end of a verb-less attribution: "Name
 	// <addr>:", "(addr)", "[mailto:addr]", and what follows it there.
 	bracketEmailRe = regexp.MustCompile(`[<(\[](mailto:)?[^\s<>"()\[\]]+@[^\s<>"()\[\]]+\.[^\s<>"()\[\]]+[>)\]]+([^<>()\[\]@]{0,12})$`)
+	bareEmailEndRe = regexp.MustCompile(`[\s,"]\S+@[^\s<>"()\[\]]+\.[a-zA-Z]{2,}$`)
 	timeRe         = regexp.MustCompile(`(^|[^\d:])\d{1,2}[:：]\d{2}([^\d]|$)|(kl\.?|klo\.?|um|à|alle|v|o|в|at)\s?\d{1,2}[.h]\d{2}(\D|$)|\d{1,2}h\d{2}|(오전|오후|午前|午後|上午|下午)\s?\d{1,2}`)
 	dateRe         = regexp.MustCompile(`(^|\D)(19|20)\d\d(\D|$)|(^|\D)\d{1,2}[./-]\s?\d{1,2}[./-]\s?\d{2,4}(\D|$)|\d\s*[年月日년월일]`)
 )
@@ -128,6 +129,11 @@ func attrText(s string) int {
 	if m := bracketEmailRe.FindStringIndex(body); m != nil && (hasDate(body[:m[0]]) || hasTime(body[:m[0]])) {
 		return attrAddr
 	}
+	// "03.03.2026 10:00, support@example.com:": a numeric date first and a
+	// bare address last.
+	if body != "" && body[0] >= '0' && body[0] <= '9' && hasDate(body) && bareEmailEndRe.MatchString(body) {
+		return attrAddr
+	}
 	return attrNone
 }
 
@@ -213,10 +219,11 @@ type stripper struct {
 // dropped when what follows it is removed anyway: quoted lines, a separator,
 // or another attribution that is removed. An attribution that is specific
 // (it names an address, or a date and a time) is also dropped when nothing
-// follows it (an HTML quote was cut below it), and, if it has a verb, ends
-// the new text when unquoted text follows it, as Yahoo and some mobile
-// clients quote without ">" marks. Anything else is the person's own text: a
-// verb-less "date <addr>:" line above unquoted text reads as a log line.
+// follows it (an HTML quote was cut below it), and ends the new text when
+// unquoted text follows it, as Yahoo and some mobile clients quote without
+// ">" marks; a verb-less "date Name <addr>:" does so only when a blank line
+// follows it, as clients write it, since directly above text it reads as a
+// log line. Anything else is the person's own text.
 //
 // Attributions can follow each other (a forwarded chain); fateOf walks the
 // chain once and records the fate of each link.
@@ -268,7 +275,8 @@ func (s *stripper) fateOf(first, last int) int8 {
 			f = fateDrop
 		case follow == followEnd && spec:
 			f = fateDrop
-		case follow == followText && spec && kind == attrDated:
+		case follow == followText && spec && (kind == attrDated ||
+			c.last+1 < len(s.lines) && isBlank(s.lines[c.last+1])):
 			f = fateCut
 		}
 		s.fate[c.first] = f

@@ -126,7 +126,7 @@ var headerKeys = map[string]int{
 var attrVerbs = []string{
 	"wrote", "writes", "has written", "a écrit", "a ecrit", "schrieb", "geschrieben",
 	"escribió", "escribio", "escreveu", "ha scritto", "scrisse", "schreef", "heeft geschreven",
-	"skrev", "napisał(a)", "napisał", "napisała", "napisal", "пишет", "написал(а)", "написал",
+	"skrev", "pisze", "pisał", "pisała", "napisana", "napisał(a)", "लिखा", "napisał", "napisała", "napisal", "пишет", "написал(а)", "написал",
 	"написала", "napsal(a)", "napsal", "napsala", "yazdı", "kirjoitti", "írta",
 	"έγραψε", "написав", "написала", "пише", "napisao", "napisala", "napísal", "napísal(a)",
 	"a scris", "escriure", "escrigué", "rašė", "kirjutas", "rakstīja", "skrifaði", "menulis",

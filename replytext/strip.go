@@ -15,7 +15,8 @@ import (
 // schrieb …:", "Le … a écrit :", "… 写道：", "…님이 작성:", and Gmail's
 // date-first "2014-03-20 8:48 GMT+01:00 Name <addr>:"), also when wrapped
 // over two or three lines or when they share a line with the person's text
-// ("Thanks. On … wrote:" keeps "Thanks.").
+// ("Thanks. On … wrote:" keeps "Thanks."). GroupWise's ">>> Name <addr>
+// date >>>" ends the new text.
 //
 // These end the new text, and they and everything after them are dropped: a
 // separator line ("-----Original Message-----", "-------- Oprindelig besked
@@ -49,6 +50,10 @@ func Strip(text string) string {
 	end := len(lines) // lines from end on are history
 scan:
 	for i := 0; i < len(lines); i++ {
+		if isGroupWise(lines[i]) {
+			end = i
+			break
+		}
 		if isQuoted(lines[i]) {
 			continue
 		}
@@ -193,6 +198,16 @@ func isSeparator(l string) bool {
 	}
 	// "---- On … wrote ----": an attribution without its colon.
 	return hasVerb(lower) && (endsWithVerb(lower) || hasEmail(lower) || hasDate(lower))
+}
+
+// isGroupWise reports whether line is the attribution GroupWise puts above
+// the unquoted history: ">>> Name <addr> 03/03/2026 10:00 >>>".
+func isGroupWise(line string) bool {
+	l := norm(line)
+	if !strings.HasPrefix(l, ">>> ") || !strings.HasSuffix(l, " >>>") || len(l) > maxAttrLn {
+		return false
+	}
+	return hasDate(l) || hasTime(l)
 }
 
 // isForwardLine reports whether l (normalized) is a forwarded-message header
