@@ -795,6 +795,9 @@ func TestInspectionSchedule(t *testing.T) {
 			now: at(12, 31, 10, 0), want: nil, wantNext: day(11, 1)},
 		{name: "without the inspection service nothing", sched: []string{"monthly 3"}, services: []string{"hotline", "email"},
 			cur: InspectionCursor{Next: day(12, 1)}, now: at(12, 3, 10, 0), want: nil, wantNext: day(12, 1)},
+		{name: "first seen today after its time: opens, not late", sched: []string{"2026-12-10"},
+			cur: InspectionCursor{Next: day(12, 10), Since: at(12, 10, 15, 0)}, now: at(12, 10, 15, 0),
+			want: []string{"open 2026-12-10"}, wantNext: day(12, 11)},
 		{name: "a date", sched: []string{"2026-12-10"}, cur: InspectionCursor{Next: day(12, 1)}, now: at(12, 10, 9, 30),
 			want: []string{"open 2026-12-10"}, wantNext: day(12, 11)},
 	}
