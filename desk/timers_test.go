@@ -303,3 +303,23 @@ func TestStaffMailInTheReadersLanguage(t *testing.T) {
 		t.Fatalf("delivery failure notice: %+v", failed)
 	}
 }
+
+// SPEC §11.5: times in mail are in [display] timezone.
+func TestMailTimesInDisplayZone(t *testing.T) {
+	for _, tt := range []struct {
+		zone, want string
+	}{{"Asia/Shanghai", "2026-11-26 13:00 +08:00"}, {"UTC", "2026-11-26 05:00 +00:00"}} {
+		f := newFixture(t, false)
+		f.cfg.Display.Location = mustLoc(tt.zone)
+		f.mail("carol@globex.test", "Outage", "down") // 7x24: respond within 4h of 09:00 +08:00
+		var ack string
+		for _, m := range f.mails(1) {
+			if m.Kind == "ack" {
+				ack = m.Text
+			}
+		}
+		if !strings.Contains(ack, tt.want) {
+			t.Errorf("%s: acknowledgement lacks %q:\n%s", tt.zone, tt.want, ack)
+		}
+	}
+}
