@@ -191,3 +191,21 @@ func TestFixtureFigures(t *testing.T) {
 		t.Errorf("%d fixtures leak history", all.n-all.noLeak)
 	}
 }
+
+// BenchmarkFixtures strips every plain and HTML fixture once per iteration.
+func BenchmarkFixtures(b *testing.B) {
+	var fs []fixture
+	for _, f := range loadFixtures(b) {
+		if f.kind != "eml" {
+			fs = append(fs, f)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		for _, f := range fs {
+			if _, err := f.run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
