@@ -38,6 +38,11 @@ type ListFilter struct {
 
 // ListCases returns the cases matching f, newest first.
 func (t *Txn) ListCases(f ListFilter) ([]*cases.Case, error) {
+	q, args := listSQL(f)
+	return t.caseRows(q, args...)
+}
+
+func listSQL(f ListFilter) (string, []any) {
 	var where []string
 	var args []any
 	if f.Status != "" && f.Status != "all" {
@@ -60,7 +65,7 @@ func (t *Txn) ListCases(f ListFilter) ([]*cases.Case, error) {
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return t.caseRows(q+" ORDER BY number DESC", args...)
+	return q + " ORDER BY number DESC", args
 }
 
 // bounds turns a half-open period [from, to) into milliseconds; a zero
@@ -80,9 +85,11 @@ func bounds(from, to time.Time) (int64, int64) {
 // bound is open-ended), oldest first.
 func (t *Txn) ReportCases(from, to time.Time) ([]*cases.Case, error) {
 	lo, hi := bounds(from, to)
-	return t.caseRows("SELECT "+caseCols+` FROM cases
-		WHERE (opened_at >= ? AND opened_at < ?) OR (closed_at >= ? AND closed_at < ?) ORDER BY number`, lo, hi, lo, hi)
+	return t.caseRows(reportCasesSQL, lo, hi, lo, hi)
 }
+
+const reportCasesSQL = "SELECT " + caseCols + ` FROM cases
+	WHERE (opened_at >= ? AND opened_at < ?) OR (closed_at >= ? AND closed_at < ?) ORDER BY number`
 
 func (t *Txn) caseRows(q string, args ...any) ([]*cases.Case, error) {
 	rows, err := t.query(q, args...)
@@ -113,9 +120,19 @@ func (t *Txn) EventsOfKinds(from, to time.Time, kinds ...string) ([]cases.Event,
 		args = append(args, k)
 	}
 	args = append(args, lo, hi)
-	q := `SELECT id, case_number, at, kind, actor, detail FROM events
-		WHERE kind IN (` + placeholders(len(kinds)) + `) AND at >= ? AND at < ? ORDER BY at, id`
-	return t.eventRows(q, args...)
+	return t.eventRows(periodEventsSQL(len(kinds)), args...)
+}
+
+func periodEventsSQL(kinds int) string {
+	return `SELECT id, case_number, at, kind, actor, detail FROM events
+		WHERE kind IN (` + placeholders(kinds) + `) AND at >= ? AND at < ? ORDER BY at, id`
+}
+
+// caseEventsSQL looks events up case by case: the kind index would read
+// every event of the kinds (every imported case, say) for a few cases.
+func caseEventsSQL(cases, kinds int) string {
+	return `SELECT id, case_number, at, kind, actor, detail FROM events INDEXED BY events_case
+		WHERE case_number IN (` + placeholders(cases) + `) AND kind IN (` + placeholders(kinds) + `) ORDER BY case_number, id`
 }
 
 // CaseEventsOfKinds returns, for each of the cases numbers, its events of
@@ -135,8 +152,7 @@ func (t *Txn) CaseEventsOfKinds(numbers []int64, kinds ...string) (map[int64][]c
 		for _, k := range kinds {
 			args = append(args, k)
 		}
-		evs, err := t.eventRows(`SELECT id, case_number, at, kind, actor, detail FROM events
-			WHERE case_number IN (`+placeholders(n)+`) AND kind IN (`+placeholders(len(kinds))+`) ORDER BY case_number, id`, args...)
+		evs, err := t.eventRows(caseEventsSQL(n, len(kinds)), args...)
 		if err != nil {
 			return nil, err
 		}

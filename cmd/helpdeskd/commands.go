@@ -443,7 +443,7 @@ func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location,
 		fmt.Fprintf(&b, "  follows case %d\n", c.LinkedCase)
 	}
 	b.WriteString("Deadlines:\n")
-	var dl table
+	dl := table{indent: "  "}
 	for _, d := range caseDeadlines(c) {
 		var state string
 		switch {
@@ -460,22 +460,22 @@ func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location,
 		default:
 			state = "not due yet"
 		}
-		dl.add("  "+d.Name, textTime(d.Due, loc), state)
+		dl.add(d.Name, textTime(d.Due, loc), state)
 	}
 	if c.OnsiteBy.IsZero() {
 		what := "not dispatched"
 		if c.OnsiteNeeded {
 			what = "!needed, not dispatched yet"
 		}
-		dl.add("  on site", "-", what)
+		dl.add("on site", "-", what)
 	}
 	if err := dl.write(&b); err != nil {
 		return err
 	}
 	b.WriteString("Timeline:\n")
-	var head table
+	head := table{indent: "  "}
 	for _, e := range evs {
-		head.add("  "+textTime(e.At, loc), e.Kind, orDash(e.Actor), "")
+		head.add(textTime(e.At, loc), e.Kind, orDash(e.Actor), "")
 	}
 	var hb strings.Builder
 	head.write(&hb)
@@ -483,7 +483,7 @@ func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location,
 	for i, e := range evs {
 		prefix := heads[i]
 		lines := strings.Split(strings.TrimRight(strings.ReplaceAll(e.Detail, "\r\n", "\n"), "\n"), "\n")
-		b.WriteString(prefix + lines[0] + "\n")
+		b.WriteString(strings.TrimRight(prefix+lines[0], " ") + "\n")
 		pad := strings.Repeat(" ", textWidth(prefix))
 		for _, l := range lines[1:] {
 			b.WriteString(strings.TrimRight(pad+l, " ") + "\n")

@@ -465,10 +465,10 @@ func reportText(w io.Writer, rows []reportRow, in reportInput, loc *time.Locatio
 	}
 	if len(insp) > 0 {
 		b.WriteString("\nInspections:\n")
-		var it table
-		it.add("  SEV", "ON TIME", "LATE", "MISSED", "PENDING")
+		it := table{indent: "  "}
+		it.add("SEV", "ON TIME", "LATE", "MISSED", "PENDING")
 		for _, r := range insp {
-			it.add("  "+strconv.Itoa(r.Severity), strconv.Itoa(r.Inspections.OnTime), strconv.Itoa(r.Inspections.Late),
+			it.add(strconv.Itoa(r.Severity), strconv.Itoa(r.Inspections.OnTime), strconv.Itoa(r.Inspections.Late),
 				strconv.Itoa(r.Inspections.Missed), strconv.Itoa(r.Inspections.Pending))
 		}
 		if err := it.write(&b); err != nil {

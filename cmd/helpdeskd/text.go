@@ -19,7 +19,7 @@ func textTime(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04 -07:00")
 }
 
-// human shows a duration to people: "45m", "3h05m", "2d4h".
+// human shows a duration to people: "45m", "3h05m", "5h", "2d4h".
 func human(d time.Duration) string {
 	if d < 0 {
 		d = -d
@@ -27,8 +27,12 @@ func human(d time.Duration) string {
 	d = d.Round(time.Minute)
 	days, h, m := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
 	switch {
+	case days > 0 && h == 0:
+		return fmt.Sprintf("%dd", days)
 	case days > 0:
 		return fmt.Sprintf("%dd%dh", days, h)
+	case h > 0 && m == 0:
+		return fmt.Sprintf("%dh", h)
 	case h > 0:
 		return fmt.Sprintf("%dh%02dm", h, m)
 	}
@@ -60,8 +64,12 @@ func textWidth(s string) int {
 }
 
 // table writes rows in columns padded by display width, which
-// text/tabwriter gets wrong for CJK text. The last column is not padded.
-type table struct{ rows [][]string }
+// text/tabwriter gets wrong for CJK text. The last column is not padded;
+// every line starts with indent.
+type table struct {
+	indent string
+	rows   [][]string
+}
 
 // add appends a row; whitespace in a cell is folded to single spaces, since
 // a newline would break the columns.
@@ -84,6 +92,7 @@ func (t *table) write(w io.Writer) error {
 	}
 	var b strings.Builder
 	for _, r := range t.rows {
+		b.WriteString(t.indent)
 		for i, c := range r {
 			b.WriteString(c)
 			if i < len(r)-1 {
