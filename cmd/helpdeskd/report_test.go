@@ -272,8 +272,8 @@ func TestReportText(t *testing.T) {
 	}
 	for _, s := range []string{
 		"2026-11-01 to 2026-11-30 (Asia/Shanghai), as of 2026-11-20 12:00 +08:00",
-		"1/3 33%",               // severity 2 responses
-		"2h45m/5h",           // mean and p90 to respond
+		"1/3 33%",  // severity 2 responses
+		"2h45m/5h", // mean and p90 to respond
 		"respond 3, stuck 1, solve_online 1",
 		"Inspections:",
 	} {
