@@ -48,6 +48,16 @@ func caseCommand(cfgPath string, n int64, as, line string, stdout io.Writer) err
 		}
 		actor = s.Email
 	}
+	var exists bool
+	if err := db.Read(context.Background(), func(t *store.Txn) error {
+		exists, err = t.CaseExists(n)
+		return err
+	}); err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("no case %d", n)
+	}
 	c, ok := any(d).(commander)
 	if !ok {
 		return errors.New("this build of the desk cannot take commands from the command line yet")
