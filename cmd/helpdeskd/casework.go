@@ -7,23 +7,10 @@ import (
 	"io"
 	"net/mail"
 	"strings"
-	"time"
 
-	"helpdeskd/desk"
 	"helpdeskd/store"
 )
 
-// setVisit passes case open's --kind and --date to the desk.
-//
-// TODO(cli): OpenInput.Kind and OpenInput.PlannedDate are being added to
-// desk; until then only faults can be opened.
-func setVisit(in *desk.OpenInput, kind string, planned time.Time) error {
-	_ = in
-	if kind != "fault" || !planned.IsZero() {
-		return fmt.Errorf("case open --kind %s: this build of the desk cannot open visits yet", kind)
-	}
-	return nil
-}
 
 // commander is the desk's entry for staff commands given outside mail
 // (the service centre taking a phone call): the same rules as the mail

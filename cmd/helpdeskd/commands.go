@@ -226,10 +226,7 @@ func cmdCaseOpen(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	in := desk.OpenInput{Company: *company, Contact: *contact, Phone: *phone,
 		Email: strings.ToLower(*email), Severity: *severity, Subject: *subject, Description: strings.TrimSpace(text),
-		Actor: "hotline"}
-	if err := setVisit(&in, *kind, planned); err != nil {
-		return err
-	}
+		Actor: "hotline", Kind: *kind, PlannedDate: planned}
 	n, err := d.OpenCase(context.Background(), in)
 	if err != nil {
 		return err
