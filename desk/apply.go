@@ -1,7 +1,6 @@
 package desk
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -245,5 +244,3 @@ func signedBy(text, name string) bool {
 	return name != "" && strings.EqualFold(strings.Trim(last, "-— "), name)
 }
 
-// errRefused marks a transaction whose console commands were refused.
-var errRefused = errors.New("refused")
