@@ -12,13 +12,6 @@ import (
 )
 
 
-// commander is the desk's entry for staff commands given outside mail
-// (the service centre taking a phone call): the same rules as the mail
-// commands of SPEC §4.
-type commander interface {
-	Command(ctx context.Context, n int64, actor string, lines string) error
-}
-
 // caseCommand runs one staff command line on case n for `case onsite`,
 // `case part` and `case note` (SPEC §11.9).
 func caseCommand(cfgPath string, n int64, as, line string, stdout io.Writer) error {
@@ -45,11 +38,7 @@ func caseCommand(cfgPath string, n int64, as, line string, stdout io.Writer) err
 	if !exists {
 		return fmt.Errorf("no case %d", n)
 	}
-	c, ok := any(d).(commander)
-	if !ok {
-		return errors.New("this build of the desk cannot take commands from the command line yet")
-	}
-	err = c.Command(context.Background(), n, actor, line)
+	err = d.Command(context.Background(), n, actor, line)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no case %d", n)
 	}

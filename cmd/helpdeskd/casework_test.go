@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +82,120 @@ func TestCaseCommandsUsage(t *testing.T) {
 	}
 	if code, _, errs := runCmd(t, "case", "part", "7", "fan", "--config", cfg); code != 1 || !strings.Contains(errs, "no case 7") {
 		t.Errorf("part on a missing case: exit %d %q", code, errs)
+	}
+}
+
+func runIn(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func events(t *testing.T, cfg string, n string) []map[string]any {
+	t.Helper()
+	code, out, errs := runCmd(t, "case", "show", n, "--json", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("case show: %d %s", code, errs)
+	}
+	var c struct {
+		Events []map[string]any `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Events
+}
+
+func lastEvent(evs []map[string]any, kind string) map[string]any {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i]["kind"] == kind {
+			return evs[i]
+		}
+	}
+	return nil
+}
+
+// TestOnsitePartNoteCommands: the phone-call commands do what the mail
+// commands do, refusals included (ACME has no on-site service).
+func TestOnsitePartNoteCommands(t *testing.T) {
+	cfg := exampleConfig(t)
+	if code, out, errs := runCmd(t, "case", "open", "--config", cfg, "--company", "ACME", "--contact", "Alice", "--email", "alice@acme.test",
+		"--severity", "2", "--subject", "Printer down", "--body", "It broke."); code != 0 || strings.TrimSpace(out) != "1" {
+		t.Fatalf("case open: %d %q %q", code, out, errs)
+	}
+	code, _, errs := runCmd(t, "case", "onsite", "1", "dispatch", "eng1@example.com", "--config", cfg)
+	if code != 1 || !strings.Contains(errs, "/onsite dispatch eng1@example.com") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("dispatch without on-site service: exit %d %q", code, errs)
+	}
+	if lastEvent(events(t, cfg, "1"), "command_error") == nil {
+		t.Error("the refusal is not on the case")
+	}
+	if code, out, errs := runCmd(t, "case", "--config", cfg, "onsite", "--billable", "1", "dispatch", "ENG1@example.com"); code != 0 || !strings.Contains(out, "case 1: /onsite dispatch eng1@example.com --billable") {
+		t.Fatalf("billable dispatch: %d %q %q", code, out, errs)
+	}
+	if code, _, errs := runCmd(t, "case", "onsite", "1", "arrived", "--as", "eng1@example.com", "--config", cfg); code != 0 {
+		t.Fatalf("arrived: %d %q", code, errs)
+	}
+	if code, _, errs := runCmd(t, "case", "part", "1", "power", "supply", "PSU-500", "--config", cfg); code != 0 {
+		t.Fatalf("part: %d %q", code, errs)
+	}
+	if code, _, errs := runIn(t, "客户来电：\n机房已恢复供电\n", "case", "note", "1", "--config", cfg); code != 0 {
+		t.Fatalf("note from stdin: %d %q", code, errs)
+	}
+	if code, _, errs := runCmd(t, "case", "note", "1", "x", "--as", "nobody@example.com", "--config", cfg); code != 1 || !strings.Contains(errs, "nobody@example.com") {
+		t.Errorf("--as a stranger: %d %q", code, errs)
+	}
+	evs := events(t, cfg, "1")
+	for kind, want := range map[string][2]string{
+		"onsite_dispatched": {"", "eng1@example.com"},
+		"onsite_arrived":    {"eng1@example.com", "eng1@example.com"},
+		"part":              {"", "power supply PSU-500"},
+		"note":              {"", "客户来电：\n机房已恢复供电"},
+	} {
+		e := lastEvent(evs, kind)
+		if e == nil {
+			t.Errorf("no %s event in %v", kind, evs)
+			continue
+		}
+		if !strings.Contains(e["detail"].(string), want[1]) || (want[0] != "" && e["actor"] != want[0]) {
+			t.Errorf("%s event: actor %q detail %q, want %q %q", kind, e["actor"], e["detail"], want[0], want[1])
+		}
+	}
+	code, out, _ := runCmd(t, "case", "show", "1", "--json", "--config", cfg)
+	var c map[string]any
+	json.Unmarshal([]byte(out), &c)
+	if code != 0 || c["deadlines"].(map[string]any)["onsite_by"] == nil {
+		t.Errorf("onsite_by after the dispatch: %v", c["deadlines"])
+	}
+	// The report counts the part and the arrival.
+	code, out, _ = runCmd(t, "report", "--json", "--config", cfg)
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil || len(rows) != 1 {
+		t.Fatalf("report: %d %v %s", code, err, out)
+	}
+	if rows[0]["parts"] != 1.0 || rows[0]["onsite_arrived"].(map[string]any)["within"] != 1.0 {
+		t.Errorf("report row: %v", rows[0])
+	}
+}
+
+func TestCaseOpenVisit(t *testing.T) {
+	cfg := exampleConfig(t)
+	open := func(kind string) (int, string, string) {
+		return runCmd(t, "case", "open", "--config", cfg, "--company", "ACME", "--contact", "Alice", "--email", "alice@acme.test",
+			"--severity", "3", "--subject", "Visit", "--body", "Please come.", "--kind", kind, "--date", "2026-12-03")
+	}
+	if code, out, errs := open("installation"); code != 0 || strings.TrimSpace(out) != "1" {
+		t.Fatalf("installation: %d %q %q", code, out, errs)
+	}
+	code, out, _ := runCmd(t, "case", "show", "1", "--json", "--config", cfg)
+	var c map[string]any
+	json.Unmarshal([]byte(out), &c)
+	if code != 0 || c["kind"] != "installation" || c["planned_date"] != "2026-12-03" {
+		t.Errorf("installation case: kind %v planned %v", c["kind"], c["planned_date"])
+	}
+	// ACME bought no installation, so no training either (SPEC §11.6).
+	if code, _, errs := open("training"); code != 1 || !strings.Contains(errs, "training") {
+		t.Errorf("training without installation: %d %q", code, errs)
 	}
 }

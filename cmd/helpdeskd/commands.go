@@ -428,7 +428,7 @@ func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location,
 	var b strings.Builder
 	fmt.Fprintf(&b, "Case %d: %s\n", c.Number, c.Subject)
 	fmt.Fprintf(&b, "  kind %s, status %s, severity %d, priority %s\n", kindOf(c), c.Status, c.Severity, c.Priority)
-	fmt.Fprintf(&b, "  company %s, contact %s <%s> %s\n", orDash(c.Company), orDash(c.ContactName), c.ContactEmail, c.ContactPhone)
+	fmt.Fprintf(&b, "  company %s, contact %s\n", orDash(c.Company), strings.TrimSpace(orDash(c.ContactName)+" <"+c.ContactEmail+"> "+c.ContactPhone))
 	fmt.Fprintf(&b, "  engineer %s, opened %s (%s ago)\n", orDash(c.Engineer), textTime(c.OpenedAt, loc), human(at.Sub(c.OpenedAt)))
 	if c.OnsiteEngineer != "" {
 		fmt.Fprintf(&b, "  on-site engineer %s\n", c.OnsiteEngineer)

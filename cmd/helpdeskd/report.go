@@ -435,8 +435,13 @@ func reportText(w io.Writer, rows []reportRow, in reportInput, loc *time.Locatio
 	case !in.to.IsZero():
 		period = "to " + in.to.AddDate(0, 0, -1).Format(time.DateOnly)
 	}
+	zone := loc.String()
+	if zone == "Local" {
+		zone, _ = in.now.In(loc).Zone()
+		zone = "system time zone " + zone
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Deadline report, %s (%s), as of %s\n", period, loc, textTime(in.now, loc))
+	fmt.Fprintf(&b, "Deadline report, %s (%s), as of %s\n", period, zone, textTime(in.now, loc))
 	if len(rows) == 0 {
 		b.WriteString("no cases in this period\n")
 		_, err := io.WriteString(w, b.String())
