@@ -234,10 +234,11 @@ func buildReport(in reportInput) []reportRow {
 			arrived := !c.OnsiteArrivedAt.IsZero()
 			r.Arrived.add(arrived && !c.OnsiteArrivedAt.After(c.OnsiteBy), arrived || in.now.After(c.OnsiteBy))
 			if arrived {
-				// From the last dispatch before the arrival.
-				var sent time.Time
+				// From the dispatch; for cases stored before DispatchedAt
+				// was, the last dispatch event before the arrival.
+				sent := c.DispatchedAt
 				for _, e := range evs {
-					if e.Kind == cases.EvOnsiteDispatch && !e.At.After(c.OnsiteArrivedAt) {
+					if c.DispatchedAt.IsZero() && e.Kind == cases.EvOnsiteDispatch && !e.At.After(c.OnsiteArrivedAt) {
 						sent = e.At
 					}
 				}
