@@ -92,7 +92,7 @@ func TestReportCSVOnRealStack(t *testing.T) {
 		"responded_due": "2", "responded_within": "1", "responded_share": "0.5",
 		"solved_online_due": "0", "still_open": "2", // solve_online 1h is still ahead
 		"onsite_due": "1", "onsite_within": "1", "onsite_share": "1",
-		"escalated_cases": "1", "esc_respond": "1", "esc_stuck": "0", "esc_solve_online": "0", "esc_onsite": "0",
+		"escalated_cases": "1", "esc_respond": "1", "esc_stuck": "0", "esc_solve": "0", "esc_onsite": "0",
 		"parts": "1",
 	}
 	for k, v := range want {

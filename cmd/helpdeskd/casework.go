@@ -11,7 +11,6 @@ import (
 	"helpdeskd/store"
 )
 
-
 // caseCommand runs one staff command line on case n for `case onsite`,
 // `case part` and `case note` (SPEC §11.9).
 func caseCommand(cfgPath string, n int64, as, line string, stdout io.Writer) error {

@@ -19,23 +19,27 @@ import (
 // Escalation kinds of the report, from the reason an escalated event's
 // detail starts with (see escalationKind).
 const (
-	escRespond = "respond"      // no staff response by respond_by
-	escStuck   = "stuck"        // engineer stuck after assignment
-	escSolve   = "solve_online" // not solved online in time
-	escOnsite  = "onsite"       // engineer not on site in time
-	escReport  = "report"       // inspection report overdue
+	escRespond = "respond" // no staff response by respond_by
+	escStuck   = "stuck"   // engineer stuck after assignment
+	escSolve   = "solve"   // not solved online in time
+	escOnsite  = "onsite"  // engineer not on site in time
+	escReport  = "report"  // inspection report overdue
 	escOther   = "other"
 )
 
 var escalationKinds = []string{escRespond, escStuck, escSolve, escOnsite, escReport, escOther}
 
-// escalationKind classifies an escalated event by the reason its detail
-// starts with (desk writes "REASON; deadline T; priority A -> B"). The
-// order matters: a stuck reason says "not solved", a solve reason names
-// "/onsite dispatch". Addresses in the reason (the on-site engineer's) are
-// left out, so that no mailbox name reads as a reason.
+// escalationKind classifies an escalated event. Its detail starts with the
+// kind ("KIND: REASON; deadline T; priority A -> B", cases.decider.escalate);
+// events recorded before that start with the reason, classified by its
+// words. The order matters: a stuck reason says "not solved", a solve
+// reason names "/onsite dispatch". Addresses in the reason (the on-site
+// engineer's) are left out, so that no mailbox name reads as a reason.
 func escalationKind(detail string) string {
 	reason, _, _ := strings.Cut(strings.ToLower(detail), ";")
+	if kind, _, ok := strings.Cut(reason, ":"); ok && slices.Contains(escalationKinds, kind) {
+		return kind
+	}
 	reason = strings.Join(slices.DeleteFunc(strings.Fields(reason), func(w string) bool { return strings.Contains(w, "@") }), " ")
 	has := func(words ...string) bool {
 		for _, w := range words {
@@ -383,7 +387,7 @@ var csvHeader = []string{"severity", "kind", "opened", "closed", "imported",
 	"solved_online_due", "solved_online_within", "solved_online_share", "still_open",
 	"onsite_due", "onsite_within", "onsite_share",
 	"respond_mean_s", "respond_p90_s", "solve_mean_s", "solve_p90_s", "arrive_mean_s", "arrive_p90_s",
-	"escalated_cases", "esc_respond", "esc_stuck", "esc_solve_online", "esc_onsite", "esc_report", "esc_other",
+	"escalated_cases", "esc_respond", "esc_stuck", "esc_solve", "esc_onsite", "esc_report", "esc_other",
 	"inspections_on_time", "inspections_late", "inspections_missed", "inspections_pending", "parts"}
 
 func reportCSV(w io.Writer, rows []reportRow) error {

@@ -195,7 +195,7 @@ func TestReportCSV(t *testing.T) {
 			"respond_mean_s": "9900", "respond_p90_s": "18000", // 30m and 5h
 			"solve_mean_s": "59400", "solve_p90_s": "108000", // 3h and 30h
 			"arrive_mean_s": "57600", "arrive_p90_s": "57600", // 16h after dispatch
-			"escalated_cases": "2", "esc_respond": "3", "esc_stuck": "1", "esc_solve_online": "1", "esc_onsite": "0", "esc_report": "0",
+			"escalated_cases": "2", "esc_respond": "3", "esc_stuck": "1", "esc_solve": "1", "esc_onsite": "0", "esc_report": "0",
 			"esc_other": "0", "parts": "3"},
 		"3/fault": {"opened": "0", "closed": "0", "imported": "1", "responded_due": "0", "parts": "0"},
 		"3/installation": {"opened": "1", "responded_due": "1", "responded_within": "1", "respond_mean_s": "3600",
@@ -252,7 +252,7 @@ func TestReportJSONKeepsItsKeys(t *testing.T) {
 		}
 	}
 	esc := sev2["escalations"].(map[string]any)
-	if esc["respond"] != 3.0 || esc["stuck"] != 1.0 || esc["solve_online"] != 1.0 {
+	if esc["respond"] != 3.0 || esc["stuck"] != 1.0 || esc["solve"] != 1.0 {
 		t.Errorf("escalations = %v", esc)
 	}
 	tr := sev2["time_to_respond"].(map[string]any)
@@ -274,7 +274,7 @@ func TestReportText(t *testing.T) {
 		"2026-11-01 to 2026-11-30 (Asia/Shanghai), as of 2026-11-20 12:00 +08:00",
 		"1/3 33%",  // severity 2 responses
 		"2h45m/5h", // mean and p90 to respond
-		"respond 3, stuck 1, solve_online 1",
+		"respond 3, stuck 1, solve 1",
 		"Inspections:",
 	} {
 		if !strings.Contains(out, s) {
@@ -328,6 +328,12 @@ func TestEscalationKind(t *testing.T) {
 		{"engineer report@example.com not on site by onsite_by; deadline x", escOnsite},
 		{"inspection report overdue; deadline x", escReport},
 		{"something new; deadline x", escOther},
+		// As cases records them now: the kind first.
+		{"respond: no staff response by respond_by (escalation 1, to customer_service_manager); deadline 2026-11-26T06:30:00Z; priority normal -> high", escRespond},
+		{"stuck: engineer stuck: not solved 30m0s after assignment; deadline x; priority a -> b", escStuck},
+		{"solve: not solved online in time; the customer has no on-site service; deadline x", escSolve},
+		{"onsite: engineer respond@example.com not on site by onsite_by; deadline x", escOnsite},
+		{"report: inspection report not sent by its due time; deadline x", escReport},
 	}
 	for _, tt := range tests {
 		if got := escalationKind(tt.detail); got != tt.want {
