@@ -243,4 +243,3 @@ func signedBy(text, name string) bool {
 	last := strings.TrimSpace(lines[len(lines)-1])
 	return name != "" && strings.EqualFold(strings.Trim(last, "-— "), name)
 }
-

@@ -30,7 +30,7 @@ var Languages = []string{"zh", "en"}
 // Names lists every template the daemon uses.
 var Names = []string{"ack", "notify_new", "notify_assigned", "status", "daily", "escalation", "warning",
 	"confirm_request", "resolved_notice", "confirmed_notice", "closed", "reopened_notice", "relay",
-	"note", "command_error", "staff_notice", "visit_offer", "consulting", "inspection_report"}
+	"note", "command_error", "staff_notice", "visit_offer", "consulting", "inspection_report", "inspection_reminder"}
 
 // Set is a parsed set of templates.
 type Set struct {
