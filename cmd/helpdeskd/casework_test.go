@@ -44,8 +44,7 @@ func TestUnknownCustomerIsNamed(t *testing.T) {
 
 func TestSLATextInDisplayZone(t *testing.T) {
 	cfg := exampleConfig(t)
-	withDisplay(t, cfg, time.Now())
-	time.Local = time.UTC // the display zone, unlike ACME's Shanghai calendar
+	withDisplay(t, cfg, "UTC", time.Now()) // unlike ACME's Shanghai calendar
 	code, out, errs := runCmd(t, "sla", "--customer", "ACME", "--severity", "2", "--at", "2026-11-26T09:00:00+08:00", "--config", cfg)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -117,10 +116,10 @@ func lastEvent(evs []map[string]any, kind string) map[string]any {
 }
 
 // TestOnsitePartNoteCommands: the phone-call commands do what the mail
-// commands do, refusals included (ACME has no on-site service).
+// commands do, refusals included (Globex has no on-site service).
 func TestOnsitePartNoteCommands(t *testing.T) {
 	cfg := exampleConfig(t)
-	if code, out, errs := runCmd(t, "case", "open", "--config", cfg, "--company", "ACME", "--contact", "Alice", "--email", "alice@acme.test",
+	if code, out, errs := runCmd(t, "case", "open", "--config", cfg, "--company", "Globex", "--contact", "Carol", "--email", "carol@globex.test",
 		"--severity", "2", "--subject", "Printer down", "--body", "It broke."); code != 0 || strings.TrimSpace(out) != "1" {
 		t.Fatalf("case open: %d %q %q", code, out, errs)
 	}

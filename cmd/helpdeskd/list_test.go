@@ -37,7 +37,7 @@ func listCases() []seeded {
 func listConfig(t *testing.T) string {
 	t.Helper()
 	cfg := exampleConfig(t)
-	withDisplay(t, cfg, at("11-20 12:00"))
+	withDisplay(t, cfg, "Asia/Shanghai", at("11-20 12:00"))
 	seed(t, cfg, listCases())
 	return cfg
 }

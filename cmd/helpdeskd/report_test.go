@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,17 +33,24 @@ func at(s string) time.Time {
 	return t
 }
 
-// withDisplay makes the config's [display] time zone Shanghai, and the
-// read commands' clock fixed at now.
-func withDisplay(t *testing.T, cfgPath string, clock time.Time) {
+// withDisplay sets the config's [display] time zone, and fixes the read
+// commands' clock at clock.
+func withDisplay(t *testing.T, cfgPath, zone string, clock time.Time) {
 	t.Helper()
-	// TODO(cli): write [display] timezone into the config once config
-	// reads it; until then the default, time.Local, is set.
-	old := time.Local
-	time.Local = shanghai
-	oldNow := now
+	src, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const local = `timezone = "Local"`
+	if !strings.Contains(string(src), local) {
+		t.Fatalf("no %s in the example config", local)
+	}
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(string(src), local, `timezone = "`+zone+`"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := now
 	now = func() time.Time { return clock }
-	t.Cleanup(func() { time.Local, now = old, oldNow })
+	t.Cleanup(func() { now = old })
 }
 
 // seeded is a case written straight into the database, with its events.
@@ -158,7 +166,7 @@ func reportCases() []seeded {
 func reportConfig(t *testing.T) string {
 	t.Helper()
 	cfg := exampleConfig(t)
-	withDisplay(t, cfg, at("11-20 12:00"))
+	withDisplay(t, cfg, "Asia/Shanghai", at("11-20 12:00"))
 	seed(t, cfg, reportCases())
 	return cfg
 }
