@@ -482,7 +482,7 @@ func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location,
 	heads := strings.Split(strings.TrimSuffix(hb.String(), "\n"), "\n")
 	for i, e := range evs {
 		prefix := heads[i]
-		lines := strings.Split(strings.TrimRight(strings.ReplaceAll(e.Detail, "\r\n", "\n"), "\n"), "\n")
+		lines := strings.Split(strings.TrimRight(strings.ReplaceAll(localStamps(e.Detail, loc), "\r\n", "\n"), "\n"), "\n")
 		b.WriteString(strings.TrimRight(prefix+lines[0], " ") + "\n")
 		pad := strings.Repeat(" ", textWidth(prefix))
 		for _, l := range lines[1:] {

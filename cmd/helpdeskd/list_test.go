@@ -20,7 +20,9 @@ func listCases() []seeded {
 		// 2: respond 2h late.
 		{c: cases.Case{Severity: 1, Engineer: "eng2@example.com", Company: "华东电力集团", Subject: "Server down",
 			OpenedAt: at("11-20 08:00"), RespondBy: at("11-20 10:00"), SolveOnlineBy: at("11-20 13:00")},
-			evs: []cases.Event{{At: at("11-20 10:30"), Kind: cases.EvNote, Actor: "eng2@example.com", Detail: "第一行：客户来电\n第二行：机房断电"}}},
+			evs: []cases.Event{{At: at("11-20 10:00"), Kind: cases.EvEscalated,
+				Detail: "respond: no staff response by respond_by (escalation 1, to customer_service_manager); deadline 2026-11-20T02:00:00Z; priority high -> urgent"},
+				{At: at("11-20 10:30"), Kind: cases.EvNote, Actor: "eng2@example.com", Detail: "第一行：客户来电\n第二行：机房断电"}}},
 		// 3: an installation visit, responded, nothing pending.
 		{c: cases.Case{Severity: 3, Kind: cases.KindInstallation, Engineer: "eng1@example.com", Company: "ACME", Subject: "安装",
 			OpenedAt: at("11-18 09:00"), RespondBy: at("11-18 17:00"), RespondedAt: at("11-18 09:30"),
@@ -176,6 +178,7 @@ func TestCaseShowText(t *testing.T) {
 		"respond       2026-11-20 10:00 +08:00  !2h late",
 		"solve online  2026-11-20 13:00 +08:00  in 1h",
 		"on site       -                        not dispatched",
+		"; deadline 2026-11-20 10:00 +08:00; priority high -> urgent", // in the display zone, not as stored
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("case show lacks %q:\n%s", s, out)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -17,6 +18,21 @@ func textTime(t time.Time, loc *time.Location) string {
 		return "-"
 	}
 	return t.In(loc).Format("2006-01-02 15:04 -07:00")
+}
+
+// stamp is an RFC 3339 time as desk writes them into event details.
+var stamp = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})`)
+
+// localStamps rewrites the RFC 3339 times in s (event details such as
+// "deadline 2026-11-26T06:30:00Z") as text output shows times.
+func localStamps(s string, loc *time.Location) string {
+	return stamp.ReplaceAllStringFunc(s, func(m string) string {
+		t, err := time.Parse(time.RFC3339, m)
+		if err != nil {
+			return m
+		}
+		return textTime(t, loc)
+	})
 }
 
 // human shows a duration to people: "45m", "3h05m", "5h", "2d4h".
