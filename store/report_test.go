@@ -10,16 +10,23 @@ import (
 	"helpdeskd/cases"
 )
 
-func TestReportQueries(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+// reportDB is a fresh database with the report indexes.
+func reportDB(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	if err := db.EnsureReportIndexes(ctx); err != nil {
+	t.Cleanup(func() { db.Close() })
+	if err := db.EnsureReportIndexes(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+func TestReportQueries(t *testing.T) {
+	ctx := context.Background()
+	db := reportDB(t)
 	if err := db.EnsureReportIndexes(ctx); err != nil {
 		t.Fatalf("second time: %v", err)
 	}
@@ -30,7 +37,7 @@ func TestReportQueries(t *testing.T) {
 		{Subject: "c", Status: cases.StatusOpen, Severity: 3, Company: "Globex", Kind: cases.KindInspection, OpenedAt: day(9)},
 		{Subject: "d", Status: cases.StatusOpen, Severity: 3, Company: "Globex", Kind: cases.KindInstallation, Engineer: "eng2@example.com", OpenedAt: day(20)},
 	}
-	err = db.Tx(ctx, func(tx *Txn) error {
+	err := db.Tx(ctx, func(tx *Txn) error {
 		for _, c := range list {
 			if err := tx.InsertCase(c); err != nil {
 				return err
@@ -115,14 +122,7 @@ func TestReportQueries(t *testing.T) {
 // report or of a filtered case list scans a whole table.
 func TestReportQueriesUseIndexes(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.EnsureReportIndexes(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := reportDB(t)
 	byEngineer, args := listSQL(ListFilter{Status: "open", Engineer: "eng1@example.com"})
 	for name, q := range map[string]struct {
 		sql   string

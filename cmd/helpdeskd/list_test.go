@@ -36,16 +36,8 @@ func listCases() []seeded {
 	}
 }
 
-func listConfig(t *testing.T) string {
-	t.Helper()
-	cfg := exampleConfig(t)
-	withDisplay(t, cfg, "Asia/Shanghai", at("11-20 12:00"))
-	seed(t, cfg, listCases())
-	return cfg
-}
-
 func TestCaseListFilters(t *testing.T) {
-	cfg := listConfig(t)
+	cfg := seededConfig(t, listCases())
 	tests := []struct {
 		args []string
 		want string
@@ -91,7 +83,7 @@ func TestCaseListFilters(t *testing.T) {
 }
 
 func TestCaseJSONHasKind(t *testing.T) {
-	cfg := listConfig(t)
+	cfg := seededConfig(t, listCases())
 	code, out, _ := runCmd(t, "case", "list", "--json", "--status", "all", "--config", cfg)
 	var list []map[string]any
 	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil {
@@ -129,7 +121,7 @@ func column(line, cell string) int {
 }
 
 func TestCaseListText(t *testing.T) {
-	cfg := listConfig(t)
+	cfg := seededConfig(t, listCases())
 	code, out, errs := runCmd(t, "case", "list", "--config", cfg)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -168,7 +160,7 @@ func TestCaseListText(t *testing.T) {
 }
 
 func TestCaseShowText(t *testing.T) {
-	cfg := listConfig(t)
+	cfg := seededConfig(t, listCases())
 	code, out, errs := runCmd(t, "case", "show", "2", "--config", cfg)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

@@ -163,16 +163,18 @@ func reportCases() []seeded {
 	}
 }
 
-func reportConfig(t *testing.T) string {
+// seededConfig is the example config with the display zone Shanghai, the
+// clock at 2026-11-20 12:00 there, and the cases in its database.
+func seededConfig(t *testing.T, list []seeded) string {
 	t.Helper()
 	cfg := exampleConfig(t)
 	withDisplay(t, cfg, "Asia/Shanghai", at("11-20 12:00"))
-	seed(t, cfg, reportCases())
+	seed(t, cfg, list)
 	return cfg
 }
 
 func TestReportCSV(t *testing.T) {
-	cfg := reportConfig(t)
+	cfg := seededConfig(t, reportCases())
 	code, out, errs := runCmd(t, "report", "--from", "2026-11-01", "--to", "2026-11-30", "--csv", "--config", cfg)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -234,7 +236,7 @@ func keys[V any](m map[string]V) []string {
 }
 
 func TestReportJSONKeepsItsKeys(t *testing.T) {
-	cfg := reportConfig(t)
+	cfg := seededConfig(t, reportCases())
 	code, out, errs := runCmd(t, "report", "--json", "--from", "2026-11-01", "--config", cfg, "--to", "2026-11-30")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -273,7 +275,7 @@ func TestReportJSONKeepsItsKeys(t *testing.T) {
 }
 
 func TestReportText(t *testing.T) {
-	cfg := reportConfig(t)
+	cfg := seededConfig(t, reportCases())
 	code, out, errs := runCmd(t, "report", "--from", "2026-11-01", "--to", "2026-11-30", "--config", cfg)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
