@@ -33,7 +33,7 @@ commands:
   case show N [--json]
   case onsite N dispatch EMAIL [--billable] | case onsite N arrived    [--as EMAIL]
   case part N TEXT | case note N TEXT                                   [--as EMAIL]
-  sla --customer EMAIL --severity N --at RFC3339 [--json]
+  sla --customer EMAIL|COMPANY --severity N --at RFC3339 [--json]
   report [--from DATE] [--to DATE] [--json | --csv]
   quarantine list [--json]   unreadable mail kept aside
   quarantine replay ID       run a quarantined mail through intake again

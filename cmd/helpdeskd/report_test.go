@@ -35,7 +35,7 @@ func at(s string) time.Time {
 
 // withDisplay sets the config's [display] time zone, and fixes the read
 // commands' clock at clock.
-func withDisplay(t *testing.T, cfgPath, zone string, clock time.Time) {
+func withDisplay(t testing.TB, cfgPath, zone string, clock time.Time) {
 	t.Helper()
 	src, err := os.ReadFile(cfgPath)
 	if err != nil {
@@ -59,7 +59,7 @@ type seeded struct {
 	evs []cases.Event
 }
 
-func seed(t *testing.T, cfgPath string, list []seeded) {
+func seed(t testing.TB, cfgPath string, list []seeded) {
 	t.Helper()
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
@@ -362,5 +362,28 @@ func TestDurationsPercentile(t *testing.T) {
 	// percentile of ten values is the ninth.
 	if d.Count != 10 || *d.Mean != 330 || *d.P90 != 540 {
 		t.Errorf("count %d mean %v p90 %v", d.Count, *d.Mean, *d.P90)
+	}
+}
+
+// BenchmarkReport times `report --csv` over a year of 10,000 cases with
+// three events each (go test -bench Report -run XXX ./cmd/helpdeskd/).
+func BenchmarkReport(b *testing.B) {
+	cfg := exampleConfig(b)
+	var list []seeded
+	start := at("01-01 09:00")
+	for i := range 10000 {
+		o := start.Add(time.Duration(i) * 50 * time.Minute)
+		list = append(list, seeded{c: cases.Case{Severity: 1 + i%4, Status: cases.StatusClosed, OpenedAt: o,
+			RespondBy: o.Add(4 * time.Hour), RespondedAt: o.Add(time.Duration(i%300) * time.Minute),
+			SolveOnlineBy: o.Add(8 * time.Hour), ResolvedAt: o.Add(time.Duration(i%600) * time.Minute), ClosedAt: o.Add(24 * time.Hour)},
+			evs: []cases.Event{{At: o.Add(time.Hour), Kind: cases.EvEscalated, Detail: "respond: x; deadline y"},
+				{At: o.Add(2 * time.Hour), Kind: cases.EvPart, Detail: "fan"}}})
+	}
+	seed(b, cfg, list)
+	b.ResetTimer()
+	for range b.N {
+		if code, _, errs := runCmd(b, "report", "--csv", "--from", "2026-01-01", "--to", "2026-12-31", "--config", cfg); code != 0 {
+			b.Fatal(errs)
+		}
 	}
 }
