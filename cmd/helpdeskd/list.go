@@ -25,15 +25,21 @@ type deadline struct {
 	Missed  bool      // superseded without being met (solve online, once on site is needed)
 }
 
-// caseDeadlines lists a case's deadlines in the order they come (SPEC §1.1,
-// §11.7): respond, solve online, on site, and an inspection's report.
+// caseDeadlines lists the deadlines that the clocks of a case's kind keep
+// (as cases.Timers sets them), in the order they come (SPEC §1.1, §11.7,
+// §11.8): respond, solve online (faults), on site, and an inspection's
+// report. A consulting case has none: its SLA stopped.
 func caseDeadlines(c *cases.Case) []deadline {
 	open := c.Status == cases.StatusOpen
+	kind := kindOf(c)
+	if kind == cases.KindConsulting {
+		return nil
+	}
 	var out []deadline
-	if !c.RespondBy.IsZero() {
+	if !c.RespondBy.IsZero() && kind != cases.KindInspection {
 		out = append(out, deadline{Name: "respond", Due: c.RespondBy, Met: c.RespondedAt, Pending: open && c.RespondedAt.IsZero()})
 	}
-	if !c.SolveOnlineBy.IsZero() {
+	if !c.SolveOnlineBy.IsZero() && kind == cases.KindFault {
 		d := deadline{Name: "solve online", Due: c.SolveOnlineBy}
 		switch {
 		case c.OnsiteNeeded || !c.OnsiteBy.IsZero():

@@ -33,6 +33,12 @@ func listCases() []seeded {
 		// 5: an inspection whose report is 18h late.
 		{c: cases.Case{Severity: 3, Kind: cases.KindInspection, Engineer: "eng2@example.com", Company: "华东电力集团", Subject: "定期巡检",
 			OpenedAt: at("11-17 09:00"), ReportDueBy: at("11-19 18:00")}},
+		// 6: handed to consulting: its clocks stopped, so not overdue.
+		{c: cases.Case{Severity: 2, Kind: cases.KindConsulting, Company: "Globex", Subject: "漏洞修复",
+			OpenedAt: at("11-18 09:00"), RespondBy: at("11-18 13:00"), SolveOnlineBy: at("11-19 09:00")}},
+		// 7: an inspection is kept to its report only, due in 2 days.
+		{c: cases.Case{Severity: 3, Kind: cases.KindInspection, Company: "Globex", Subject: "巡检",
+			OpenedAt: at("11-19 09:00"), RespondBy: at("11-19 17:00"), ReportDueBy: at("11-22 18:00")}},
 	}
 }
 
@@ -42,7 +48,7 @@ func TestCaseListFilters(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "5,3,2,1"},
+		{nil, "7,6,5,3,2,1"},
 		{[]string{"--status", "all", "--engineer", "ENG1@example.com"}, "4,3,1"},
 		{[]string{"--company", "acme"}, "3,1"},
 		{[]string{"--company", "华东电力集团", "--status", "all"}, "5,2"},
@@ -50,6 +56,7 @@ func TestCaseListFilters(t *testing.T) {
 		{[]string{"--kind", "fault", "--status", "all"}, "4,2,1"},
 		{[]string{"--overdue"}, "5,2"},
 		{[]string{"--overdue", "--kind", "inspection"}, "5"},
+		{[]string{"--kind", "consulting"}, "6"},
 		{[]string{"--status", "closed", "--overdue"}, ""},
 	}
 	for _, tt := range tests {
@@ -127,8 +134,8 @@ func TestCaseListText(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("want a header and 4 cases:\n%s", out)
+	if len(lines) != 7 {
+		t.Fatalf("want a header and 6 cases:\n%s", out)
 	}
 	byCase := map[string]string{}
 	for _, l := range lines[1:] {
@@ -138,6 +145,7 @@ func TestCaseListText(t *testing.T) {
 		"1": {"respond", "2026-11-20 14:00 +08:00", "in 2h"},
 		"2": {"respond", "2026-11-20 10:00 +08:00", "!2h late"},
 		"5": {"report", "2026-11-19 18:00 +08:00", "!18h late"},
+		"7": {"report", "2026-11-22 18:00 +08:00", "in 2d6h"},
 	}
 	for n, cells := range want {
 		l := byCase[n]

@@ -212,18 +212,24 @@ func buildReport(in reportInput) []reportRow {
 		if slices.ContainsFunc(evs, func(e cases.Event) bool { return e.Kind == cases.EvEscalated }) {
 			r.Escalated++
 		}
+		kind := kindOf(c)
+		if kind == cases.KindConsulting {
+			continue // out of scope: its SLA clocks stopped
+		}
 		start := c.ClockStart
 		if start.IsZero() {
 			start = c.OpenedAt
 		}
-		if !c.RespondBy.IsZero() {
+		// The deadlines the clocks of the kind keep (cases.Timers): no
+		// response deadline for an inspection, solving online for faults.
+		if !c.RespondBy.IsZero() && kind != cases.KindInspection {
 			met := !c.RespondedAt.IsZero() && !c.RespondedAt.After(c.RespondBy)
 			r.Responded.add(met, !c.RespondedAt.IsZero() || in.now.After(c.RespondBy))
 		}
 		if !c.RespondedAt.IsZero() {
 			r.TimeToRespond.add(c.RespondedAt.Sub(start))
 		}
-		if !c.SolveOnlineBy.IsZero() {
+		if !c.SolveOnlineBy.IsZero() && kind == cases.KindFault {
 			met := !c.ResolvedAt.IsZero() && !c.ResolvedAt.After(c.SolveOnlineBy) && !c.OnsiteNeeded
 			decided := !c.ResolvedAt.IsZero() || c.OnsiteNeeded || in.now.After(c.SolveOnlineBy)
 			r.SolvedOnline.add(met, decided)
@@ -251,7 +257,7 @@ func buildReport(in reportInput) []reportRow {
 				}
 			}
 		}
-		if kindOf(c) == cases.KindInspection {
+		if kind == cases.KindInspection {
 			done := !c.ResolvedAt.IsZero()
 			switch {
 			case done && !c.Late && (c.ReportDueBy.IsZero() || !c.ResolvedAt.After(c.ReportDueBy)):

@@ -157,7 +157,10 @@ func reportCases() []seeded {
 		// 12: severity 4, 00:30 on the first day in Shanghai (the day
 		// before in UTC): in the period; responded in 1h.
 		{c: cases.Case{Severity: 4, OpenedAt: at("11-01 00:30"), RespondBy: at("11-01 08:30"), RespondedAt: at("11-01 01:30")}},
-		// 13: 00:30 on the day after the period in Shanghai (still the
+		// 13: handed to consulting: opened, but no deadline is due.
+		{c: cases.Case{Severity: 2, Kind: cases.KindConsulting, OpenedAt: at("11-12 09:00"), RespondBy: at("11-12 13:00"),
+			SolveOnlineBy: at("11-13 09:00")}},
+		// 14: 00:30 on the day after the period in Shanghai (still the
 		// 30th in UTC): outside.
 		{c: cases.Case{Severity: 4, OpenedAt: at("12-01 00:30"), RespondBy: at("12-01 08:30")}},
 	}
@@ -214,6 +217,7 @@ func TestReportCSV(t *testing.T) {
 		"3/inspection": {"opened": "4", "inspections_on_time": "1", "inspections_late": "1", "inspections_missed": "1",
 			"inspections_pending": "1", "esc_report": "1", "escalated_cases": "1", "solve_mean_s": "86400", "responded_due": "0"},
 		"4/fault": {"opened": "1", "responded_due": "1", "responded_within": "1", "respond_mean_s": "3600"},
+		"2/consulting": {"opened": "1", "responded_due": "0", "solved_online_due": "0", "still_open": "0"},
 	}
 	if len(got) != len(want) {
 		t.Errorf("rows %v, want %d rows", keys(got), len(want))
