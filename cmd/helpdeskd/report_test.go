@@ -216,7 +216,7 @@ func TestReportCSV(t *testing.T) {
 			"arrive_mean_s": "36000", "arrive_p90_s": "36000"},
 		"3/inspection": {"opened": "4", "inspections_on_time": "1", "inspections_late": "1", "inspections_missed": "1",
 			"inspections_pending": "1", "esc_report": "1", "escalated_cases": "1", "solve_mean_s": "86400", "responded_due": "0"},
-		"4/fault": {"opened": "1", "responded_due": "1", "responded_within": "1", "respond_mean_s": "3600"},
+		"4/fault":      {"opened": "1", "responded_due": "1", "responded_within": "1", "respond_mean_s": "3600"},
 		"2/consulting": {"opened": "1", "responded_due": "0", "solved_online_due": "0", "still_open": "0"},
 	}
 	if len(got) != len(want) {
