@@ -285,7 +285,8 @@ CREATE INDEX events_kind ON events(kind, at);
 CREATE TABLE inspection_cursor (
 	company TEXT PRIMARY KEY,
 	next_day INTEGER NOT NULL,
-	reminded_day INTEGER
+	reminded_day INTEGER,
+	since INTEGER NOT NULL DEFAULT 0
 );
 `,
 }
