@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -9,24 +8,6 @@ import (
 
 	"helpdeskd/cases"
 )
-
-// reportIndexes serve the read queries below: cases by opening and closing
-// time and by engineer, events by kind and time.
-const reportIndexes = `
-CREATE INDEX IF NOT EXISTS cases_opened ON cases(opened_at);
-CREATE INDEX IF NOT EXISTS cases_closed ON cases(closed_at);
-CREATE INDEX IF NOT EXISTS cases_engineer ON cases(engineer, status);
-CREATE INDEX IF NOT EXISTS events_kind_at ON events(kind, at);
-`
-
-// EnsureReportIndexes creates the indexes that the report and case list
-// queries use, when they do not exist yet. It is cheap once they do.
-func (db *DB) EnsureReportIndexes(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, reportIndexes); err != nil {
-		return fmt.Errorf("create report indexes: %w", err)
-	}
-	return nil
-}
 
 // ListFilter selects cases for `case list`; a zero field matches every case.
 type ListFilter struct {

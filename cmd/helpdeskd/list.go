@@ -119,9 +119,6 @@ func cmdCaseList(args []string, stdout io.Writer) error {
 			return fmt.Errorf("no staff member has address %s", *engineer)
 		}
 	}
-	if err := db.EnsureReportIndexes(context.Background()); err != nil {
-		return err
-	}
 	var list []*cases.Case
 	if err := db.Read(context.Background(), func(t *store.Txn) error {
 		list, err = t.ListCases(store.ListFilter{Status: *status, Engineer: *engineer, Company: *company, Kind: *kind})

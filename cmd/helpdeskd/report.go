@@ -342,9 +342,6 @@ func cmdReport(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	if err := db.EnsureReportIndexes(context.Background()); err != nil {
-		return err
-	}
 	err = db.Read(context.Background(), func(t *store.Txn) error {
 		var err error
 		if in.list, err = t.ReportCases(in.from, in.to); err != nil {
