@@ -42,7 +42,7 @@ type Attachment struct {
 	Truncated   bool
 	// Part is the attachment's number among its message's attachments, as
 	// the parser lists them; -1 for a row stored with its bytes in Data
-	// (databases from before migration 6).
+	// (databases from before migration 8).
 	Part int
 	Data []byte
 }
@@ -255,11 +255,11 @@ func (t *Txn) Enqueue(o *cases.Outgoing, now time.Time) error {
 	return err
 }
 
-// AutoRepliesSince counts automatic mails queued to rcpt since t (the rate
-// limit of SPEC §2).
+// AutoRepliesSince counts acknowledgements queued to rcpt since t (the
+// automatic-reply limit of SPEC §11.4 counts acknowledgements only).
 func (t *Txn) AutoRepliesSince(rcpt string, since time.Time) (int, error) {
 	var n int
-	err := t.row(`SELECT COUNT(*) FROM outbox WHERE rcpt_key = ? AND created_at >= ? AND kind != 'relay'`,
+	err := t.row(`SELECT COUNT(*) FROM outbox WHERE rcpt_key = ? AND created_at >= ? AND kind = 'ack'`,
 		strings.ToLower(rcpt), since.UnixMilli()).Scan(&n)
 	return n, err
 }

@@ -281,29 +281,48 @@ ALTER TABLE cases ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cases ADD COLUMN billable INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cases ADD COLUMN reminded_at INTEGER;
 ALTER TABLE cases ADD COLUMN bounced_at INTEGER;
+ALTER TABLE cases ADD COLUMN dispatched_at INTEGER;
+ALTER TABLE cases ADD COLUMN resolution_note TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX cases_inspection ON cases(company, planned_date) WHERE kind = 'inspection';
+CREATE INDEX events_kind ON events(kind, at);
 `,
-	// 4: a folder's first sync under way (SPEC §11.1): its start and the
+	// 4: how far each customer's inspection schedule was handled (SPEC §11.7).
+	`
+CREATE TABLE inspection_cursor (
+	company TEXT PRIMARY KEY,
+	next_day INTEGER NOT NULL,
+	reminded_day INTEGER,
+	since INTEGER NOT NULL DEFAULT 0
+);
+`,
+	// 5: the report and case list read cases by opening and closing time
+	// and by engineer (events by kind and time use events_kind).
+	`
+CREATE INDEX cases_opened ON cases(opened_at);
+CREATE INDEX cases_closed ON cases(closed_at);
+CREATE INDEX cases_engineer ON cases(engineer, status);
+`,
+	// 6: a folder's first sync under way (SPEC §11.1): its start and the
 	// highest UID it covers.
 	`
 ALTER TABLE mailbox_state ADD COLUMN first_sync_at INTEGER;
 ALTER TABLE mailbox_state ADD COLUMN first_sync_end INTEGER NOT NULL DEFAULT 0;
 `,
-	// 5: indexes for every query on the intake, scheduler and sender paths,
+	// 7: indexes for every query on the intake, scheduler and sender paths,
 	// so that their cost does not grow with the cases kept (issue 10).
 	// Routing counts the open cases only: a partial index holds just those.
 	`
-CREATE INDEX cases_open_engineer ON cases(engineer) WHERE status != 'closed';
+CREATE INDEX cases_open_engineer ON cases(engineer, status) WHERE status != 'closed';
 CREATE INDEX messages_case ON messages(case_number);
 CREATE INDEX messages_quarantine ON messages(id) WHERE matched = 'quarantine';
 CREATE INDEX outbox_case ON outbox(case_number);
 CREATE INDEX attachments_message ON attachments(message);
 `,
-	// 6: an attachment's bytes are found again in its message's raw copy
+	// 8: an attachment's bytes are found again in its message's raw copy
 	// by its number among the message's attachments; data stays for the
 	// rows stored before (issue 10: each received byte is stored once).
 	`ALTER TABLE attachments ADD COLUMN part INTEGER;`,
-	// 7: a large raw message is stored in chunks, so that neither writing
+	// 9: a large raw message is stored in chunks, so that neither writing
 	// nor binding it holds more than a chunk outside the caller's copy.
 	`
 ALTER TABLE messages ADD COLUMN raw_size INTEGER;
