@@ -245,8 +245,17 @@ func (f *Fetcher) session(ctx context.Context) (err error) {
 	f.log().Info("imap connected", "mailbox", f.folder(), "addr", f.Address, "uidvalidity", sel.UIDValidity,
 		"messages", sel.NumMessages, "idle", c.Caps().Has(imap.CapIdle))
 	for {
-		if err := f.sync(ctx, c, sel.UIDValidity); err != nil {
+		n, err := f.sync(ctx, c, sel.UIDValidity)
+		if err != nil {
 			return err
+		}
+		if n > 0 {
+			// Mail is flowing: a NOOP has the server look for more now
+			// (RFC 9051 6.1.2), where during IDLE it may only look on its
+			// next mailbox check.
+			if err := c.Noop().Wait(); err != nil {
+				return fmt.Errorf("noop: %w", err)
+			}
 		}
 		if err := f.wait(ctx, c, newMail); err != nil {
 			return err
@@ -315,28 +324,29 @@ func (f *Fetcher) wait(ctx context.Context, c *imapclient.Client, newMail chan s
 }
 
 // sync fetches every message above the last processed UID, in UID order,
-// hands each to the Sink, then flags and moves the processed ones. It also
-// moves processed messages left behind by a crash between commit and move.
+// hands each to the Sink, then flags and moves the processed ones, and
+// returns how many it delivered. It also moves processed messages left
+// behind by a crash between commit and move.
 //
 // A folder with no stored state gets its first sync (SPEC §11.1): its
 // start and the highest UID it covers are stored before any message is
 // delivered, and every message up to that UID carries the start in
 // Place.FirstSync, also after a restart in the middle.
-func (f *Fetcher) sync(ctx context.Context, c *imapclient.Client, uidValidity uint32) error {
+func (f *Fetcher) sync(ctx context.Context, c *imapclient.Client, uidValidity uint32) (int, error) {
 	folder := f.folder()
 	storedValidity, last, err := f.State.MailboxState(ctx, folder)
 	if err != nil {
-		return fmt.Errorf("mailbox state: %w", err)
+		return 0, fmt.Errorf("mailbox state: %w", err)
 	}
 	fsStart, fsEnd, err := f.State.FirstSync(ctx, folder)
 	if err != nil {
-		return fmt.Errorf("first sync state: %w", err)
+		return 0, fmt.Errorf("first sync state: %w", err)
 	}
 	var all imap.UIDSet
 	all.AddRange(1, 0)
 	sd, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{all}, NotFlag: []imap.Flag{imap.FlagDeleted}}, nil).Wait()
 	if err != nil {
-		return fmt.Errorf("search: %w", err)
+		return 0, fmt.Errorf("search: %w", err)
 	}
 	uids := slices.DeleteFunc(sd.AllUIDs(), func(u imap.UID) bool { return u == 0 })
 	slices.Sort(uids)
@@ -364,7 +374,7 @@ func (f *Fetcher) sync(ctx context.Context, c *imapclient.Client, uidValidity ui
 			err = f.State.ResetMailbox(ctx, folder, uidValidity)
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		last = 0
 	}
@@ -381,25 +391,25 @@ func (f *Fetcher) sync(ctx context.Context, c *imapclient.Client, uidValidity ui
 		}
 	}
 	if err := f.finishLeftovers(ctx, c, uidValidity, last, leftover); err != nil {
-		return err
+		return 0, err
 	}
 	if len(pending) > 0 {
 		f.log().Info("new mail", "mailbox", folder, "count", len(pending))
 	}
 	if err := f.deliverAll(ctx, c, uidValidity, pending, first); err != nil {
-		return err
+		return 0, err
 	}
 	if first == nil {
-		return nil
+		return len(pending), nil
 	}
 	if err := f.State.EndFirstSync(ctx, folder); err != nil {
-		return fmt.Errorf("end first sync: %w", err)
+		return 0, fmt.Errorf("end first sync: %w", err)
 	}
 	f.log().Info("first sync done", "mailbox", folder, "archived", first.counts[Archived],
 		"answered", first.counts[Answered], "threaded", first.counts[Threaded],
 		"quarantined", first.counts[Quarantined], "duplicate", first.counts[Duplicate], "kept", first.counts[Kept],
 		"seconds", int(f.now().Sub(first.start).Seconds()))
-	return nil
+	return len(pending), nil
 }
 
 // firstSync is a first sync under way (SPEC §11.1).
