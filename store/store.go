@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -26,6 +28,9 @@ type DB struct {
 	w *sql.DB // single writer
 	r *sql.DB // readers
 
+	mu    sync.Mutex
+	stmts map[*sql.DB]map[string]*sql.Stmt // prepared once per pool, reused by every transaction
+	later map[*sql.DB][]string               // seen in a transaction, to be prepared after it
 }
 
 const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
@@ -56,7 +61,65 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.mu.Lock()
+	for _, m := range db.stmts {
+		for _, st := range m {
+			st.Close()
+		}
+	}
+	db.stmts = nil
+	db.mu.Unlock()
 	return errors.Join(db.r.Close(), db.w.Close())
+}
+
+// maxStmts bounds the statements kept prepared per pool (the fixed SQL of
+// this package is far fewer).
+const maxStmts = 256
+
+// stmt returns q as prepared on pool once for the life of the DB, nil
+// if it is not yet: parsing the SQL of every statement in every
+// transaction was an eighth of a mail's intake. A statement first seen
+// inside a transaction is prepared on the pool after that transaction
+// (preparing inside it would wait for the connection the transaction
+// holds).
+func (db *DB) stmt(pool *sql.DB, q string) *sql.Stmt {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if st, ok := db.stmts[pool][q]; ok {
+		return st
+	}
+	if l := db.later[pool]; len(l) < maxStmts && !slices.Contains(l, q) {
+		if db.later == nil {
+			db.later = map[*sql.DB][]string{}
+		}
+		db.later[pool] = append(l, q)
+	}
+	return nil
+}
+
+// prepareLater prepares on pool the statements first seen in a
+// transaction that has ended.
+func (db *DB) prepareLater(ctx context.Context, pool *sql.DB) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if len(db.later[pool]) == 0 {
+		return
+	}
+	if db.stmts == nil {
+		db.stmts = map[*sql.DB]map[string]*sql.Stmt{}
+	}
+	if db.stmts[pool] == nil {
+		db.stmts[pool] = map[string]*sql.Stmt{}
+	}
+	for _, q := range db.later[pool] {
+		if _, ok := db.stmts[pool][q]; ok || len(db.stmts[pool]) >= maxStmts {
+			continue
+		}
+		if st, err := pool.PrepareContext(ctx, q); err == nil {
+			db.stmts[pool][q] = st
+		}
+	}
+	db.later[pool] = nil
 }
 
 // Tx runs fn in one write transaction; it commits when fn returns nil.
@@ -65,10 +128,11 @@ func (db *DB) Tx(ctx context.Context, fn func(*Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer db.prepareLater(ctx, db.w) // after the rollback below
 	// Roll back on any way out but a commit, a panic included: the
 	// single writer connection must never stay inside a transaction.
 	defer tx.Rollback()
-	if err := fn(&Txn{tx: tx, ctx: ctx}); err != nil {
+	if err := fn(&Txn{tx: tx, ctx: ctx, db: db, pool: db.w}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -83,14 +147,17 @@ func (db *DB) Read(ctx context.Context, fn func(*Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
+	defer db.prepareLater(ctx, db.r)
 	defer tx.Rollback()
-	return fn(&Txn{tx: tx, ctx: ctx})
+	return fn(&Txn{tx: tx, ctx: ctx, db: db, pool: db.r})
 }
 
 // Txn is an open transaction.
 type Txn struct {
 	tx    *sql.Tx
 	ctx   context.Context
+	db    *DB
+	pool  *sql.DB
 	stmts map[string]*sql.Stmt
 }
 
@@ -104,9 +171,18 @@ func (t *Txn) prepared(q string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[q]; ok {
 		return st, nil
 	}
-	st, err := t.tx.PrepareContext(t.ctx, q)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if t.db != nil {
+		if shared := t.db.stmt(t.pool, q); shared != nil {
+			// Reuses the statement prepared on the transaction's connection.
+			st = t.tx.StmtContext(t.ctx, shared)
+		}
+	}
+	if st == nil {
+		var err error
+		if st, err = t.tx.PrepareContext(t.ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	if t.stmts == nil {
 		t.stmts = map[string]*sql.Stmt{}
