@@ -30,7 +30,7 @@ type DB struct {
 
 	mu    sync.Mutex
 	stmts map[*sql.DB]map[string]*sql.Stmt // prepared once per pool, reused by every transaction
-	later map[*sql.DB][]string               // seen in a transaction, to be prepared after it
+	later map[*sql.DB][]string             // seen in a transaction, to be prepared after it
 }
 
 const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
