@@ -469,48 +469,46 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 			done <- r
 		}
 	}()
-	finishDone := func(wait bool) error {
-		for {
-			var r delivered
-			var ok bool
-			if wait {
-				r, ok = <-done
-			} else {
-				select {
-				case r, ok = <-done:
-				default:
-					return nil
-				}
-			}
-			if !ok {
-				return nil
-			}
-			if err := f.finish(c, r.processed, r.quarantined); err != nil {
-				return err
-			}
-			if r.err != nil {
-				return r.err
-			}
+	// finish flags and moves a committed chunk, unless the server already
+	// failed us; the first error wins.
+	var firstErr error
+	finish := func(r delivered) {
+		if firstErr == nil {
+			firstErr = f.finish(c, r.processed, r.quarantined)
+		}
+		if firstErr == nil {
+			firstErr = r.err
 		}
 	}
-	var fetchErr error
 	for _, chunk := range chunks {
 		msgs, err := f.fetchChunk(c, chunk)
 		if len(msgs) > 0 {
 			work <- msgs
 		}
 		if err != nil {
-			fetchErr = err
+			firstErr = err
 			break
 		}
-		if err := finishDone(false); err != nil {
-			fetchErr = err
+	ready:
+		for {
+			select {
+			case r := <-done:
+				finish(r)
+			default:
+				break ready
+			}
+		}
+		if firstErr != nil {
 			break
 		}
 	}
 	close(work)
-	// Finish what was committed, even after an error.
-	return errors.Join(fetchErr, finishDone(true))
+	// Wait for the deliverer, after an error too: no delivery outlives
+	// this sync. What it committed is finished unless the server failed.
+	for r := range done {
+		finish(r)
+	}
+	return firstErr
 }
 
 // deliverChunk hands each message of a chunk to the Sink, in order, and

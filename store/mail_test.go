@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -176,5 +177,41 @@ func TestStatementsPreparedOnce(t *testing.T) {
 	defer db.mu.Unlock()
 	if db.stmts[db.r][q] == nil || len(db.later[db.w]) != 0 {
 		t.Fatalf("reader statement %v, writer backlog %v", db.stmts[db.r][q], db.later[db.w])
+	}
+}
+
+// Transactions on several goroutines, each meeting new statements, never
+// wait on each other through the statement cache.
+func TestStatementCacheUnderConcurrency(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	done := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for i := range 40 {
+				q := fmt.Sprintf("SELECT %d + ?", g*1000+i%10)
+				var err error
+				if g%2 == 0 {
+					err = db.Tx(ctx, func(tx *Txn) error { var n int; return tx.row(q, 1).Scan(&n) })
+				} else {
+					err = db.Read(ctx, func(tx *Txn) error { var n int; return tx.row(q, 1).Scan(&n) })
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("transactions deadlocked on the statement cache")
+		}
 	}
 }

@@ -98,28 +98,33 @@ func (db *DB) stmt(pool *sql.DB, q string) *sql.Stmt {
 }
 
 // prepareLater prepares on pool the statements first seen in a
-// transaction that has ended.
+// transaction that has ended. It holds no lock while it prepares: the
+// pool's connection may be in another transaction, which needs the lock
+// to look its statements up.
 func (db *DB) prepareLater(ctx context.Context, pool *sql.DB) {
 	db.mu.Lock()
-	defer db.mu.Unlock()
-	if len(db.later[pool]) == 0 {
-		return
-	}
-	if db.stmts == nil {
-		db.stmts = map[*sql.DB]map[string]*sql.Stmt{}
-	}
-	if db.stmts[pool] == nil {
-		db.stmts[pool] = map[string]*sql.Stmt{}
-	}
-	for _, q := range db.later[pool] {
-		if _, ok := db.stmts[pool][q]; ok || len(db.stmts[pool]) >= maxStmts {
-			continue
+	qs := db.later[pool]
+	delete(db.later, pool)
+	db.mu.Unlock()
+	for _, q := range qs {
+		st, err := pool.PrepareContext(ctx, q)
+		if err != nil {
+			continue // prepared in the next transaction, as before
 		}
-		if st, err := pool.PrepareContext(ctx, q); err == nil {
+		db.mu.Lock()
+		if db.stmts == nil {
+			db.stmts = map[*sql.DB]map[string]*sql.Stmt{}
+		}
+		if db.stmts[pool] == nil {
+			db.stmts[pool] = map[string]*sql.Stmt{}
+		}
+		if _, dup := db.stmts[pool][q]; dup || len(db.stmts[pool]) >= maxStmts {
+			st.Close()
+		} else {
 			db.stmts[pool][q] = st
 		}
+		db.mu.Unlock()
 	}
-	db.later[pool] = nil
 }
 
 // Tx runs fn in one write transaction; it commits when fn returns nil.
