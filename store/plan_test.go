@@ -13,42 +13,18 @@ import (
 
 	"helpdeskd/config"
 	"helpdeskd/desk"
+	"helpdeskd/internal/testconf"
 	"helpdeskd/store"
 	"helpdeskd/templates"
 )
 
-const planConfig = `
-[mailbox]
-address = "imap.example.com:993"
-username = "support@example.com"
-password = "x"
-[smtp]
-address = "smtp.example.com:587"
-from = "Support <support@example.com>"
-[plans.7x24]
-calendar = "always"
-priority = "high"
+// planConfig adds the reply schedule and a 7x24 customer to the shared
+// test servers and staff.
+const planConfig = testconf.Servers + testconf.Staff + `
 [replies]
 first = "10m"
 second = "20m"
 every = "30m"
-[[staff]]
-name = "Eng One"
-email = "eng1@example.com"
-roles = ["engineer"]
-regions = ["north"]
-[[staff]]
-name = "Desk"
-email = "desk@example.com"
-roles = ["specialist"]
-[[staff]]
-name = "CSM"
-email = "csm@example.com"
-roles = ["customer_service_manager"]
-[[staff]]
-name = "SCM"
-email = "scm@example.com"
-roles = ["service_centre_manager"]
 [[customers]]
 company = "ACME"
 domains = ["acme.test"]
