@@ -237,9 +237,10 @@ func (t *Txn) timers(q string, args ...any) ([]cases.Timer, error) {
 	return out, rows.Err()
 }
 
-// OpenCasesByEngineer counts the open cases of each engineer.
+// OpenCasesByEngineer counts the open cases of each engineer (kept in
+// engineer_load by triggers on cases).
 func (t *Txn) OpenCasesByEngineer() (map[string]int, error) {
-	rows, err := t.query("SELECT engineer, COUNT(*) FROM cases WHERE status != 'closed' AND engineer != '' GROUP BY engineer")
+	rows, err := t.query("SELECT engineer, open FROM engineer_load WHERE open > 0")
 	if err != nil {
 		return nil, err
 	}

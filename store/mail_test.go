@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"helpdeskd/cases"
 )
 
 func openTest(t *testing.T) *DB {
@@ -213,5 +218,72 @@ func TestStatementCacheUnderConcurrency(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatal("transactions deadlocked on the statement cache")
 		}
+	}
+}
+
+// The engineer_load triggers keep the same counts as counting the open
+// cases, through openings, reassignments, closings, reopenings and
+// deletions.
+func TestEngineerLoadTriggers(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	engineers := []string{"", "eng1@example.com", "eng2@example.com", "eng3@example.com"}
+	statuses := []string{cases.StatusOpen, cases.StatusResolved, cases.StatusClosed}
+	var nums []int64
+	err := db.Tx(ctx, func(tx *Txn) error {
+		for i := range 400 {
+			switch op := r.IntN(4); {
+			case op == 0 || len(nums) == 0:
+				c := &cases.Case{Subject: "s", Status: statuses[r.IntN(3)], Severity: 3, Priority: "normal",
+					Engineer: engineers[r.IntN(4)], OpenedAt: time.Now()}
+				if err := tx.InsertCase(c); err != nil {
+					return err
+				}
+				nums = append(nums, c.Number)
+			case op == 3 && i%7 == 0:
+				k := r.IntN(len(nums))
+				if _, err := tx.exec("DELETE FROM cases WHERE number = ?", nums[k]); err != nil {
+					return err
+				}
+				nums = slices.Delete(nums, k, k+1)
+			default:
+				c, err := tx.Case(nums[r.IntN(len(nums))])
+				if err != nil {
+					return err
+				}
+				if op == 1 {
+					c.Status = statuses[r.IntN(3)]
+				} else {
+					c.Engineer = engineers[r.IntN(4)]
+				}
+				if err := tx.UpdateCase(c); err != nil {
+					return err
+				}
+			}
+			got, err := tx.OpenCasesByEngineer()
+			if err != nil {
+				return err
+			}
+			want := map[string]int{}
+			rows, err := tx.query("SELECT engineer, COUNT(*) FROM cases WHERE status != 'closed' AND engineer != '' GROUP BY engineer")
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var e string
+				var n int
+				rows.Scan(&e, &n)
+				want[e] = n
+			}
+			rows.Close()
+			if !maps.Equal(got, want) {
+				t.Fatalf("step %d: load %v, counted %v", i, got, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

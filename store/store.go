@@ -391,9 +391,7 @@ ALTER TABLE mailbox_state ADD COLUMN first_sync_end INTEGER NOT NULL DEFAULT 0;
 `,
 	// 7: indexes for every query on the intake, scheduler and sender paths,
 	// so that their cost does not grow with the cases kept (issue 10).
-	// Routing counts the open cases only: a partial index holds just those.
 	`
-CREATE INDEX cases_open_engineer ON cases(engineer, status) WHERE status != 'closed';
 CREATE INDEX messages_case ON messages(case_number);
 CREATE INDEX messages_quarantine ON messages(id) WHERE matched = 'quarantine';
 CREATE INDEX outbox_case ON outbox(case_number);
@@ -414,6 +412,38 @@ CREATE TABLE message_chunks (
 	data BLOB NOT NULL,
 	UNIQUE (message, seq)
 );
+`,
+	// 10: the open cases of each engineer, kept by triggers, so that
+	// routing a new case reads one row per engineer instead of counting
+	// every open case.
+	`
+CREATE TABLE engineer_load (
+	engineer TEXT PRIMARY KEY,
+	open INTEGER NOT NULL
+);
+INSERT INTO engineer_load (engineer, open)
+	SELECT engineer, COUNT(*) FROM cases WHERE status != 'closed' AND engineer != '' GROUP BY engineer;
+CREATE TRIGGER cases_load_insert AFTER INSERT ON cases
+WHEN NEW.status != 'closed' AND NEW.engineer != ''
+BEGIN
+	INSERT INTO engineer_load (engineer, open) VALUES (NEW.engineer, 1)
+		ON CONFLICT (engineer) DO UPDATE SET open = open + 1;
+END;
+CREATE TRIGGER cases_load_delete AFTER DELETE ON cases
+WHEN OLD.status != 'closed' AND OLD.engineer != ''
+BEGIN
+	UPDATE engineer_load SET open = open - 1 WHERE engineer = OLD.engineer;
+END;
+CREATE TRIGGER cases_load_update AFTER UPDATE OF status, engineer ON cases
+WHEN (OLD.status != 'closed' AND OLD.engineer != '') != (NEW.status != 'closed' AND NEW.engineer != '')
+	OR OLD.engineer != NEW.engineer
+BEGIN
+	UPDATE engineer_load SET open = open - 1
+		WHERE engineer = OLD.engineer AND OLD.status != 'closed' AND OLD.engineer != '';
+	INSERT INTO engineer_load (engineer, open) SELECT NEW.engineer, 1
+		WHERE NEW.status != 'closed' AND NEW.engineer != ''
+		ON CONFLICT (engineer) DO UPDATE SET open = open + 1;
+END;
 `,
 }
 
