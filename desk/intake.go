@@ -294,7 +294,7 @@ func (d *Desk) open(t *store.Txn, ch *change, in cases.OpenInput, cu *config.Cus
 		}
 		if in.Email != "" && d.cfg.Policy.AutoReplyLimit > 0 {
 			rcpt := strings.ToLower(in.Email)
-			if f.AcksToSender, err = t.AutoRepliesSince(rcpt, d.now().Add(-d.cfg.Policy.AutoReplyWindow)); err != nil {
+			if f.AcksToSender, err = t.AutoRepliesSince(rcpt, d.now().Add(-d.cfg.Policy.AutoReplyWindow), d.cfg.Policy.AutoReplyLimit); err != nil {
 				return nil, err
 			}
 			if f.AcksToSender >= d.cfg.Policy.AutoReplyLimit {

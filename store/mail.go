@@ -255,12 +255,14 @@ func (t *Txn) Enqueue(o *cases.Outgoing, now time.Time) error {
 	return err
 }
 
-// AutoRepliesSince counts acknowledgements queued to rcpt since t (the
-// automatic-reply limit of SPEC §11.4 counts acknowledgements only).
-func (t *Txn) AutoRepliesSince(rcpt string, since time.Time) (int, error) {
+// AutoRepliesSince counts acknowledgements queued to rcpt since t, up to
+// upTo: enough to decide the automatic-reply limit of SPEC §11.4 (which
+// counts acknowledgements only) without reading every acknowledgement a
+// looping sender has had.
+func (t *Txn) AutoRepliesSince(rcpt string, since time.Time, upTo int) (int, error) {
 	var n int
-	err := t.row(`SELECT COUNT(*) FROM outbox WHERE rcpt_key = ? AND created_at >= ? AND kind = 'ack'`,
-		strings.ToLower(rcpt), since.UnixMilli()).Scan(&n)
+	err := t.row(`SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE rcpt_key = ? AND created_at >= ? AND kind = 'ack' LIMIT ?)`,
+		strings.ToLower(rcpt), since.UnixMilli(), upTo).Scan(&n)
 	return n, err
 }
 
