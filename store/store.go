@@ -396,6 +396,7 @@ CREATE INDEX messages_case ON messages(case_number);
 CREATE INDEX messages_quarantine ON messages(id) WHERE matched = 'quarantine';
 CREATE INDEX outbox_case ON outbox(case_number);
 CREATE INDEX attachments_message ON attachments(message);
+CREATE INDEX outbox_rcpt_ack ON outbox(rcpt_key, created_at) WHERE kind = 'ack';
 `,
 	// 8: an attachment's bytes are found again in its message's raw copy
 	// by its number among the message's attachments; data stays for the
