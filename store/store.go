@@ -15,7 +15,8 @@ import (
 	"net/url"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotFound is returned when a case, message or row does not exist.
@@ -28,7 +29,9 @@ type DB struct {
 
 }
 
-const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+// pragmas run on every new connection. The journal mode is not among
+// them: WAL is a property of the file, set once by setWAL.
+const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 
 // Open opens (creating if needed) the database at path and applies any
 // pending migrations.
@@ -40,6 +43,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	w.SetMaxOpenConns(1)
 	db := &DB{w: w}
+	if err := db.setWAL(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
@@ -279,30 +286,76 @@ CREATE UNIQUE INDEX cases_inspection ON cases(company, planned_date) WHERE kind 
 `,
 }
 
+// setWAL switches the database to write-ahead logging. SQLite takes the
+// exclusive lock for that change without calling the busy handler, so a
+// second process opening a new database at the same moment gets
+// SQLITE_BUSY at once; it is retried here, within the busy timeout. Once
+// the file is in WAL mode the pragma changes nothing and takes no lock.
+func (db *DB) setWAL(ctx context.Context) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		var mode string
+		err := db.w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		if err == nil {
+			if mode != "wal" {
+				return fmt.Errorf("journal mode is %q, want wal", mode)
+			}
+			return nil
+		}
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return fmt.Errorf("set journal mode: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// migrate applies the pending migrations, one transaction each. Every
+// transaction begins IMMEDIATE (the writer's _txlock), so it holds the
+// database's write lock from its first statement, and it reads
+// user_version again under that lock: when two processes open a new
+// database at the same moment, the second waits for the first one's
+// migration and then finds it applied, instead of running it again
+// (issue 13.3).
 func (db *DB) migrate(ctx context.Context) error {
-	var v int
-	if err := db.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return err
-	}
-	if v > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this helpdeskd (%d)", v, len(migrations))
-	}
-	for i := v; i < len(migrations); i++ {
-		tx, err := db.w.BeginTx(ctx, nil)
-		if err != nil {
+	for {
+		done, err := db.migrateOne(ctx)
+		if err != nil || done {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
 	}
-	return nil
+}
+
+// migrateOne applies the next pending migration, if any; done reports
+// that the schema is current.
+func (db *DB) migrateOne(ctx context.Context) (done bool, err error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return false, err
+	}
+	if v > len(migrations) {
+		return false, fmt.Errorf("database schema version %d is newer than this helpdeskd (%d)", v, len(migrations))
+	}
+	if v == len(migrations) {
+		return true, tx.Commit()
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	return false, nil
 }
