@@ -14,10 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/mail"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -28,7 +30,10 @@ import (
 // Item is one mail due for sending.
 type Item struct {
 	Mail     cases.Outgoing
-	Attempts int // failed attempts so far
+	Attempts int // attempts made so far
+	// Broken, if set, is why the outbox could not read the mail: it is
+	// failed once, never sent.
+	Broken error
 }
 
 // File is an attachment to include.
@@ -37,13 +42,45 @@ type File struct {
 	Data              []byte
 }
 
-// Outbox is where the sender takes mail from and reports results.
+// Attempt is a delivery attempt, recorded before it is made (as mox's
+// queue does): if it never reports back, because the process died, the
+// mail is due again at Next and is not lost.
+type Attempt struct {
+	N    int // 1 for the first attempt
+	At   time.Time
+	Next time.Time
+}
+
+// Result is how an attempt ended.
+type Result struct {
+	Attempt  int
+	At       time.Time
+	Code     int    // 250 when sent, else the failure's SMTP code (0: none)
+	Enhanced string // RFC 3463 enhanced status code, "" if the server gave none
+	Response string // the server's reply to an accepted mail ("2.0.0 Ok: queued as …")
+	// Err is why the attempt failed; nil when the mail was sent.
+	Err *DeliveryError
+}
+
+// Outbox is where the sender takes mail from and records what became of
+// it. Attempt is called before a mail is sent; exactly one of Sent, Retry
+// or Failed after.
 type Outbox interface {
+	// Due returns up to limit mails due at now, earliest first.
 	Due(ctx context.Context, now time.Time, limit int) ([]Item, error)
+	// Next returns when the next mail is due.
 	Next(ctx context.Context) (time.Time, bool, error)
-	Sent(ctx context.Context, id int64, now time.Time) error
-	Retry(ctx context.Context, id int64, next time.Time, reason string) error
-	Failed(ctx context.Context, item Item, reason string, now time.Time) error
+	// Attempt records that an attempt starts; the mail is not sent
+	// unless it returns nil.
+	Attempt(ctx context.Context, id int64, a Attempt) error
+	// Sent records that the server accepted the mail.
+	Sent(ctx context.Context, id int64, r Result) error
+	// Retry records a temporary failure; the mail is due again at next.
+	Retry(ctx context.Context, id int64, r Result, next time.Time) error
+	// Failed records a permanent failure (r.Err says why).
+	Failed(ctx context.Context, item Item, r Result) error
+	// Attachment loads an attachment; an error wrapping ErrNoAttachment
+	// fails the mail, any other is retried.
 	Attachment(ctx context.Context, id int64) (File, error)
 }
 
@@ -75,6 +112,11 @@ func ParseServer(address, tlsMode, user, pass, helo string, insecure bool) (Serv
 
 // Sender sends the outbox. The zero values of Now, Logger and Batch are
 // time.Now, slog.Default() and 50.
+//
+// Each mail is sent over one of at most Connections SMTP connections,
+// which stay open for the mails that follow; a mail whose server is slow
+// to answer holds up only its own connection, and a mail that fails,
+// whatever the reason, is recorded and never holds up the others.
 type Sender struct {
 	Server Server
 	From   *mail.Address
@@ -82,29 +124,60 @@ type Sender struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 	Batch  int
-	// MaxAttempts is how many temporary failures a mail gets before it is
-	// treated as permanent; zero value: 20 (about two days of backoff).
+	// MaxAttempts is how many attempts a mail gets before a temporary
+	// failure is treated as permanent; zero value: 20 (about two days of
+	// backoff).
 	MaxAttempts int
+	// Connections is how many mails are sent at once, each over its own
+	// SMTP connection; zero value: 4.
+	Connections int
+	// Jitter turns a backoff into the wait actually used, so that mails
+	// failed together are not retried together; zero value: the backoff
+	// plus up to 10% more at random.
+	Jitter func(backoff time.Duration) time.Duration
 	// OnSent, if set, is called after each mail is sent (for metrics and the demo).
 	OnSent func(cases.Outgoing)
 
-	wake   chan struct{}
-	client *gomail.Client
+	initOnce sync.Once
+	wake     chan struct{}
+	slots    chan struct{} // one per connection in use
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	inflight map[int64]bool   // attempted, outcome not yet recorded
+	idle     []*gomail.Client // open connections not in use
+	// unrecorded are outcomes the outbox could not take: retried before
+	// anything else, and their mails are never sent again meanwhile.
+	unrecorded []outcome
+}
+
+// outcome is a Result waiting to be recorded.
+type outcome struct {
+	item Item
+	r    Result
+	next time.Time // for a retry
 }
 
 // Kick wakes the sender: new mail is in the outbox. It never blocks.
 func (s *Sender) Kick() {
+	s.Init()
 	select {
-	case s.wakeCh() <- struct{}{}:
+	case s.wake <- struct{}{}:
 	default:
 	}
 }
 
-func (s *Sender) wakeCh() chan struct{} {
-	if s.wake == nil {
+// Init prepares the sender; Run and Drain call it, call it first if Kick
+// may race with their start.
+func (s *Sender) Init() {
+	s.initOnce.Do(func() {
 		s.wake = make(chan struct{}, 1)
-	}
-	return s.wake
+		n := s.Connections
+		if n <= 0 {
+			n = 4
+		}
+		s.slots = make(chan struct{}, n)
+		s.inflight = map[int64]bool{}
+	})
 }
 
 func (s *Sender) now() time.Time {
@@ -121,37 +194,34 @@ func (s *Sender) log() *slog.Logger {
 	return s.Logger
 }
 
-// Run sends due mail until ctx is done. Call Kick before Run or Init first
-// if Kick may be called concurrently with Run's start.
+// Run sends due mail until ctx is done, then waits for the mails being
+// sent (each bounded by the server timeout) and returns.
 func (s *Sender) Run(ctx context.Context) error {
-	wake := s.wakeCh()
-	defer s.closeClient()
+	s.Init()
+	defer s.wg.Wait()
 	for {
-		wait := s.safeDrain(ctx)
+		wait := s.safeDispatch(ctx)
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
 			return nil
-		case <-wake:
+		case <-s.wake:
 		case <-timer.C:
 		}
 		timer.Stop()
 	}
 }
 
-// Init prepares the wake channel; call it before Kick may race with Run.
-func (s *Sender) Init() { s.wakeCh() }
-
-// safeDrain sends everything due and returns how long to sleep.
-func (s *Sender) safeDrain(ctx context.Context) (wait time.Duration) {
+// safeDispatch starts everything due and returns how long to sleep.
+func (s *Sender) safeDispatch(ctx context.Context) (wait time.Duration) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log().Error("sender panic", "panic", r, "stack", string(debug.Stack()))
 			wait = 5 * time.Second
 		}
 	}()
-	wait, err := s.Drain(ctx)
+	wait, err := s.dispatch(ctx)
 	if err != nil && ctx.Err() == nil {
 		s.log().Error("send outbox", "err", err)
 		return 5 * time.Second
@@ -159,30 +229,57 @@ func (s *Sender) safeDrain(ctx context.Context) (wait time.Duration) {
 	return wait
 }
 
-// Drain sends all mail due now and returns how long until the next is due
-// (at most 5 seconds). It is exported for tests that drive the clock.
+// Drain sends all mail due now, waits until each has its outcome, and
+// returns how long until the next is due (at most 5 seconds). It is used
+// for the bounded drain at shutdown and by tests that drive the clock.
 func (s *Sender) Drain(ctx context.Context) (time.Duration, error) {
+	s.Init()
+	wait, err := s.dispatch(ctx)
+	s.wg.Wait()
+	return wait, err
+}
+
+// dispatch records an attempt for each due mail and starts sending it as
+// soon as a connection is free. It returns how long until the next mail is
+// due without waiting for the sends.
+func (s *Sender) dispatch(ctx context.Context) (time.Duration, error) {
 	batch := s.Batch
 	if batch == 0 {
 		batch = 50
 	}
+	s.flush(ctx)
+	seen := map[int64]bool{}
 	for {
 		items, err := s.Outbox.Due(ctx, s.now(), batch)
 		if err != nil {
 			return 0, err
 		}
-		if len(items) == 0 {
-			break
-		}
+		fresh := 0
 		for _, it := range items {
-			if ctx.Err() != nil {
+			id := it.Mail.ID
+			if seen[id] || s.busy(id) {
+				continue
+			}
+			seen[id] = true
+			fresh++
+			select {
+			case s.slots <- struct{}{}:
+			case <-ctx.Done():
 				return 0, nil
 			}
-			if err := s.sendOne(ctx, it); err != nil {
-				return 0, err
+			a, ok := s.attempt(ctx, it)
+			if !ok {
+				<-s.slots
+				continue
 			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer func() { <-s.slots }()
+				s.deliver(ctx, it, a)
+			}()
 		}
-		if len(items) < batch {
+		if fresh == 0 || len(items) < batch {
 			break
 		}
 	}
@@ -197,59 +294,151 @@ func (s *Sender) Drain(ctx context.Context) (time.Duration, error) {
 		if d := next.Sub(s.now()); d < wait {
 			wait = max(d, 10*time.Millisecond)
 		}
-	}
-	if !ok {
-		s.closeClient() // nothing queued: don't hold the connection open
+	} else {
+		s.closeIdle() // nothing queued: don't hold connections open
 	}
 	return wait, nil
 }
 
-func (s *Sender) sendOne(ctx context.Context, it Item) error {
-	// Once a mail may have gone out, its result is recorded even if
-	// shutdown cancels ctx meanwhile; otherwise it would be sent again.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	log := s.log().With("case", it.Mail.Case, "msgid", it.Mail.MessageID, "kind", it.Mail.Kind)
+// busy reports whether mail id is being sent or its outcome is waiting
+// to be recorded.
+func (s *Sender) busy(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight[id]
+}
+
+// attempt records the attempt that is about to start. Until it is
+// recorded nothing is sent; once it is, the mail is not due again before
+// the backoff, so a mail that fails in any way (or takes the process
+// down) cannot be retried in a loop or hold up the ones behind it.
+func (s *Sender) attempt(ctx context.Context, it Item) (Attempt, bool) {
+	now := s.now()
+	a := Attempt{N: it.Attempts + 1, At: now}
+	a.Next = now.Add(s.jitter(Backoff(a.N)))
+	if err := s.Outbox.Attempt(ctx, it.Mail.ID, a); err != nil {
+		s.log().Error("record attempt", "case", it.Mail.Case, "msgid", it.Mail.MessageID, "attempt", a.N, "err", err)
+		return a, false
+	}
+	s.mu.Lock()
+	s.inflight[it.Mail.ID] = true
+	s.mu.Unlock()
+	return a, true
+}
+
+func (s *Sender) jitter(d time.Duration) time.Duration {
+	if s.Jitter != nil {
+		return s.Jitter(d)
+	}
+	return d + rand.N(d/10+1)
+}
+
+// deliver builds and sends one mail whose attempt is recorded, and
+// records the outcome.
+func (s *Sender) deliver(ctx context.Context, it Item, a Attempt) {
+	log := s.log().With("case", it.Mail.Case, "msgid", it.Mail.MessageID, "kind", it.Mail.Kind, "attempt", a.N)
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("sender panic", "panic", r, "stack", string(debug.Stack()))
+			s.record(ctx, outcome{item: it, r: Result{Attempt: a.N, At: s.now(),
+				Err: &DeliveryError{Stage: StageBuild, Err: fmt.Errorf("panic: %v", r)}}})
+		}
+	}()
+	resp, err := s.buildAndSend(ctx, it)
+	r := Result{Attempt: a.N, At: s.now()}
+	if err == nil {
+		r.Code, r.Enhanced = accepted(resp)
+		r.Response = resp
+		log.Info("mail sent", "rcpt", it.Mail.To)
+		s.record(ctx, outcome{item: it, r: r})
+		return
+	}
+	r.Err = classify(err)
+	r.Code, r.Enhanced = r.Err.Code, r.Err.Enhanced
+	maxAttempts := s.MaxAttempts
+	if maxAttempts == 0 {
+		maxAttempts = 20
+	}
+	if !r.Err.Temporary || a.N >= maxAttempts {
+		log.Error("mail failed", "rcpt", it.Mail.To, "err", err)
+		s.record(ctx, outcome{item: it, r: r})
+		return
+	}
+	next := r.At.Add(s.jitter(Backoff(a.N)))
+	log.Warn("mail deferred", "rcpt", it.Mail.To, "err", err, "next", next)
+	s.record(ctx, outcome{item: it, r: r, next: next})
+}
+
+// buildAndSend returns the server's reply to the accepted mail.
+func (s *Sender) buildAndSend(ctx context.Context, it Item) (string, error) {
+	if it.Broken != nil {
+		return "", &DeliveryError{Stage: StageBuild, Err: it.Broken}
+	}
 	var files []File
 	for _, id := range it.Mail.Attachments {
 		f, err := s.Outbox.Attachment(ctx, id)
 		if err != nil {
-			return fmt.Errorf("attachment %d: %w", id, err)
+			return "", &DeliveryError{Stage: StageOutbox, Temporary: !errors.Is(err, ErrNoAttachment),
+				Err: fmt.Errorf("attachment %d: %w", id, err)}
 		}
 		files = append(files, f)
 	}
 	m, err := Build(it.Mail, s.From, files)
 	if err != nil {
-		log.Error("build mail", "err", err)
-		return s.Outbox.Failed(ctx, it, "cannot build mail: "+err.Error(), s.now())
+		return "", &DeliveryError{Stage: StageBuild, Err: err}
 	}
-	err = s.send(ctx, m)
-	if err == nil {
-		log.Info("mail sent", "rcpt", it.Mail.To)
-		if err := s.Outbox.Sent(rctx, it.Mail.ID, s.now()); err != nil {
-			return err
-		}
-		if s.OnSent != nil {
-			s.OnSent(it.Mail)
-		}
-		return nil
-	}
-	temp := Temporary(err)
-	maxAttempts := s.MaxAttempts
-	if maxAttempts == 0 {
-		maxAttempts = 20
-	}
-	if !temp || it.Attempts+1 >= maxAttempts {
-		log.Error("mail failed", "err", err, "attempt", it.Attempts+1)
-		return s.Outbox.Failed(rctx, it, err.Error(), s.now())
-	}
-	next := s.now().Add(Backoff(it.Attempts + 1))
-	log.Warn("mail deferred", "err", err, "attempt", it.Attempts+1, "next", next)
-	return s.Outbox.Retry(rctx, it.Mail.ID, next, err.Error())
+	return s.send(ctx, m)
 }
 
-// Backoff is the wait after the nth temporary failure: 30s doubling, at
-// most 4h.
+// record hands an outcome to the outbox. Once a mail may have gone out
+// its outcome is recorded even if shutdown cancels ctx meanwhile; if the
+// outbox fails, the outcome is kept and recorded later, and the mail is
+// not sent again by this process (it stays busy).
+func (s *Sender) record(ctx context.Context, o outcome) {
+	if err := s.recordNow(ctx, o); err != nil {
+		s.log().Error("record outcome", "case", o.item.Mail.Case, "msgid", o.item.Mail.MessageID, "attempt", o.r.Attempt, "err", err)
+		s.mu.Lock()
+		s.unrecorded = append(s.unrecorded, o)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Lock()
+	delete(s.inflight, o.item.Mail.ID)
+	s.mu.Unlock()
+	if o.r.Err == nil && s.OnSent != nil {
+		s.OnSent(o.item.Mail)
+	}
+}
+
+func (s *Sender) recordNow(ctx context.Context, o outcome) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	id := o.item.Mail.ID
+	switch {
+	case o.r.Err == nil:
+		return s.Outbox.Sent(rctx, id, o.r)
+	case o.next.IsZero():
+		return s.Outbox.Failed(rctx, o.item, o.r)
+	default:
+		return s.Outbox.Retry(rctx, id, o.r, o.next)
+	}
+}
+
+// flush records the outcomes the outbox could not take before. One that
+// still cannot be recorded is kept for the next round; it does not stop
+// the others, nor the mail behind it.
+func (s *Sender) flush(ctx context.Context) {
+	s.mu.Lock()
+	todo := s.unrecorded
+	s.unrecorded = nil
+	s.mu.Unlock()
+	for _, o := range todo {
+		s.record(ctx, o)
+	}
+}
+
+// Backoff is the wait after the nth attempt failed temporarily: 30s
+// doubling, at most 4h.
 func Backoff(n int) time.Duration {
 	d := 30 * time.Second
 	for i := 1; i < n && d < 4*time.Hour; i++ {
@@ -258,45 +447,70 @@ func Backoff(n int) time.Duration {
 	return min(d, 4*time.Hour)
 }
 
-// Temporary reports whether a send error is worth retrying: a 4xx reply,
-// or anything that is not an SMTP reply (dial, dropped connection).
-func Temporary(err error) bool {
-	var se *gomail.SendError
-	if errors.As(err, &se) {
-		if se.ErrorCode() == 0 {
-			return true
-		}
-		return se.ErrorCode() >= 400 && se.ErrorCode() < 500
-	}
-	return true
-}
-
-func (s *Sender) send(ctx context.Context, m *gomail.Msg) error {
-	if s.client == nil {
-		c, err := s.dial(ctx)
+// send sends m over an open connection (dialling one if none is idle) and
+// returns the server's reply to the accepted mail. A connection found
+// dead before anything was sent (the server closed it while idle) is
+// replaced once within the attempt.
+func (s *Sender) send(ctx context.Context, m *gomail.Msg) (string, error) {
+	for try := 0; ; try++ {
+		c, reused, err := s.take(ctx)
 		if err != nil {
-			return err
+			return "", err
 		}
-		s.client = c
-	}
-	err := s.client.Send(m)
-	if err != nil {
+		err = c.Send(m)
+		if m.IsDelivered() {
+			// Accepted; an error can only be the RSET after it.
+			if err != nil {
+				c.Close()
+			} else {
+				s.put(c)
+			}
+			return m.ServerResponse(), nil
+		}
 		var se *gomail.SendError
-		if !errors.As(err, &se) || se.ErrorCode() == 0 {
-			// The connection may be gone: reconnect next time.
-			s.closeClient()
+		if errors.As(err, &se) && se.Reason == gomail.ErrConnCheck && reused && try == 0 {
+			c.Close()
+			continue
 		}
+		if err != nil && (!errors.As(err, &se) || se.ErrorCode() == 0) {
+			c.Close() // the connection may be gone
+		} else {
+			s.put(c)
+		}
+		return "", err
 	}
-	return err
 }
 
-// Close closes the SMTP connection, if one is open.
-func (s *Sender) Close() { s.closeClient() }
+func (s *Sender) take(ctx context.Context) (c *gomail.Client, reused bool, err error) {
+	s.mu.Lock()
+	if n := len(s.idle); n > 0 {
+		c = s.idle[n-1]
+		s.idle = s.idle[:n-1]
+	}
+	s.mu.Unlock()
+	if c != nil {
+		return c, true, nil
+	}
+	c, err = s.dial(ctx)
+	return c, false, err
+}
 
-func (s *Sender) closeClient() {
-	if s.client != nil {
-		s.client.Close()
-		s.client = nil
+func (s *Sender) put(c *gomail.Client) {
+	s.mu.Lock()
+	s.idle = append(s.idle, c)
+	s.mu.Unlock()
+}
+
+// Close closes the idle SMTP connections.
+func (s *Sender) Close() { s.closeIdle() }
+
+func (s *Sender) closeIdle() {
+	s.mu.Lock()
+	idle := s.idle
+	s.idle = nil
+	s.mu.Unlock()
+	for _, c := range idle {
+		c.Close()
 	}
 }
 
@@ -352,7 +566,7 @@ func Build(o cases.Outgoing, from *mail.Address, files []File) (*gomail.Msg, err
 		return nil, fmt.Errorf("from: %w", err)
 	}
 	if len(o.To) == 0 {
-		return nil, errors.New("no recipient")
+		return nil, buildError("no recipient")
 	}
 	if err := m.To(o.To...); err != nil {
 		return nil, fmt.Errorf("to: %w", err)

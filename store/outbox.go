@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,25 @@ import (
 
 	"helpdeskd/cases"
 )
+
+// States of an outbox row.
+const (
+	// OutboxQueued: waiting for its first attempt or for its next one.
+	OutboxQueued = "queued"
+	// OutboxDelivering: an attempt was recorded and has not reported
+	// back; if it never does (a crash), the mail is due again at the
+	// next attempt time recorded with it.
+	OutboxDelivering = "delivering"
+	// OutboxSent: the server accepted the mail.
+	OutboxSent = "sent"
+	// OutboxFailed: the mail failed permanently.
+	OutboxFailed = "failed"
+)
+
+// pending is the SQL condition of a mail still to be delivered; it is the
+// condition of the partial index outbox_pending, written the same way so
+// that SQLite uses the index.
+const pending = "state IN ('queued', 'delivering')"
 
 // IsOwnMessageID reports whether helpdeskd sent a mail with this Message-ID.
 func (t *Txn) IsOwnMessageID(id string) (bool, error) {
@@ -21,9 +41,17 @@ func (t *Txn) IsOwnMessageID(id string) (bool, error) {
 	return err == nil, err
 }
 
-// Enqueue puts an outgoing mail in the outbox, due now.
+// Enqueue puts an outgoing mail in the outbox, due now. The rendered text
+// is stored once per distinct text (see body), the rest of the mail with
+// the row.
 func (t *Txn) Enqueue(o *cases.Outgoing, now time.Time) error {
-	data, err := json.Marshal(o)
+	body, err := t.body(o.Text)
+	if err != nil {
+		return fmt.Errorf("enqueue %s for case %d: %w", o.Kind, o.Case, err)
+	}
+	rest := *o
+	rest.ID, rest.Text = 0, ""
+	data, err := json.Marshal(rest)
 	if err != nil {
 		return err
 	}
@@ -35,13 +63,30 @@ func (t *Txn) Enqueue(o *cases.Outgoing, now time.Time) error {
 	if len(o.To) > 0 {
 		key = strings.ToLower(o.To[0])
 	}
-	res, err := t.exec(`INSERT INTO outbox (case_number, kind, message_id, mail, next_attempt_at, created_at, rcpt_key)
-		VALUES (?,?,?,?,?,?,?)`, cn, o.Kind, o.MessageID, string(data), now.UnixMilli(), now.UnixMilli(), key)
+	res, err := t.exec(`INSERT INTO outbox (case_number, kind, message_id, mail, body, next_attempt_at, created_at, rcpt_key)
+		VALUES (?,?,?,?,?,?,?,?)`, cn, o.Kind, o.MessageID, string(data), body, now.UnixMilli(), now.UnixMilli(), key)
 	if err != nil {
 		return fmt.Errorf("enqueue %s for case %d: %w", o.Kind, o.Case, err)
 	}
 	o.ID, err = res.LastInsertId()
 	return err
+}
+
+// body returns the id of the stored text, storing it if it is new. Bodies
+// are addressed by their SHA-256, so the copies of one notice to several
+// staff share one body; they are never deleted (the audit trail).
+func (t *Txn) body(text string) (int64, error) {
+	h := sha256.Sum256([]byte(text))
+	var id int64
+	err := t.row("SELECT id FROM bodies WHERE hash = ?", h[:]).Scan(&id)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return id, err
+	}
+	res, err := t.exec("INSERT INTO bodies (hash, text) VALUES (?, ?)", h[:], text)
+	if err != nil {
+		return 0, fmt.Errorf("store body: %w", err)
+	}
+	return res.LastInsertId()
 }
 
 // AutoRepliesSince counts automatic mails queued to rcpt since t (the rate
@@ -53,65 +98,152 @@ func (t *Txn) AutoRepliesSince(rcpt string, since time.Time) (int, error) {
 	return n, err
 }
 
-// Queued is an outbox row.
-type Queued struct {
-	Mail     cases.Outgoing
-	Attempts int
+// Attempt is the outcome of one delivery attempt, as kept on its outbox
+// row: the SMTP reply code and the RFC 3463 enhanced status code, whether
+// the failure was temporary, and the server's text.
+type Attempt struct {
+	N         int       `json:"n"`
+	At        time.Time `json:"at"`
+	Code      int       `json:"code,omitempty"`     // 0: no SMTP reply (connection, build)
+	Enhanced  string    `json:"enhanced,omitempty"` // e.g. "5.1.1"
+	Temporary bool      `json:"temporary,omitempty"`
+	Error     string    `json:"error,omitempty"`    // "" when sent
+	Response  string    `json:"response,omitempty"` // the server's reply to an accepted mail
 }
 
-// DueMail returns up to limit queued mails due at now.
+// Queued is an outbox row.
+type Queued struct {
+	Mail          cases.Outgoing
+	Attempts      int
+	State         string // one of the Outbox* states
+	LastAttemptAt time.Time
+	SentAt        time.Time
+	Code          int    // of the last attempt
+	Enhanced      string // of the last attempt
+	LastError     string
+	Results       []Attempt // every attempt's outcome, oldest first
+	// Broken is why the row could not be read back as a mail (nil when
+	// it could): the sender fails it once instead of retrying it.
+	Broken error
+}
+
+const queuedCols = `o.id, o.mail, o.attempts, o.state, o.last_attempt_at, o.sent_at, o.last_code, o.last_enhanced,
+	o.last_error, o.results, b.text FROM outbox o LEFT JOIN bodies b ON b.id = o.body`
+
+func scanQueued(rows *sql.Rows) (Queued, error) {
+	var q Queued
+	var id int64
+	var data, results string
+	var text sql.NullString
+	var attempted, sent sql.NullInt64
+	if err := rows.Scan(&id, &data, &q.Attempts, &q.State, &attempted, &sent, &q.Code, &q.Enhanced, &q.LastError,
+		&results, &text); err != nil {
+		return q, err
+	}
+	q.LastAttemptAt, q.SentAt = fromMS(attempted), fromMS(sent)
+	if err := json.Unmarshal([]byte(data), &q.Mail); err != nil {
+		q.Broken = fmt.Errorf("outbox %d: mail: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(results), &q.Results); err != nil && q.Broken == nil {
+		q.Broken = fmt.Errorf("outbox %d: results: %w", id, err)
+	}
+	if text.Valid { // rows queued before migration 4 keep the text in mail
+		q.Mail.Text = text.String
+	}
+	q.Mail.ID = id
+	return q, nil
+}
+
+// DueMail returns up to limit mails due at now, earliest first: queued
+// ones, and attempts that never reported back (see OutboxDelivering).
 func (t *Txn) DueMail(now time.Time, limit int) ([]Queued, error) {
-	rows, err := t.query(`SELECT id, mail, attempts FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?
-		ORDER BY next_attempt_at, id LIMIT ?`, now.UnixMilli(), limit)
+	rows, err := t.query(`SELECT `+queuedCols+` WHERE o.`+pending+` AND o.next_attempt_at <= ?
+		ORDER BY o.next_attempt_at, o.id LIMIT ?`, now.UnixMilli(), limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Queued
 	for rows.Next() {
-		var q Queued
-		var id int64
-		var data string
-		if err := rows.Scan(&id, &data, &q.Attempts); err != nil {
+		q, err := scanQueued(rows)
+		if err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(data), &q.Mail); err != nil {
-			return nil, fmt.Errorf("outbox %d: %w", id, err)
-		}
-		q.Mail.ID = id
 		out = append(out, q)
 	}
 	return out, rows.Err()
 }
 
-// NextMail returns when the next queued mail is due.
+// NextMail returns when the next mail is due.
 func (t *Txn) NextMail() (time.Time, bool, error) {
 	var v sql.NullInt64
-	err := t.row("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'queued'").Scan(&v)
+	err := t.row("SELECT MIN(next_attempt_at) FROM outbox WHERE " + pending).Scan(&v)
 	return fromMS(v), v.Valid, err
 }
 
-// MarkSent records a successful send.
-func (t *Txn) MarkSent(id int64, now time.Time) error {
-	_, err := t.exec("UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?", now.UnixMilli(), id)
-	return err
+// ErrNotPending is returned for an outbox row that is not waiting for
+// the attempt in question: sent or failed already, or attempted meanwhile.
+var ErrNotPending = errors.New("mail not pending")
+
+// StartAttempt records, before anything is sent, that attempt n of mail
+// id begins at now, and that the mail is due again at next if the attempt
+// never reports back. It fails with ErrNotPending unless the mail is
+// pending after n-1 attempts, so two senders never both send it.
+func (t *Txn) StartAttempt(id int64, n int, now, next time.Time) error {
+	res, err := t.exec(`UPDATE outbox SET state = 'delivering', attempts = ?, last_attempt_at = ?, next_attempt_at = ?
+		WHERE id = ? AND attempts = ? AND `+pending, n, now.UnixMilli(), next.UnixMilli(), id, n-1)
+	if err != nil {
+		return fmt.Errorf("start attempt %d of outbox %d: %w", n, id, err)
+	}
+	if k, err := res.RowsAffected(); err != nil || k != 1 {
+		return fmt.Errorf("start attempt %d of outbox %d: %w", n, id, errors.Join(err, ErrNotPending))
+	}
+	return nil
 }
 
-// MarkRetry records a temporary failure and when to try again.
-func (t *Txn) MarkRetry(id int64, next time.Time, msg string) error {
-	_, err := t.exec("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?", next.UnixMilli(), msg, id)
-	return err
+// MarkSent records that the server accepted the mail.
+func (t *Txn) MarkSent(id int64, a Attempt) error {
+	return t.finish(id, a, OutboxSent, "sent_at = ?,", a.At.UnixMilli())
+}
+
+// MarkRetry records a temporary failure; the mail is due again at next.
+func (t *Txn) MarkRetry(id int64, a Attempt, next time.Time) error {
+	return t.finish(id, a, OutboxQueued, "next_attempt_at = ?,", next.UnixMilli())
 }
 
 // MarkFailed records a permanent failure.
-func (t *Txn) MarkFailed(id int64, msg string) error {
-	_, err := t.exec("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?", msg, id)
-	return err
+func (t *Txn) MarkFailed(id int64, a Attempt) error {
+	return t.finish(id, a, OutboxFailed, "", nil)
 }
 
-// OutboxByCase lists the mails queued for a case, oldest first.
+// finish records the outcome of attempt a and moves a pending mail to
+// state; set is one more assignment (with its argument arg).
+func (t *Txn) finish(id int64, a Attempt, state, set string, arg any) error {
+	one, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	args := []any{state}
+	if set != "" {
+		args = append(args, arg)
+	}
+	args = append(args, max(a.N, 0), a.At.UnixMilli(), a.Code, a.Enhanced, a.Error, string(one), id)
+	res, err := t.exec(`UPDATE outbox SET state = ?, `+set+` attempts = max(attempts, ?),
+		last_attempt_at = coalesce(last_attempt_at, ?), last_code = ?, last_enhanced = ?, last_error = ?,
+		results = json_insert(results, '$[#]', json(?)) WHERE id = ? AND `+pending, args...)
+	if err != nil {
+		return fmt.Errorf("record attempt %d of outbox %d: %w", a.N, id, err)
+	}
+	if k, err := res.RowsAffected(); err != nil || k != 1 {
+		return fmt.Errorf("record attempt %d of outbox %d: %w", a.N, id, errors.Join(err, ErrNotPending))
+	}
+	return nil
+}
+
+// OutboxByCase lists the mails queued for a case, oldest first, with
+// their states; a row that cannot be read back has Broken set.
 func (t *Txn) OutboxByCase(n int64) ([]Queued, []string, error) {
-	rows, err := t.query("SELECT id, mail, attempts, state FROM outbox WHERE case_number = ? ORDER BY id", n)
+	rows, err := t.query("SELECT "+queuedCols+" WHERE o.case_number = ? ORDER BY o.id", n)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -119,18 +251,12 @@ func (t *Txn) OutboxByCase(n int64) ([]Queued, []string, error) {
 	var out []Queued
 	var states []string
 	for rows.Next() {
-		var q Queued
-		var id int64
-		var data, st string
-		if err := rows.Scan(&id, &data, &q.Attempts, &st); err != nil {
+		q, err := scanQueued(rows)
+		if err != nil {
 			return nil, nil, err
 		}
-		if err := json.Unmarshal([]byte(data), &q.Mail); err != nil {
-			return nil, nil, err
-		}
-		q.Mail.ID = id
 		out = append(out, q)
-		states = append(states, st)
+		states = append(states, q.State)
 	}
 	return out, states, rows.Err()
 }

@@ -284,6 +284,23 @@ ALTER TABLE cases ADD COLUMN reminded_at INTEGER;
 ALTER TABLE cases ADD COLUMN bounced_at INTEGER;
 CREATE UNIQUE INDEX cases_inspection ON cases(company, planned_date) WHERE kind = 'inspection';
 `,
+	// 4: the outbox records each delivery attempt before it is made, and
+	// keeps the SMTP reply of each; a rendered body is stored once per
+	// distinct text, shared by the copies of one notice to several staff.
+	`
+CREATE TABLE bodies (
+	id INTEGER PRIMARY KEY,
+	hash BLOB NOT NULL UNIQUE,
+	text TEXT NOT NULL
+);
+ALTER TABLE outbox ADD COLUMN body INTEGER REFERENCES bodies(id);
+ALTER TABLE outbox ADD COLUMN last_attempt_at INTEGER;
+ALTER TABLE outbox ADD COLUMN last_code INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN last_enhanced TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN results TEXT NOT NULL DEFAULT '[]';
+DROP INDEX outbox_due;
+CREATE INDEX outbox_pending ON outbox(next_attempt_at, id) WHERE state IN ('queued', 'delivering');
+`,
 }
 
 // setWAL switches the database to write-ahead logging. SQLite takes the
