@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"helpdeskd/cases"
 	"helpdeskd/mailout"
 	"helpdeskd/store"
-	"helpdeskd/templates"
 )
 
 // Outbox serves the desk's outbox to a mailout.Sender.
@@ -71,10 +71,10 @@ func (o outbox) Retry(ctx context.Context, id int64, r mailout.Result, next time
 	return err
 }
 
-// Failed records a permanent failure on the case, with the SMTP code and
-// enhanced status in the delivery_failed event, and tells its engineer
-// and the customer service managers (SPEC §7). A failed notice to staff
-// is not answered by another notice, so failures cannot loop.
+// Failed records a permanent failure on the row and on the case, with the
+// SMTP code and enhanced status in the delivery_failed event, and tells
+// its engineer and the customer service managers (SPEC §7), as cases
+// decides.
 func (o outbox) Failed(ctx context.Context, it mailout.Item, r mailout.Result) error {
 	d := o.d
 	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
@@ -88,15 +88,14 @@ func (o outbox) Failed(ctx context.Context, it mailout.Item, r mailout.Result) e
 		if err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%s to %v: %s", it.Mail.Kind, it.Mail.To, mailout.Describe(r.Err))
-		if err := d.event(t, ch, c, cases.EvDeliveryFailed, "", detail); err != nil {
-			return err
+		// The enhanced status and the server's words (with the reply
+		// code and the SMTP stage) go to the delivery_failed event.
+		ev := cases.DeliveryFailed{Kind: it.Mail.Kind, Rcpt: strings.Join(it.Mail.To, ", "), Status: r.Enhanced,
+			Diagnostic: mailout.Describe(r.Err)}
+		if len(it.Mail.To) == 1 {
+			ev.Rcpt = it.Mail.To[0]
 		}
-		if it.Mail.Kind == "staff_notice" {
-			return nil
-		}
-		to := append([]string{c.Engineer}, d.roleAddrs("customer_service_manager")...)
-		return d.toStaff(t, ch, c, "staff_notice", templates.Data{Reason: "delivery failed", Text: detail}, to)
+		return d.decide(t, ch, c, ev, &step{})
 	})
 	if errors.Is(err, store.ErrNotPending) {
 		return nil

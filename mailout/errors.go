@@ -133,23 +133,16 @@ func buildError(format string, args ...any) *DeliveryError {
 	return &DeliveryError{Stage: StageBuild, Err: fmt.Errorf(format, args...)}
 }
 
-// Describe is the one-line form of a failure for an event: the SMTP code
-// and enhanced status first, then the stage and the server's words, e.g.
-// "550 5.1.1 (rcpt): 550 5.1.1 no such user" or "(connect): dial tcp …".
+// Describe is the one-line form of a failure for an event: the server's
+// reply as it gave it (reply code and enhanced status first) and the SMTP
+// stage, e.g. "550 5.1.1 no such user (rcpt)", or the stage and the
+// cause when there was no reply: "connect: dial tcp …: connection refused".
 func Describe(e *DeliveryError) string {
 	if e == nil {
 		return ""
 	}
-	s := ""
-	if e.Code != 0 {
-		s = strconv.Itoa(e.Code) + " "
+	if e.Reply != "" {
+		return e.Reply + " (" + string(e.Stage) + ")"
 	}
-	if e.Enhanced != "" {
-		s += e.Enhanced + " "
-	}
-	msg := e.Reply
-	if msg == "" {
-		msg = e.Err.Error()
-	}
-	return s + "(" + string(e.Stage) + "): " + msg
+	return e.Error()
 }

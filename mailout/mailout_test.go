@@ -299,7 +299,7 @@ func TestFaultsAtEachStage(t *testing.T) {
 				r.Enhanced != want || r.Err.Temporary != (tc.outcome == "retry") {
 				t.Fatalf("result %+v, err %+v", r, r.Err)
 			}
-			if d := Describe(r.Err); !strings.HasPrefix(d, fmt.Sprintf("%d %s (%s): ", tc.code, want, tc.stage)) || !strings.Contains(d, "injected") {
+			if d := Describe(r.Err); d != fmt.Sprintf("%d %s injected (%s)", tc.code, want, tc.stage) {
 				t.Errorf("Describe = %q", d)
 			}
 			if sessions, _ := fs.counts(); sessions != 1 {

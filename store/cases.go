@@ -72,6 +72,8 @@ var caseFields = []caseField{
 	{col: "billable", ptr: func(c *cases.Case) any { return &c.Billable }},
 	{col: "reminded_at", ptr: func(c *cases.Case) any { return &c.RemindedAt }},
 	{col: "bounced_at", ptr: func(c *cases.Case) any { return &c.BouncedAt }},
+	{col: "dispatched_at", ptr: func(c *cases.Case) any { return &c.DispatchedAt }},
+	{col: "resolution_note", ptr: func(c *cases.Case) any { return &c.ResolutionNote }},
 }
 
 // The statements made from caseFields; caseFields[0] is the key.
@@ -425,4 +427,19 @@ func (t *Txn) LastStaffReply(n int64) (string, error) {
 		return "", nil
 	}
 	return s, err
+}
+
+// SuppressionToldSince reports whether an acknowledgement to rcpt was
+// suppressed (and staff told) since t (SPEC §11.4: staff are told once per
+// sender and hour). It reads the suppressions since t by the events_kind
+// index.
+func (t *Txn) SuppressionToldSince(rcpt string, since time.Time) (bool, error) {
+	var n int
+	err := t.row(`SELECT count(*) FROM events WHERE kind = ? AND at >= ? AND detail LIKE ? ESCAPE '\'`,
+		cases.EvAutoReplySuppressed, since.UnixMilli(), "acknowledgement to "+likeEscape(rcpt)+" %").Scan(&n)
+	return n > 0, err
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -282,9 +282,20 @@ ALTER TABLE cases ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cases ADD COLUMN billable INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cases ADD COLUMN reminded_at INTEGER;
 ALTER TABLE cases ADD COLUMN bounced_at INTEGER;
+ALTER TABLE cases ADD COLUMN dispatched_at INTEGER;
+ALTER TABLE cases ADD COLUMN resolution_note TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX cases_inspection ON cases(company, planned_date) WHERE kind = 'inspection';
+CREATE INDEX events_kind ON events(kind, at);
 `,
-	// 4: the outbox records each delivery attempt before it is made, and
+	// 4: how far each customer's inspection schedule was handled (SPEC §11.7).
+	`
+CREATE TABLE inspection_cursor (
+	company TEXT PRIMARY KEY,
+	next_day INTEGER NOT NULL,
+	reminded_day INTEGER
+);
+`,
+	// 5: the outbox records each delivery attempt before it is made, and
 	// keeps the SMTP reply of each; a rendered body is stored once per
 	// distinct text, shared by the copies of one notice to several staff.
 	`
