@@ -138,13 +138,14 @@ type Sender struct {
 	// OnSent, if set, is called after each mail is sent (for metrics and the demo).
 	OnSent func(cases.Outgoing)
 
-	initOnce sync.Once
-	wake     chan struct{}
-	slots    chan struct{} // one per connection in use
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	inflight map[int64]bool   // attempted, outcome not yet recorded
-	idle     []*gomail.Client // open connections not in use
+	initOnce  sync.Once
+	wake      chan struct{}
+	slots     chan struct{} // one per connection in use
+	recording chan struct{} // one per outcome being recorded
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	inflight  map[int64]bool   // attempted, outcome not yet recorded
+	idle      []*gomail.Client // open connections not in use
 	// unrecorded are outcomes the outbox could not take: retried before
 	// anything else, and their mails are never sent again meanwhile.
 	unrecorded []outcome
@@ -176,6 +177,7 @@ func (s *Sender) Init() {
 			n = 4
 		}
 		s.slots = make(chan struct{}, n)
+		s.recording = make(chan struct{}, n)
 		s.inflight = map[int64]bool{}
 	})
 }
@@ -262,21 +264,31 @@ func (s *Sender) dispatch(ctx context.Context) (time.Duration, error) {
 			}
 			seen[id] = true
 			fresh++
+			// The attempt is recorded while the connections are still
+			// busy with the mails before it, so that the database is
+			// not in the way of the next send.
+			a, ok := s.attempt(ctx, it)
+			if !ok {
+				continue
+			}
 			select {
 			case s.slots <- struct{}{}:
 			case <-ctx.Done():
+				// Not sent: the mail is due again at the attempt's next try.
+				s.done(id)
 				return 0, nil
-			}
-			a, ok := s.attempt(ctx, it)
-			if !ok {
-				<-s.slots
-				continue
 			}
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				defer func() { <-s.slots }()
-				s.deliver(ctx, it, a)
+				o := s.deliver(ctx, it, a)
+				// The connection is free again as soon as the outcome
+				// waits among at most as many as there are connections:
+				// recording it does not delay the next mail.
+				s.recording <- struct{}{}
+				<-s.slots
+				s.record(ctx, o)
+				<-s.recording
 			}()
 		}
 		if fresh == 0 || len(items) < batch {
@@ -334,14 +346,14 @@ func (s *Sender) jitter(d time.Duration) time.Duration {
 }
 
 // deliver builds and sends one mail whose attempt is recorded, and
-// records the outcome.
-func (s *Sender) deliver(ctx context.Context, it Item, a Attempt) {
+// returns the outcome to record.
+func (s *Sender) deliver(ctx context.Context, it Item, a Attempt) (o outcome) {
 	log := s.log().With("case", it.Mail.Case, "msgid", it.Mail.MessageID, "kind", it.Mail.Kind, "attempt", a.N)
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("sender panic", "panic", r, "stack", string(debug.Stack()))
-			s.record(ctx, outcome{item: it, r: Result{Attempt: a.N, At: s.now(),
-				Err: &DeliveryError{Stage: StageBuild, Err: fmt.Errorf("panic: %v", r)}}})
+			o = outcome{item: it, r: Result{Attempt: a.N, At: s.now(),
+				Err: &DeliveryError{Stage: StageBuild, Err: fmt.Errorf("panic: %v", r)}}}
 		}
 	}()
 	resp, err := s.buildAndSend(ctx, it)
@@ -350,8 +362,7 @@ func (s *Sender) deliver(ctx context.Context, it Item, a Attempt) {
 		r.Code, r.Enhanced = accepted(resp)
 		r.Response = resp
 		log.Info("mail sent", "rcpt", it.Mail.To)
-		s.record(ctx, outcome{item: it, r: r})
-		return
+		return outcome{item: it, r: r}
 	}
 	r.Err = classify(err)
 	r.Code, r.Enhanced = r.Err.Code, r.Err.Enhanced
@@ -361,12 +372,11 @@ func (s *Sender) deliver(ctx context.Context, it Item, a Attempt) {
 	}
 	if !r.Err.Temporary || a.N >= maxAttempts {
 		log.Error("mail failed", "rcpt", it.Mail.To, "err", err)
-		s.record(ctx, outcome{item: it, r: r})
-		return
+		return outcome{item: it, r: r}
 	}
 	next := r.At.Add(s.jitter(Backoff(a.N)))
 	log.Warn("mail deferred", "rcpt", it.Mail.To, "err", err, "next", next)
-	s.record(ctx, outcome{item: it, r: r, next: next})
+	return outcome{item: it, r: r, next: next}
 }
 
 // buildAndSend returns the server's reply to the accepted mail.
@@ -402,12 +412,17 @@ func (s *Sender) record(ctx context.Context, o outcome) {
 		s.mu.Unlock()
 		return
 	}
-	s.mu.Lock()
-	delete(s.inflight, o.item.Mail.ID)
-	s.mu.Unlock()
+	s.done(o.item.Mail.ID)
 	if o.r.Err == nil && s.OnSent != nil {
 		s.OnSent(o.item.Mail)
 	}
+}
+
+// done forgets mail id: its outcome is recorded, or it was not sent.
+func (s *Sender) done(id int64) {
+	s.mu.Lock()
+	delete(s.inflight, id)
+	s.mu.Unlock()
 }
 
 func (s *Sender) recordNow(ctx context.Context, o outcome) error {

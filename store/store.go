@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -27,6 +28,58 @@ type DB struct {
 	w *sql.DB // single writer
 	r *sql.DB // readers
 
+	ws, rs stmtCache // statements prepared once for w and r
+}
+
+// stmtCache holds statements prepared on a pool, by SQL text. A
+// transaction uses them through Tx.Stmt, which reuses a statement
+// already prepared on the transaction's connection instead of parsing
+// the SQL again.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) lookup(q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[q]
+}
+
+// learn prepares on db the statements a finished transaction had to
+// prepare itself. It runs after the transaction, when the connection it
+// held is free again (the writer pool has one).
+func (c *stmtCache) learn(ctx context.Context, db *sql.DB, qs []string) {
+	for _, q := range qs {
+		if c.lookup(q) != nil {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			continue // the statement failed in its transaction too
+		}
+		c.mu.Lock()
+		if c.m == nil {
+			c.m = map[string]*sql.Stmt{}
+		}
+		if c.m[q] == nil {
+			c.m[q] = st
+		} else {
+			st.Close()
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.m {
+		errs = append(errs, st.Close())
+	}
+	c.m = nil
+	return errors.Join(errs...)
 }
 
 // pragmas run on every new connection. The journal mode is not among
@@ -63,7 +116,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(db.rs.close(), db.ws.close(), db.r.Close(), db.w.Close())
 }
 
 // Tx runs fn in one write transaction; it commits when fn returns nil.
@@ -72,10 +125,12 @@ func (db *DB) Tx(ctx context.Context, fn func(*Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	t := &Txn{tx: tx, ctx: ctx, cache: &db.ws}
+	defer func() { db.ws.learn(ctx, db.w, t.missed) }() // after the rollback below
 	// Roll back on any way out but a commit, a panic included: the
 	// single writer connection must never stay inside a transaction.
 	defer tx.Rollback()
-	if err := fn(&Txn{tx: tx, ctx: ctx}); err != nil {
+	if err := fn(t); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -90,27 +145,38 @@ func (db *DB) Read(ctx context.Context, fn func(*Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
+	t := &Txn{tx: tx, ctx: ctx, cache: &db.rs}
+	defer func() { db.rs.learn(ctx, db.r, t.missed) }() // after the rollback below
 	defer tx.Rollback()
-	return fn(&Txn{tx: tx, ctx: ctx})
+	return fn(t)
 }
 
 // Txn is an open transaction.
 type Txn struct {
-	tx    *sql.Tx
-	ctx   context.Context
-	stmts map[string]*sql.Stmt
+	tx     *sql.Tx
+	ctx    context.Context
+	cache  *stmtCache // the prepared statements of tx's pool
+	missed []string   // statements not in cache yet
+	stmts  map[string]*sql.Stmt
 }
 
 // prepared returns q prepared in this transaction, once: a scheduler wake
 // runs the same few statements for every timer, and parsing SQL was half
-// its cost. The statements close with the transaction.
+// its cost. The SQL is parsed once per connection (see stmtCache); the
+// transaction's statements close with it.
 func (t *Txn) prepared(q string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[q]; ok {
 		return st, nil
 	}
-	st, err := t.tx.PrepareContext(t.ctx, q)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if shared := t.cache.lookup(q); shared != nil {
+		st = t.tx.StmtContext(t.ctx, shared)
+	} else {
+		var err error
+		if st, err = t.tx.PrepareContext(t.ctx, q); err != nil {
+			return nil, err
+		}
+		t.missed = append(t.missed, q)
 	}
 	if t.stmts == nil {
 		t.stmts = map[string]*sql.Stmt{}
