@@ -1,11 +1,14 @@
 // Package mailout builds outgoing MIME mail with go-mail and sends the
 // outbox over SMTP (SPEC §7).
 //
-// It owns the SMTP connection (kept open and reused between mails), the
+// It owns the SMTP connections (a few, each kept open and reused between
+// mails), the order of a delivery in the manner of mox's queue (the
+// attempt is recorded before anything is sent, then its outcome), and the
 // decision whether a failure is temporary (4xx, network: retried with
-// backoff) or permanent (5xx: reported to the Outbox), and the headers
-// every outgoing mail carries. What to send, and what a permanent failure
-// means for a case, belong to the Outbox implementation.
+// backoff and jitter) or permanent (5xx, a mail that cannot be built:
+// failed once), carried by a DeliveryError with the server's reply code
+// and enhanced status. What to send, and what a permanent failure means
+// for a case, belong to the Outbox implementation.
 package mailout
 
 import (

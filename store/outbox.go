@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
+	"compress/flate"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -73,8 +76,10 @@ func (t *Txn) Enqueue(o *cases.Outgoing, now time.Time) error {
 }
 
 // body returns the id of the stored text, storing it if it is new. Bodies
-// are addressed by their SHA-256, so the copies of one notice to several
-// staff share one body; they are never deleted (the audit trail).
+// are addressed by the SHA-256 of their text, so the copies of one notice
+// to several staff share one body, and a text of 1 KiB or more is kept
+// deflated (RFC 1951) when that is smaller. Bodies are never deleted (the
+// audit trail).
 func (t *Txn) body(text string) (int64, error) {
 	h := sha256.Sum256([]byte(text))
 	var id int64
@@ -82,11 +87,41 @@ func (t *Txn) body(text string) (int64, error) {
 	if err == nil || !errors.Is(err, sql.ErrNoRows) {
 		return id, err
 	}
-	res, err := t.exec("INSERT INTO bodies (hash, text) VALUES (?, ?)", h[:], text)
+	data, deflated := []byte(text), false
+	if len(text) >= 1024 {
+		if z, err := deflate(text); err == nil && len(z) < len(text) {
+			data, deflated = z, true
+		}
+	}
+	res, err := t.exec("INSERT INTO bodies (hash, data, deflated) VALUES (?, ?, ?)", h[:], data, deflated)
 	if err != nil {
 		return 0, fmt.Errorf("store body: %w", err)
 	}
 	return res.LastInsertId()
+}
+
+func deflate(text string) ([]byte, error) {
+	var b bytes.Buffer
+	w, err := flate.NewWriter(&b, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.WriteString(w, text); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// bodyText is a stored body's text.
+func bodyText(data []byte, deflated bool) (string, error) {
+	if !deflated {
+		return string(data), nil
+	}
+	b, err := io.ReadAll(flate.NewReader(bytes.NewReader(data)))
+	return string(b), err
 }
 
 // AutoRepliesSince counts acknowledgements queued to rcpt since t (the
@@ -128,16 +163,17 @@ type Queued struct {
 }
 
 const queuedCols = `o.id, o.mail, o.attempts, o.state, o.last_attempt_at, o.sent_at, o.last_code, o.last_enhanced,
-	o.last_error, o.results, b.text FROM outbox o LEFT JOIN bodies b ON b.id = o.body`
+	o.last_error, o.results, b.data, b.deflated FROM outbox o LEFT JOIN bodies b ON b.id = o.body`
 
 func scanQueued(rows *sql.Rows) (Queued, error) {
 	var q Queued
 	var id int64
 	var data, results string
-	var text sql.NullString
+	var body []byte
+	var deflated sql.NullBool
 	var attempted, sent sql.NullInt64
 	if err := rows.Scan(&id, &data, &q.Attempts, &q.State, &attempted, &sent, &q.Code, &q.Enhanced, &q.LastError,
-		&results, &text); err != nil {
+		&results, &body, &deflated); err != nil {
 		return q, err
 	}
 	q.LastAttemptAt, q.SentAt = fromMS(attempted), fromMS(sent)
@@ -147,8 +183,12 @@ func scanQueued(rows *sql.Rows) (Queued, error) {
 	if err := json.Unmarshal([]byte(results), &q.Results); err != nil && q.Broken == nil {
 		q.Broken = fmt.Errorf("outbox %d: results: %w", id, err)
 	}
-	if text.Valid { // rows queued before migration 4 keep the text in mail
-		q.Mail.Text = text.String
+	if deflated.Valid { // rows queued before the bodies table keep the text in mail
+		text, err := bodyText(body, deflated.Bool)
+		if err != nil && q.Broken == nil {
+			q.Broken = fmt.Errorf("outbox %d: body: %w", id, err)
+		}
+		q.Mail.Text = text
 	}
 	q.Mail.ID = id
 	return q, nil
@@ -157,8 +197,12 @@ func scanQueued(rows *sql.Rows) (Queued, error) {
 // DueMail returns up to limit mails due at now, earliest first: queued
 // ones, and attempts that never reported back (see OutboxDelivering).
 func (t *Txn) DueMail(now time.Time, limit int) ([]Queued, error) {
-	rows, err := t.query(`SELECT `+queuedCols+` WHERE o.`+pending+` AND o.next_attempt_at <= ?
+	return t.queued(`SELECT `+queuedCols+` WHERE o.`+pending+` AND o.next_attempt_at <= ?
 		ORDER BY o.next_attempt_at, o.id LIMIT ?`, now.UnixMilli(), limit)
+}
+
+func (t *Txn) queued(q string, args ...any) ([]Queued, error) {
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -243,20 +287,16 @@ func (t *Txn) finish(id int64, a Attempt, state, set string, arg any) error {
 // OutboxByCase lists the mails queued for a case, oldest first, with
 // their states; a row that cannot be read back has Broken set.
 func (t *Txn) OutboxByCase(n int64) ([]Queued, []string, error) {
-	rows, err := t.query("SELECT "+queuedCols+" WHERE o.case_number = ? ORDER BY o.id", n)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	var out []Queued
+	qs, err := t.queued("SELECT "+queuedCols+" WHERE o.case_number = ? ORDER BY o.id", n)
 	var states []string
-	for rows.Next() {
-		q, err := scanQueued(rows)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, q)
+	for _, q := range qs {
 		states = append(states, q.State)
 	}
-	return out, states, rows.Err()
+	return qs, states, err
+}
+
+// OutboxByState lists the mails in one of the Outbox* states, oldest
+// first (for audit and operators; it reads the whole outbox).
+func (t *Txn) OutboxByState(state string) ([]Queued, error) {
+	return t.queued("SELECT "+queuedCols+" WHERE o.state = ? ORDER BY o.id", state)
 }

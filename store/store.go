@@ -363,12 +363,14 @@ CREATE TABLE inspection_cursor (
 `,
 	// 5: the outbox records each delivery attempt before it is made, and
 	// keeps the SMTP reply of each; a rendered body is stored once per
-	// distinct text, shared by the copies of one notice to several staff.
+	// distinct text, shared by the copies of one notice to several staff
+	// (deflated when that is smaller).
 	`
 CREATE TABLE bodies (
 	id INTEGER PRIMARY KEY,
 	hash BLOB NOT NULL UNIQUE,
-	text TEXT NOT NULL
+	data BLOB NOT NULL,
+	deflated INTEGER NOT NULL DEFAULT 0
 );
 ALTER TABLE outbox ADD COLUMN body INTEGER REFERENCES bodies(id);
 ALTER TABLE outbox ADD COLUMN last_attempt_at INTEGER;

@@ -39,23 +39,17 @@ import (
 	"helpdeskd/templates"
 )
 
+// cfgText is the least configuration a desk accepts: only its outbox is used.
 const cfgText = `
 [mailbox]
-address = "imap.example.com:993"
+address = "127.0.0.1:1"
 username = "support@example.test"
 password = "x"
 [smtp]
-address = "127.0.0.1:25"
+address = "127.0.0.1:1"
 from = "Support <support@example.test>"
-[calendars.office]
-timezone = "Asia/Shanghai"
-hours = ["09:00-12:00", "13:30-18:00"]
-[plans.5x8]
-calendar = "office"
-[[staff]]
-name = "Eng"
-email = "eng1@example.test"
-roles = ["engineer"]
+[plans.any]
+calendar = "always"
 `
 
 func main() {
