@@ -239,9 +239,12 @@ func (s *Sender) safeDispatch(ctx context.Context) (wait time.Duration) {
 // for the bounded drain at shutdown and by tests that drive the clock.
 func (s *Sender) Drain(ctx context.Context) (time.Duration, error) {
 	s.Init()
-	wait, err := s.dispatch(ctx)
+	if _, err := s.dispatch(ctx); err != nil {
+		s.wg.Wait()
+		return 0, err
+	}
 	s.wg.Wait()
-	return wait, err
+	return s.nextWait(ctx)
 }
 
 // dispatch records an attempt for each due mail and starts sending it as
@@ -298,6 +301,12 @@ func (s *Sender) dispatch(ctx context.Context) (time.Duration, error) {
 			break
 		}
 	}
+	return s.nextWait(ctx)
+}
+
+// nextWait returns how long until the next mail is due (at most 5
+// seconds), and closes the idle connections when none is due soon.
+func (s *Sender) nextWait(ctx context.Context) (time.Duration, error) {
 	next, ok, err := s.Outbox.Next(ctx)
 	if err != nil {
 		return 0, err
@@ -309,11 +318,17 @@ func (s *Sender) dispatch(ctx context.Context) (time.Duration, error) {
 		if d := next.Sub(s.now()); d < wait {
 			wait = max(d, 10*time.Millisecond)
 		}
-	} else {
-		s.closeIdle() // nothing queued: don't hold connections open
+	}
+	if !ok || next.Sub(s.now()) > idleKeep {
+		s.closeIdle() // nothing due soon: don't hold connections open
 	}
 	return wait, nil
 }
+
+// idleKeep is how far off the next mail may be for idle connections to
+// stay open (servers drop idle ones after a few minutes: Postfix's
+// smtpd_timeout is 300 s).
+const idleKeep = 30 * time.Second
 
 // busy reports whether mail id is being sent or its outcome is waiting
 // to be recorded.

@@ -355,6 +355,9 @@ func TestTemporaryFailureRetriesThenSends(t *testing.T) {
 	if got := strings.Join(o.log, ","); got != "attempt 1#1,retry 1" {
 		t.Fatalf("after 451: %s", got)
 	}
+	if _, open := fs.counts(); open != 1 {
+		t.Errorf("%d connections open while a retry is 30s away, want 1 kept", open)
+	}
 	// Not due again before the backoff.
 	clk.Add(29 * time.Second)
 	drain(t, s)
@@ -368,6 +371,14 @@ func TestTemporaryFailureRetriesThenSends(t *testing.T) {
 	drain(t, s)
 	if got := strings.Join(o.log, ","); got != "attempt 1#1,retry 1,attempt 1#2,sent 1" {
 		t.Fatalf("after the backoff: %s", got)
+	}
+	// Nothing queued any more: the connection is closed (QUIT).
+	deadline := time.Now().Add(10 * time.Second)
+	for _, open := fs.counts(); open != 0; _, open = fs.counts() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections open with nothing queued", open)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -528,19 +539,23 @@ func TestConnectionReuse(t *testing.T) {
 	}
 	o := newOutbox(ms...)
 	clk := start()
+	// Mail 21 is due in 10s: the connection stays open meanwhile.
+	o.add(Item{Mail: outgoing(21, "late@acme.test")})
+	o.due[21] = clk.Now().Add(10 * time.Second)
 	s := newSender(fs, o, clk)
 	s.Connections = 1
 	drain(t, s)
-	if sessions, _ := fs.counts(); sessions != 1 || len(fs.messages()) != 20 {
-		t.Fatalf("%d sessions for %d mails, want 1", sessions, len(fs.messages()))
+	if sessions, open := fs.counts(); sessions != 1 || open != 1 || len(fs.messages()) != 20 {
+		t.Fatalf("%d sessions (%d open) for %d mails, want 1", sessions, open, len(fs.messages()))
 	}
 	fs.dropAll()
-	o.mu.Lock()
-	o.add(Item{Mail: outgoing(21, "late@acme.test")})
-	o.mu.Unlock()
+	clk.Add(10 * time.Second)
 	drain(t, s)
 	if got := strings.Join(o.calls("sent"), ","); !strings.HasSuffix(got, "sent 21") || len(o.calls("retry")) != 0 {
 		t.Fatalf("after the server dropped the connection: %v", o.log)
+	}
+	if sessions, _ := fs.counts(); sessions != 2 {
+		t.Errorf("%d sessions, want 2 (one redial)", sessions)
 	}
 	s.Close()
 }
