@@ -14,6 +14,23 @@ import (
 // ErrLocked is returned by Lock when another process holds the database.
 var ErrLocked = errors.New("database is in use")
 
+// LockedError says which process holds the database.
+type LockedError struct {
+	DB  string
+	PID int // 0: unknown (the holder has not written it yet)
+}
+
+func (e *LockedError) Error() string {
+	holder := "another process"
+	if e.PID > 0 {
+		holder = fmt.Sprintf("pid %d", e.PID)
+	}
+	return fmt.Sprintf("database %s is in use by another helpdeskd serve (%s, lock file %s.lock)", e.DB, holder, e.DB)
+}
+
+// Is makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
 // Lock takes the exclusive lock on dbPath + ".lock" that makes one daemon
 // per database (SPEC §11.3), and writes this process's pid into the file
 // so that a second daemon can name the holder. The lock is released by
@@ -29,11 +46,8 @@ func Lock(dbPath string) (release func(), err error) {
 		n, _ := f.ReadAt(b, 0)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			holder := "another process"
-			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b[:n]))); perr == nil {
-				holder = fmt.Sprintf("pid %d", pid)
-			}
-			return nil, fmt.Errorf("database %s is in use by helpdeskd serve, %s (lock %s): %w", dbPath, holder, path, ErrLocked)
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+			return nil, &LockedError{DB: dbPath, PID: pid}
 		}
 		return nil, fmt.Errorf("lock database %s: %w", dbPath, err)
 	}

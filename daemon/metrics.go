@@ -184,10 +184,24 @@ func unix(t time.Time) float64 {
 	return float64(t.UnixMilli()) / 1000
 }
 
+// linkVersion and linkCommit, when set at link time, override the build
+// info: go build -ldflags "-X helpdeskd/daemon.linkVersion=v1.2.0
+// -X helpdeskd/daemon.linkCommit=$(git rev-parse HEAD)" ./cmd/helpdeskd
+var linkVersion, linkCommit string
+
 // BuildInfo returns the module version and VCS commit the binary was
-// built from ("(devel)" and "unknown" when the build does not say).
+// built from (runtime/debug build info; "(devel)" and "unknown" when the
+// build does not say).
 func BuildInfo() (version, commit string) {
 	version, commit = "(devel)", "unknown"
+	defer func() {
+		if linkVersion != "" {
+			version = linkVersion
+		}
+		if linkCommit != "" {
+			commit = linkCommit
+		}
+	}()
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return

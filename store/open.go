@@ -9,7 +9,7 @@ import (
 )
 
 // ErrNoDatabase is returned by OpenExisting when the file is missing.
-var ErrNoDatabase = errors.New("database does not exist")
+var ErrNoDatabase = errors.New("does not exist")
 
 // Create opens the database at path for the daemon, creating it first if
 // it does not exist. A new database file is created mode 0600, and SQLite
@@ -34,7 +34,7 @@ func Create(ctx context.Context, path string) (*DB, error) {
 func OpenExisting(ctx context.Context, path string) (*DB, error) {
 	st, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("database %s does not exist (run serve first, or check [database] path): %w", path, ErrNoDatabase)
+		return nil, fmt.Errorf("database %s %w (run serve first, or check [database] path)", path, ErrNoDatabase)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)

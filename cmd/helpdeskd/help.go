@@ -1,0 +1,79 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"helpdeskd/daemon"
+)
+
+// helpRequest is COMMAND --help: print that command's flags (exit 0).
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (h helpRequest) Error() string { return h.fs.Name() + ": help requested" }
+
+// command is one line of the overview and the head of COMMAND --help.
+type command struct{ name, args, about string }
+
+var commands = []command{
+	{"serve", "", "Run the daemon until SIGINT/SIGTERM; SIGHUP reloads the configuration."},
+	{"check", "[--offline]", "Validate the configuration and templates, and test the IMAP and SMTP logins."},
+	{"case open", "--company C --contact NAME --phone P --email E --severity N --subject S [--body TEXT | --body-file F | stdin]",
+		"Open a case from a hotline call; the customer gets the same acknowledgement as by email."},
+	{"case list", "[--status open|resolved|closed|all] [--json]", "List cases."},
+	{"case show", "N [--json]", "Show one case with its deadlines and timeline."},
+	{"sla", "--customer EMAIL --severity N --at RFC3339 [--json]", "Say when a case of this customer and severity would be due."},
+	{"report", "[--from DATE] [--to DATE] [--json]", "Deadline compliance by severity for a period."},
+	{"quarantine list", "[--json]", "List unreadable mail kept aside."},
+	{"quarantine replay", "ID", "Run a quarantined mail through intake again."},
+	{"backup", "FILE", "Write a consistent copy of the database to FILE while the daemon runs."},
+	{"demo", "[--keep]", "Show a case flowing end to end on embedded mail servers."},
+	{"version", "", "Print the version and commit of this binary."},
+	{"help", "[COMMAND]", "Print this overview, or the flags of COMMAND."},
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: helpdeskd COMMAND [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		line := c.name
+		if c.args != "" {
+			line += " " + c.args
+		}
+		fmt.Fprintf(&b, "  %s\n      %s\n", line, c.about)
+	}
+	b.WriteString("\nevery command takes --config FILE (default $HELPDESKD_CONFIG, else helpdeskd.toml);\n" +
+		"helpdeskd help COMMAND (or COMMAND --help) lists its flags\n")
+	return b.String()
+}
+
+// printHelp prints the synopsis of the command fs belongs to and each of
+// its flags with its sentence.
+func printHelp(w io.Writer, fs *flag.FlagSet) {
+	for _, c := range commands {
+		if c.name == fs.Name() {
+			fmt.Fprintf(w, "usage: helpdeskd %s %s\n\n%s\n", c.name, c.args, c.about)
+			break
+		}
+	}
+	fmt.Fprintln(w, "\nflags:")
+	fs.VisitAll(func(f *flag.Flag) {
+		name, text := flag.UnquoteUsage(f)
+		head := "--" + f.Name
+		if name != "" {
+			head += " " + name
+		}
+		if def := f.DefValue; def != "" && def != "false" && def != "0" && f.Name != "config" {
+			text += fmt.Sprintf(" (default %s)", def)
+		}
+		fmt.Fprintf(w, "  %-22s %s\n", head, text)
+	})
+}
+
+// versionLine is what `helpdeskd version` prints.
+func versionLine() string {
+	v, c := daemon.BuildInfo()
+	return fmt.Sprintf("helpdeskd %s (commit %s)", v, c)
+}
