@@ -125,6 +125,11 @@ func newFixture(t *testing.T, review bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Both customers bought on-site maintenance (SPEC §11.6); tests of
+	// customers without it change this.
+	cfg.Customers[0].Services = []string{"hotline", "email", "onsite_5x8"}
+	cfg.Customers[1].Services = []string{"hotline", "email", "onsite_7x24"}
+	cfg.Display.Location = mustLoc("Asia/Shanghai")
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -205,17 +205,33 @@ func TestTimersDueTogetherAllFire(t *testing.T) {
 	}
 }
 
-func TestScheduledRepliesRespectTheSenderLimit(t *testing.T) {
+// SPEC §11.4: the limit counts acknowledgements only. A customer over it
+// still gets the promised status replies, the suppression is an event,
+// and staff are told once per sender and hour.
+func TestAutoReplyLimitProtectsAgainstLoopsNotCustomers(t *testing.T) {
 	f := newFixture(t, false)
 	f.cfg.Policy.AutoReplyLimit = 1
 	f.mail("alice@acme.test", "Printer down", "It broke.") // the ack uses the one allowed reply
-	f.advance(thu9.Add(45 * time.Minute))
-	if n := count(f.outbox(1), "status>alice@acme.test"); n != 0 {
-		t.Fatalf("%d status replies over the limit", n)
+	f.mail("alice@acme.test", "Scanner down", "Also broke.")
+	f.mail("alice@acme.test", "Fax down", "Broke too.")
+	if n := count(f.outbox(2), "ack>alice@acme.test"); n != 0 {
+		t.Fatalf("case 2 acknowledged over the limit: %v", f.outbox(2))
 	}
-	_, evs := f.caseN(1)
-	if !strings.Contains(lastOf(evs, cases.EvNote).Detail, "automatic reply limit") {
-		t.Error("the skipped reply is not recorded")
+	_, evs := f.caseN(2)
+	if e := lastOf(evs, cases.EvAutoReplySuppressed); !strings.Contains(e.Detail, "alice@acme.test") {
+		t.Fatalf("suppression not recorded: %v", evs)
+	}
+	if n := count(f.outbox(2), "staff_notice>csm@example.com"); n != 1 {
+		t.Errorf("staff told %d times on the first suppression", n)
+	}
+	if n := count(f.outbox(3), "staff_notice>csm@example.com"); n != 0 {
+		t.Errorf("staff told again within the hour: %d", n)
+	}
+	f.advance(thu9.Add(45 * time.Minute))
+	for n := int64(1); n <= 3; n++ {
+		if count(f.outbox(n), "status>alice@acme.test") == 0 {
+			t.Errorf("case %d: scheduled status reply limited: %v", n, f.outbox(n))
+		}
 	}
 }
 
