@@ -206,7 +206,7 @@ func startOps(t *testing.T, edit func(string) string) *opsEnv {
 	}
 	dir := t.TempDir()
 	e := &opsEnv{srv: srv, cfgPath: filepath.Join(dir, "helpdeskd.toml"), dbPath: filepath.Join(dir, "t.db"), http: freeAddr(t),
-		log: &syncBuffer{}, reload: make(chan struct{}, 1), reloads: make(chan error, 10), done: make(chan error, 1)}
+		log: &syncBuffer{}, reload: make(chan struct{}, 1), reloads: make(chan error, 10)}
 	text := fmt.Sprintf(testConfig, srv.IMAPAddr, srv.SMTPAddr, e.dbPath)
 	text = strings.Replace(text, `listen = ""`, fmt.Sprintf("listen = %q", e.http), 1)
 	if edit != nil {
@@ -219,26 +219,8 @@ func startOps(t *testing.T, edit func(string) string) *opsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan struct{}, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	e.cancel = cancel
-	go func() {
-		e.done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(e.log, nil)), Drain: 200 * time.Millisecond,
-			Reload: e.reload, OnReload: func(err error) { e.reloads <- err },
-			OnReady: func(bool) {
-				select {
-				case ready <- struct{}{}:
-				default:
-				}
-			}})
-	}()
-	select {
-	case <-ready:
-	case err := <-e.done:
-		t.Fatalf("daemon stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("daemon did not connect")
-	}
+	e.cancel, e.done = runReady(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(e.log, nil)), Drain: 200 * time.Millisecond,
+		Reload: e.reload, OnReload: func(err error) { e.reloads <- err }})
 	return e
 }
 
