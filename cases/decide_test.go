@@ -7,66 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"helpdeskd/calendar"
 	"helpdeskd/config"
+	"helpdeskd/internal/testconf"
 )
 
 // The rules of SPEC §1, §4 and §11 as tables: the case as it is, one
 // event and now, and what must come out — the actions (as short strings)
 // and the case as it must become.
 
-const rulesConfig = `
-[mailbox]
-address = "imap.example.com:993"
-username = "support@example.com"
-password = "x"
-[smtp]
-address = "smtp.example.com:587"
-from = "Support <support@example.com>"
-[calendars.office]
-timezone = "Asia/Shanghai"
-days = ["mon", "tue", "wed", "thu", "fri"]
-hours = ["09:00-12:00", "13:30-18:00"]
-[plans.5x8]
-calendar = "office"
-priority = "normal"
-[plans.7x24]
-calendar = "always"
-priority = "high"
-respond_within = "4h"
-[[staff]]
-name = "Eng One"
-email = "eng1@example.com"
-roles = ["engineer"]
-regions = ["north"]
-[[staff]]
-name = "Eng Two"
-email = "eng2@example.com"
-roles = ["engineer"]
-regions = ["south"]
-[[staff]]
-name = "Desk"
-email = "desk@example.com"
-roles = ["specialist"]
-[[staff]]
-name = "CSM"
-email = "csm@example.com"
-roles = ["customer_service_manager"]
-[[staff]]
-name = "SCM"
-email = "scm@example.com"
-roles = ["service_centre_manager"]
-[[staff]]
-name = "Impl"
-email = "impl@example.com"
-roles = ["implementation_manager"]
-[[staff]]
-name = "Quality"
-email = "quality@example.com"
-roles = ["quality"]
-[[staff]]
-name = "Consult"
-email = "consult@example.com"
-roles = ["consulting"]
+const rulesConfig = testconf.Servers + testconf.Staff + `
 [[customers]]
 company = "ACME"
 domains = ["acme.test"]
@@ -760,5 +710,84 @@ func TestCheckOpen(t *testing.T) {
 	cfg.Policy.UnknownSenders = "ignore"
 	if err := CheckOpen(cfg, OpenInput{Severity: 2, Company: "Nobody"}, nil); err == nil {
 		t.Error("unknown company accepted with unknown_senders = ignore")
+	}
+}
+
+func TestInspectionSchedule(t *testing.T) {
+	cfg := rulesCfg(t)
+	initech := &cfg.Customers[2]
+	day := func(m time.Month, d int) calendar.Date { return calendar.Date{Year: 2026, Month: m, Day: d} }
+	tests := []struct {
+		name      string
+		sched     []string
+		services  []string
+		cur       InspectionCursor
+		now       time.Time
+		want      []string // "remind 2026-12-05", "open 2026-12-05", "late 2026-12-05"
+		wantNext  calendar.Date
+		wantRemin calendar.Date
+	}{
+		{name: "monthly, the day before: reminder", sched: []string{"monthly 3"}, cur: InspectionCursor{Next: day(12, 1)},
+			now: at(12, 2, 9, 0), want: []string{"remind 2026-12-03"}, wantNext: day(12, 1), wantRemin: day(12, 3)},
+		{name: "reminded once", sched: []string{"monthly 3"}, cur: InspectionCursor{Next: day(12, 1), Reminded: day(12, 3)},
+			now: at(12, 2, 15, 0), want: nil, wantNext: day(12, 1), wantRemin: day(12, 3)},
+		{name: "opens at the first working minute", sched: []string{"monthly 3"}, cur: InspectionCursor{Next: day(12, 1), Reminded: day(12, 3)},
+			now: at(12, 3, 9, 0), want: []string{"open 2026-12-03"}, wantNext: day(12, 4), wantRemin: day(12, 3)},
+		{name: "not before", sched: []string{"monthly 3"}, cur: InspectionCursor{Next: day(12, 1), Reminded: day(12, 3)},
+			now: at(12, 3, 8, 59), want: nil, wantNext: day(12, 1)},
+		// Sat 2026-12-05 is no working day: it opens Mon 12-07, reminded Fri 12-04.
+		{name: "weekend day moves to the next working day", sched: []string{"monthly 5"}, cur: InspectionCursor{Next: day(12, 1)},
+			now: at(12, 4, 9, 0), want: []string{"remind 2026-12-05"}},
+		{name: "missed while down: each opens once, late", sched: []string{"weekly mon"}, cur: InspectionCursor{Next: day(11, 16)},
+			now: at(12, 1, 10, 0), want: []string{"late 2026-11-16", "late 2026-11-23", "late 2026-11-30"}, wantNext: day(12, 1)},
+		{name: "quarterly only in Jan, Apr, Jul, Oct", sched: []string{"quarterly 15"}, cur: InspectionCursor{Next: day(11, 1)},
+			now: at(12, 31, 10, 0), want: nil, wantNext: day(11, 1)},
+		{name: "without the inspection service nothing", sched: []string{"monthly 3"}, services: []string{"hotline", "email"},
+			cur: InspectionCursor{Next: day(12, 1)}, now: at(12, 3, 10, 0), want: nil, wantNext: day(12, 1)},
+		{name: "first seen today after its time: opens, not late", sched: []string{"2026-12-10"},
+			cur: InspectionCursor{Next: day(12, 10), Since: at(12, 10, 15, 0)}, now: at(12, 10, 15, 0),
+			want: []string{"open 2026-12-10"}, wantNext: day(12, 11)},
+		{name: "a date", sched: []string{"2026-12-10"}, cur: InspectionCursor{Next: day(12, 1)}, now: at(12, 10, 9, 30),
+			want: []string{"open 2026-12-10"}, wantNext: day(12, 11)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cu := *initech
+			cu.Inspections = nil
+			for _, s := range tt.sched {
+				e, err := config.ParseInspection(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cu.Inspections = append(cu.Inspections, e)
+			}
+			if tt.services != nil {
+				cu.Services = tt.services
+			}
+			steps, cur := Inspections(cfg, &cu, tt.cur, tt.now)
+			var got []string
+			for _, s := range steps {
+				w := "open "
+				switch {
+				case s.Remind:
+					w = "remind "
+				case s.Late:
+					w = "late "
+				}
+				got = append(got, w+s.Day.String())
+				if s.Engineer != "eng1@example.com" {
+					t.Errorf("engineer %q", s.Engineer)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("steps = %v, want %v", got, tt.want)
+			}
+			if tt.wantNext != (calendar.Date{}) && cur.Next != tt.wantNext {
+				t.Errorf("next = %v, want %v", cur.Next, tt.wantNext)
+			}
+			if tt.wantRemin != (calendar.Date{}) && cur.Reminded != tt.wantRemin {
+				t.Errorf("reminded = %v, want %v", cur.Reminded, tt.wantRemin)
+			}
+		})
 	}
 }

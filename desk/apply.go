@@ -113,6 +113,7 @@ func (d *Desk) data(c *cases.Case, lang string, m cases.Msg) templates.Data {
 	}
 	if m.Reason != "" {
 		td.Reason = templates.ReasonText(lang, m.Reason, td)
+		td.Title = templates.ReasonTitle(lang, m.Reason)
 	}
 	return td
 }
@@ -243,4 +244,3 @@ func signedBy(text, name string) bool {
 	last := strings.TrimSpace(lines[len(lines)-1])
 	return name != "" && strings.EqualFold(strings.Trim(last, "-— "), name)
 }
-

@@ -286,8 +286,12 @@ func (d *Desk) open(t *store.Txn, ch *change, in cases.OpenInput, cu *config.Cus
 	f := cases.Facts{}
 	var err error
 	if !in.Archived {
-		if f.Load, err = t.OpenCasesByEngineer(); err != nil {
-			return nil, err
+		// An inspection goes to the region's first engineer, the one
+		// reminded the day before; other cases to the least loaded.
+		if in.Kind != cases.KindInspection {
+			if f.Load, err = t.OpenCasesByEngineer(); err != nil {
+				return nil, err
+			}
 		}
 		if in.Email != "" && d.cfg.Policy.AutoReplyLimit > 0 {
 			rcpt := strings.ToLower(in.Email)
