@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,8 +24,38 @@ import (
 type opsDaemon struct {
 	bin, dir, cfg, db, http string
 	cmd                     *exec.Cmd
-	log                     *bytes.Buffer
+	log                     *lockedBuffer
 	done                    chan error
+}
+
+// lockedBuffer collects a process's stderr; the test reads it meanwhile.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitLog waits until the log contains part n times.
+func (d *opsDaemon) waitLog(t *testing.T, part string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(d.log.String(), part) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("log has no %q (x%d) within 20s:\n%s", part, n, lastLines(d.log.String(), 10))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func freePort(t *testing.T) string {
@@ -89,7 +120,7 @@ func waitHealthFor(t *testing.T, addr string, code int, part string, limit time.
 
 func startOpsDaemon(t *testing.T, s *MailStack, env ...string) *opsDaemon {
 	t.Helper()
-	d := &opsDaemon{bin: BuildBinary(t), dir: t.TempDir(), http: freePort(t), log: &bytes.Buffer{}, done: make(chan error, 1)}
+	d := &opsDaemon{bin: BuildBinary(t), dir: t.TempDir(), http: freePort(t), log: &lockedBuffer{}, done: make(chan error, 1)}
 	etc := filepath.Join(d.dir, "etc")
 	if err := os.Mkdir(etc, 0o700); err != nil {
 		t.Fatal(err)
@@ -182,6 +213,20 @@ func TestOpsOnRealStack(t *testing.T) {
 		t.Errorf("case list created a database: %v", err)
 	}
 
+	// A backup taken while serve runs opens and has the case.
+	bak := filepath.Join(d.dir, "backup.db")
+	out, err = exec.Command(d.bin, "backup", bak, "--config", d.cfg).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), bak) {
+		t.Fatalf("backup: %v %s", err, out)
+	}
+	bakCfg := filepath.Join(d.dir, "backup.toml")
+	os.WriteFile(bakCfg, bytes.Replace(text, []byte(`path = "helpdeskd.db"`), []byte(`path = "backup.db"`), 1), 0o600)
+	out, err = exec.Command(d.bin, "case", "show", "1", "--json", "--config", bakCfg).Output()
+	var shown map[string]any
+	if err != nil || json.Unmarshal(out, &shown) != nil || shown["number"] != float64(1) || shown["contact_email"] != "alice@acme.test" {
+		t.Errorf("case 1 in the backup: %v %s", err, out)
+	}
+
 	// Metrics count the case.
 	resp, err := http.Get("http://" + d.http + "/metrics")
 	if err != nil {
@@ -208,6 +253,24 @@ func TestOpsOnRealStack(t *testing.T) {
 	t.Logf("healthz 200 again %v after Dovecot restarted (outage %v)", took.Round(time.Millisecond), time.Since(stopped).Round(time.Second))
 	if body != "ok\n" {
 		t.Errorf("healthy body after restart %q", body)
+	}
+
+	// SIGHUP reloads; a broken file is refused and the daemon goes on.
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.waitLog(t, `msg="config reloaded"`, 1)
+	os.WriteFile(d.cfg, append(append([]byte(nil), text...), []byte("\n[nonsense\n")...), 0o600)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.waitLog(t, `msg="config reload failed, keeping the running configuration"`, 1)
+	if !strings.Contains(d.log.String(), "reload etc/helpdeskd.toml: ") {
+		t.Errorf("the reload error does not name the file:\n%s", lastLines(d.log.String(), 3))
+	}
+	for _, l := range strings.Split(d.log.String(), "\n") {
+		if strings.Contains(l, "config reload failed") {
+			t.Logf("log: %s", l)
+		}
+	}
+	if code, body := healthz(t, d.http); code != 200 {
+		t.Errorf("after a failed reload: %d %q", code, body)
 	}
 
 	// Shutdown says how many mails are still queued.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"helpdeskd/daemon"
 )
@@ -52,12 +53,14 @@ func usage() string {
 // printHelp prints the synopsis of the command fs belongs to and each of
 // its flags with its sentence.
 func printHelp(w io.Writer, fs *flag.FlagSet) {
+	head := fmt.Sprintf("usage: helpdeskd %s [flags]\n", fs.Name())
 	for _, c := range commands {
 		if c.name == fs.Name() {
-			fmt.Fprintf(w, "usage: helpdeskd %s %s\n\n%s\n", c.name, c.args, c.about)
+			head = fmt.Sprintf("usage: helpdeskd %s %s\n\n%s\n", c.name, c.args, c.about)
 			break
 		}
 	}
+	fmt.Fprint(w, head)
 	fmt.Fprintln(w, "\nflags:")
 	fs.VisitAll(func(f *flag.Flag) {
 		name, text := flag.UnquoteUsage(f)
@@ -65,11 +68,27 @@ func printHelp(w io.Writer, fs *flag.FlagSet) {
 		if name != "" {
 			head += " " + name
 		}
+		text = sentence(text)
 		if def := f.DefValue; def != "" && def != "false" && def != "0" && f.Name != "config" {
-			text += fmt.Sprintf(" (default %s)", def)
+			text += fmt.Sprintf(" Default: %s.", def)
 		}
 		fmt.Fprintf(w, "  %-22s %s\n", head, text)
 	})
+}
+
+// sentence makes a flag's usage text a sentence: capitalised, with a
+// full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	r[0] = unicode.ToUpper(r[0])
+	if !strings.ContainsRune(".!?)", r[len(r)-1]) {
+		r = append(r, '.')
+	}
+	return string(r)
 }
 
 // versionLine is what `helpdeskd version` prints.
