@@ -162,6 +162,8 @@ type healthOutbox struct {
 	h *smtpHealth
 }
 
+var _ mailout.Outbox = healthOutbox{}
+
 func (o healthOutbox) Sent(ctx context.Context, id int64, now time.Time) error {
 	o.h.record(true, false, "")
 	return o.Outbox.Sent(ctx, id, now)

@@ -28,6 +28,11 @@ type deskRef struct {
 	reloaded chan struct{}
 }
 
+var (
+	_ mailin.Sink  = (*deskRef)(nil)
+	_ mailin.State = (*deskRef)(nil)
+)
+
 func (r *deskRef) cur() *desk.Desk { return r.p.Load() }
 
 // wakeTimers wakes the scheduler of the current desk.
@@ -108,7 +113,6 @@ func (r *deskRef) runTimers(ctx context.Context, now func() time.Time, log *slog
 			if err := <-done; err != nil {
 				return err
 			}
-			s.Wake() // nothing: the next scheduler looks at the timers at once
 		}
 	}
 }
