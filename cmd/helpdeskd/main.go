@@ -74,7 +74,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return flag.ErrHelp
 		}
 		if len(rest) == 0 {
-			return usagef("case: want open, list or show")
+			return usagef("case: want open, list, show, onsite, part or note")
 		}
 		switch rest[0] {
 		case "open":
@@ -83,8 +83,12 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return cmdCaseList(rest[1:], stdout)
 		case "show":
 			return cmdCaseShow(rest[1:], stdout)
+		case "onsite":
+			return cmdCaseOnsite(rest[1:], stdout)
+		case "part", "note":
+			return cmdCaseText(rest[0], rest[1:], stdin, stdout)
 		}
-		return usagef("case: unknown subcommand %q (want open, list or show)", rest[0])
+		return usagef("case: unknown subcommand %q (want open, list, show, onsite, part or note)", rest[0])
 	case "sla":
 		return cmdSLA(rest, stdout)
 	case "report":
@@ -139,7 +143,7 @@ func noArgs(fs *flag.FlagSet, args []string) error {
 // that flags can be moved from before the command words to after them.
 var valueFlags = map[string]bool{"config": true, "status": true, "company": true, "contact": true, "phone": true,
 	"email": true, "severity": true, "subject": true, "body": true, "body-file": true, "customer": true,
-	"at": true, "from": true, "to": true}
+	"at": true, "from": true, "to": true, "kind": true, "date": true, "engineer": true, "as": true}
 
 // hoist moves flags that come before the command words ("--config F case
 // list") after them, so that flags may stand anywhere (SPEC §10).
