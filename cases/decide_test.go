@@ -9,65 +9,14 @@ import (
 
 	"helpdeskd/calendar"
 	"helpdeskd/config"
+	"helpdeskd/internal/testconf"
 )
 
 // The rules of SPEC §1, §4 and §11 as tables: the case as it is, one
 // event and now, and what must come out — the actions (as short strings)
 // and the case as it must become.
 
-const rulesConfig = `
-[mailbox]
-address = "imap.example.com:993"
-username = "support@example.com"
-password = "x"
-[smtp]
-address = "smtp.example.com:587"
-from = "Support <support@example.com>"
-[calendars.office]
-timezone = "Asia/Shanghai"
-days = ["mon", "tue", "wed", "thu", "fri"]
-hours = ["09:00-12:00", "13:30-18:00"]
-[plans.5x8]
-calendar = "office"
-priority = "normal"
-[plans.7x24]
-calendar = "always"
-priority = "high"
-respond_within = "4h"
-[[staff]]
-name = "Eng One"
-email = "eng1@example.com"
-roles = ["engineer"]
-regions = ["north"]
-[[staff]]
-name = "Eng Two"
-email = "eng2@example.com"
-roles = ["engineer"]
-regions = ["south"]
-[[staff]]
-name = "Desk"
-email = "desk@example.com"
-roles = ["specialist"]
-[[staff]]
-name = "CSM"
-email = "csm@example.com"
-roles = ["customer_service_manager"]
-[[staff]]
-name = "SCM"
-email = "scm@example.com"
-roles = ["service_centre_manager"]
-[[staff]]
-name = "Impl"
-email = "impl@example.com"
-roles = ["implementation_manager"]
-[[staff]]
-name = "Quality"
-email = "quality@example.com"
-roles = ["quality"]
-[[staff]]
-name = "Consult"
-email = "consult@example.com"
-roles = ["consulting"]
+const rulesConfig = testconf.Servers + testconf.Staff + `
 [[customers]]
 company = "ACME"
 domains = ["acme.test"]
@@ -795,6 +744,9 @@ func TestInspectionSchedule(t *testing.T) {
 			now: at(12, 31, 10, 0), want: nil, wantNext: day(11, 1)},
 		{name: "without the inspection service nothing", sched: []string{"monthly 3"}, services: []string{"hotline", "email"},
 			cur: InspectionCursor{Next: day(12, 1)}, now: at(12, 3, 10, 0), want: nil, wantNext: day(12, 1)},
+		{name: "first seen today after its time: opens, not late", sched: []string{"2026-12-10"},
+			cur: InspectionCursor{Next: day(12, 10), Since: at(12, 10, 15, 0)}, now: at(12, 10, 15, 0),
+			want: []string{"open 2026-12-10"}, wantNext: day(12, 11)},
 		{name: "a date", sched: []string{"2026-12-10"}, cur: InspectionCursor{Next: day(12, 1)}, now: at(12, 10, 9, 30),
 			want: []string{"open 2026-12-10"}, wantNext: day(12, 11)},
 	}

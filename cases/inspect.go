@@ -20,6 +20,9 @@ import (
 type InspectionCursor struct {
 	Next     calendar.Date
 	Reminded calendar.Date
+	// Since is when the schedule was first seen: an occurrence whose time
+	// came before it is not late, only new to the daemon.
+	Since time.Time
 }
 
 // InspectionStep is what the schedule asks for at now: a reminder for a
@@ -87,7 +90,7 @@ func InspectionTimes(cfg *config.Config, cu *config.Customer, d calendar.Date) (
 // now: today's inspection, if any, still opens (SPEC §11.7 "an inspection
 // due today opens at start"); earlier days are not made up for.
 func InspectionStart(cfg *config.Config, cu *config.Customer, now time.Time) InspectionCursor {
-	return InspectionCursor{Next: cfg.PlanOrDefault(cu.Plan).Calendar.DateIn(now)}
+	return InspectionCursor{Next: cfg.PlanOrDefault(cu.Plan).Calendar.DateIn(now), Since: now}
 }
 
 // Inspections decides what a customer's schedule asks for at now, in
@@ -113,7 +116,8 @@ func Inspections(cfg *config.Config, cu *config.Customer, cur InspectionCursor, 
 			}
 			break
 		}
-		steps = append(steps, InspectionStep{Day: day, Late: now.Sub(open) > lateAfter, Engineer: eng})
+		late := now.Sub(open) > lateAfter && open.After(cur.Since)
+		steps = append(steps, InspectionStep{Day: day, Late: late, Engineer: eng})
 		cur.Next = day.AddDays(1)
 	}
 	return steps, cur

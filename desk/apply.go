@@ -113,6 +113,7 @@ func (d *Desk) data(c *cases.Case, lang string, m cases.Msg) templates.Data {
 	}
 	if m.Reason != "" {
 		td.Reason = templates.ReasonText(lang, m.Reason, td)
+		td.Title = templates.ReasonTitle(lang, m.Reason)
 	}
 	return td
 }

@@ -1,7 +1,9 @@
 package desk
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -313,5 +315,20 @@ func TestCommandErrorReferencesWithoutMessageID(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no command error reply")
+	}
+}
+
+// Issue 9.8: each lifecycle step is one structured log line with case=.
+func TestLifecycleLogLines(t *testing.T) {
+	f := newFixture(t, false)
+	var buf bytes.Buffer
+	f.d.log = slog.New(slog.NewTextHandler(&buf, nil))
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.mail("eng1@example.com", "Re: [Case#1] Printer down", "/resolve\nFixed.")
+	f.mail("alice@acme.test", "Re: [Case#1] Printer down", "已解决")
+	for _, want := range []string{`msg="case opened" case=1`, `msg="case assigned" case=1`, `msg="case resolved" case=1`, `msg="case closed" case=1`} {
+		if n := strings.Count(buf.String(), want); n != 1 {
+			t.Errorf("%q logged %d times:\n%s", want, n, buf.String())
+		}
 	}
 }

@@ -1,11 +1,13 @@
 package desk
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"helpdeskd/cases"
+	"helpdeskd/mailout"
 	"helpdeskd/store"
 )
 
@@ -270,6 +272,58 @@ func TestOnsiteSlipEscalates(t *testing.T) {
 	for _, e := range evs {
 		if e.Kind == cases.EvEscalated && strings.Contains(e.Detail, "not on site") {
 			t.Fatalf("escalated although the engineer arrived: %s", e.Detail)
+		}
+	}
+}
+
+// Issue 13.5: staff mail in Chinese carries no English fragment: the
+// delivery-failure subject and escalation durations are in Chinese.
+func TestStaffMailInTheReadersLanguage(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.advance(thu9.Add(31 * time.Minute)) // stuck after 30m
+	var stuck, failed *cases.Outgoing
+	for _, m := range f.mails(1) {
+		if m.Kind == "escalation" && stuck == nil {
+			stuck = &m
+		}
+	}
+	if stuck == nil || !strings.Contains(stuck.Text, "30 分钟") || strings.Contains(stuck.Text, "30m0s") {
+		t.Fatalf("stuck escalation text: %+v", stuck)
+	}
+	qs := f.mails(1)
+	fail := &mailout.DeliveryError{Stage: mailout.StageRcpt, Code: 550, Enhanced: "5.1.1", Reply: "550 5.1.1 user unknown",
+		Err: errors.New("550 5.1.1 user unknown")}
+	r := mailout.Result{Attempt: 1, At: f.clk.Now(), Code: 550, Enhanced: "5.1.1", Err: fail}
+	if err := f.d.Outbox().Failed(f.ctx, mailout.Item{Mail: qs[0]}, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.mails(1) {
+		if m.Kind == "staff_notice" && strings.Contains(m.Text, "550") {
+			failed = &m
+		}
+	}
+	if failed == nil || !strings.HasPrefix(failed.Subject, "投递失败 ") || strings.Contains(failed.Subject+failed.Text, "delivery failed") {
+		t.Fatalf("delivery failure notice: %+v", failed)
+	}
+}
+
+// SPEC §11.5: times in mail are in [display] timezone.
+func TestMailTimesInDisplayZone(t *testing.T) {
+	for _, tt := range []struct {
+		zone, want string
+	}{{"Asia/Shanghai", "2026-11-26 13:00 +08:00"}, {"UTC", "2026-11-26 05:00 +00:00"}} {
+		f := newFixture(t, false)
+		f.cfg.Display.Location = mustLoc(tt.zone)
+		f.mail("carol@globex.test", "Outage", "down") // 7x24: respond within 4h of 09:00 +08:00
+		var ack string
+		for _, m := range f.mails(1) {
+			if m.Kind == "ack" {
+				ack = m.Text
+			}
+		}
+		if !strings.Contains(ack, tt.want) {
+			t.Errorf("%s: acknowledgement lacks %q:\n%s", tt.zone, tt.want, ack)
 		}
 	}
 }

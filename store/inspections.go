@@ -12,16 +12,16 @@ import (
 // InspectionCursor returns how far a customer's inspection schedule was
 // handled, and false if it was never seen.
 func (t *Txn) InspectionCursor(company string) (cases.InspectionCursor, bool, error) {
-	var next int64
+	var next, since int64
 	var reminded sql.NullInt64
-	err := t.row(`SELECT next_day, reminded_day FROM inspection_cursor WHERE company = ?`, company).Scan(&next, &reminded)
+	err := t.row(`SELECT next_day, reminded_day, since FROM inspection_cursor WHERE company = ?`, company).Scan(&next, &reminded, &since)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cases.InspectionCursor{}, false, nil
 	}
 	if err != nil {
 		return cases.InspectionCursor{}, false, err
 	}
-	cur := cases.InspectionCursor{Next: calendar.DateOf(time.UnixMilli(next).UTC())}
+	cur := cases.InspectionCursor{Next: calendar.DateOf(time.UnixMilli(next).UTC()), Since: time.UnixMilli(since).UTC()}
 	if reminded.Valid {
 		cur.Reminded = calendar.DateOf(time.UnixMilli(reminded.Int64).UTC())
 	}
@@ -34,9 +34,9 @@ func (t *Txn) SetInspectionCursor(company string, cur cases.InspectionCursor) er
 	if cur.Reminded != (calendar.Date{}) {
 		reminded = cur.Reminded.Midnight().UnixMilli()
 	}
-	_, err := t.exec(`INSERT INTO inspection_cursor (company, next_day, reminded_day) VALUES (?,?,?)
+	_, err := t.exec(`INSERT INTO inspection_cursor (company, next_day, reminded_day, since) VALUES (?,?,?,?)
 		ON CONFLICT (company) DO UPDATE SET next_day = excluded.next_day, reminded_day = excluded.reminded_day`,
-		company, cur.Next.Midnight().UnixMilli(), reminded)
+		company, cur.Next.Midnight().UnixMilli(), reminded, cur.Since.UnixMilli())
 	return err
 }
 

@@ -358,10 +358,18 @@ CREATE INDEX events_kind ON events(kind, at);
 CREATE TABLE inspection_cursor (
 	company TEXT PRIMARY KEY,
 	next_day INTEGER NOT NULL,
-	reminded_day INTEGER
+	reminded_day INTEGER,
+	since INTEGER NOT NULL DEFAULT 0
 );
 `,
-	// 5: the outbox records each delivery attempt before it is made, and
+	// 5: the report and case list read cases by opening and closing time
+	// and by engineer (events by kind and time use events_kind).
+	`
+CREATE INDEX cases_opened ON cases(opened_at);
+CREATE INDEX cases_closed ON cases(closed_at);
+CREATE INDEX cases_engineer ON cases(engineer, status);
+`,
+	// 6: the outbox records each delivery attempt before it is made, and
 	// keeps the SMTP reply of each; a rendered body is stored once per
 	// distinct text, shared by the copies of one notice to several staff
 	// (deflated when that is smaller).
@@ -377,7 +385,6 @@ ALTER TABLE outbox ADD COLUMN last_attempt_at INTEGER;
 ALTER TABLE outbox ADD COLUMN last_code INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN last_enhanced TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN results TEXT NOT NULL DEFAULT '[]';
-DROP INDEX outbox_due;
 CREATE INDEX outbox_pending ON outbox(next_attempt_at, id) WHERE state IN ('queued', 'delivering');
 `,
 }

@@ -57,6 +57,27 @@ var reasons = map[string]map[string]string{
 	},
 }
 
+// titles are short words for a reason, for subjects.
+var titles = map[string]map[string]string{
+	"zh": {
+		"customer_wrote": "客户来信", "unauthenticated": "未认证邮件", "delivery_failed": "投递失败", "dispatched": "现场派工",
+		"ack_suppressed": "回执未发送", "visit_reminder": "现场工作提醒", "inspection_open": "定期巡检", "consulting": "转交咨询",
+	},
+	"en": {
+		"customer_wrote": "Customer wrote", "unauthenticated": "Unauthenticated mail", "delivery_failed": "Delivery failed",
+		"dispatched": "On-site dispatch", "ack_suppressed": "Acknowledgement not sent", "visit_reminder": "Visit reminder",
+		"inspection_open": "Periodic inspection", "consulting": "Handed to consulting",
+	},
+}
+
+// ReasonTitle is a short title for a reason code in lang ("" if none).
+func ReasonTitle(lang, code string) string {
+	if lang != "en" {
+		lang = "zh"
+	}
+	return titles[lang][code]
+}
+
 // ReasonText puts a reason code of package cases in words of lang; an
 // unknown code is returned as it is.
 func ReasonText(lang, code string, d Data) string {

@@ -81,6 +81,7 @@ type Data struct {
 	Level      int    // an escalation step, a limit
 	Date       string // a planned visit or inspection day, YYYY-MM-DD
 	Kind       string // the case's kind in the recipient's words
+	Title      string // a short title of the reason, for subjects
 }
 
 // Load parses the built-in templates and the overrides in dir ("" = none).
@@ -195,5 +196,5 @@ var sample = Data{
 	Support:   "Support <support@example.com>",
 	Reply:     "reply", Text: "text", Reason: "reason", Deadline: "2026-11-26 17:00", Nth: 2,
 	Errors: []string{"bad"}, ReasonCode: "respond", Who: "eng@example.com", Duration: "30 分钟", Level: 1,
-	Date: "2026-11-27", Kind: "fault",
+	Date: "2026-11-27", Kind: "fault", Title: "title",
 }
