@@ -140,10 +140,12 @@ type Sender struct {
 	// failed together are not retried together; zero value: the backoff
 	// plus up to 10% more at random.
 	Jitter func(backoff time.Duration) time.Duration
-	// OnSent, if set, is called after each mail is sent (for metrics and the demo).
+	// OnSent, if set, is called after each mail is sent and recorded (for
+	// metrics and the demo), by one goroutine at a time.
 	OnSent func(cases.Outgoing)
 
 	initOnce  sync.Once
+	onSent    sync.Mutex // serializes OnSent
 	wake      chan struct{}
 	slots     chan struct{} // one per connection in use
 	recording chan struct{} // one per outcome being recorded
@@ -434,6 +436,8 @@ func (s *Sender) record(ctx context.Context, o outcome) {
 	}
 	s.done(o.item.Mail.ID)
 	if o.r.Err == nil && s.OnSent != nil {
+		s.onSent.Lock()
+		defer s.onSent.Unlock()
 		s.OnSent(o.item.Mail)
 	}
 }
