@@ -297,8 +297,14 @@ func (s *Sender) dispatch(ctx context.Context) (time.Duration, error) {
 				// recording it does not delay the next mail.
 				s.recording <- struct{}{}
 				<-s.slots
+				defer func() { <-s.recording }()
+				defer func() {
+					if r := recover(); r != nil {
+						// The mail stays busy: this process does not send it again.
+						s.log().Error("sender panic", "panic", r, "stack", string(debug.Stack()), "msgid", it.Mail.MessageID)
+					}
+				}()
 				s.record(ctx, o)
-				<-s.recording
 			}()
 		}
 		if fresh == 0 || len(items) < batch {

@@ -50,6 +50,10 @@ func (o *memOutbox) add(it Item) {
 
 // fault reports whether call op must fail now.
 func (o *memOutbox) fault(op string) error {
+	if o.failNext[op+" panic"] > 0 {
+		o.failNext[op+" panic"]--
+		panic("outbox " + op + " panics")
+	}
 	if o.failNext[op] > 0 {
 		o.failNext[op]--
 		return fmt.Errorf("outbox %s: disk I/O error", op)
@@ -526,6 +530,26 @@ func TestOutboxFaults(t *testing.T) {
 			t.Errorf("OnSent for %v", onSent)
 		}
 	})
+}
+
+// TestPanicInOutboxIsContained: an outbox that panics while recording one
+// outcome neither stops the sender nor makes it send that mail again.
+func TestPanicInOutboxIsContained(t *testing.T) {
+	fs := startFaultServer(t)
+	o := newOutbox(outgoing(1, "alice@acme.test"), outgoing(2, "bob@acme.test"))
+	o.failNext["sent panic"] = 1
+	clk := start()
+	s := newSender(fs, o, clk)
+	s.Connections = 1
+	drain(t, s)
+	clk.Add(time.Hour)
+	drain(t, s)
+	if n := len(fs.messages()); n != 2 {
+		t.Errorf("%d deliveries, want 2 (the panicking one not again)", n)
+	}
+	if got := o.calls("sent"); len(got) != 1 || got[0] != "sent 2" {
+		t.Errorf("log %v", o.log)
+	}
 }
 
 // TestConnectionReuse: consecutive mails share one connection, and a
