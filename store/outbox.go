@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"helpdeskd/cases"
@@ -100,12 +101,17 @@ func (t *Txn) body(text string) (int64, error) {
 	return res.LastInsertId()
 }
 
+// deflaters are reused: a flate writer allocates about a megabyte.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed) // BestSpeed is a valid level
+	return w
+}}
+
 func deflate(text string) ([]byte, error) {
 	var b bytes.Buffer
-	w, err := flate.NewWriter(&b, flate.BestSpeed)
-	if err != nil {
-		return nil, err
-	}
+	w := deflaters.Get().(*flate.Writer)
+	defer deflaters.Put(w)
+	w.Reset(&b)
 	if _, err := io.WriteString(w, text); err != nil {
 		return nil, err
 	}
