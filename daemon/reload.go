@@ -79,8 +79,8 @@ func (o refOutbox) Next(ctx context.Context) (time.Time, bool, error) {
 	return o.r.cur().Outbox().Next(ctx)
 }
 
-func (o refOutbox) Attempt(ctx context.Context, id int64, a mailout.Attempt) error {
-	return o.r.cur().Outbox().Attempt(ctx, id, a)
+func (o refOutbox) Attempt(ctx context.Context, as []mailout.Attempt) ([]bool, error) {
+	return o.r.cur().Outbox().Attempt(ctx, as)
 }
 
 func (o refOutbox) Sent(ctx context.Context, id int64, r mailout.Result) error {

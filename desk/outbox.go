@@ -39,8 +39,24 @@ func (o outbox) Next(ctx context.Context) (next time.Time, ok bool, err error) {
 	return
 }
 
-func (o outbox) Attempt(ctx context.Context, id int64, a mailout.Attempt) error {
-	return o.d.db.Tx(ctx, func(t *store.Txn) error { return t.StartAttempt(id, a.N, a.At, a.Next) })
+// Attempt records attempts in one transaction; a mail no longer pending
+// is left out.
+func (o outbox) Attempt(ctx context.Context, as []mailout.Attempt) ([]bool, error) {
+	ok := make([]bool, len(as))
+	err := o.d.db.Tx(ctx, func(t *store.Txn) error {
+		for i, a := range as {
+			err := t.StartAttempt(a.ID, a.N, a.At, a.Next)
+			if err != nil && !errors.Is(err, store.ErrNotPending) {
+				return err
+			}
+			ok[i] = err == nil
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ok, nil
 }
 
 // attempt is how an attempt's result is kept on its outbox row.

@@ -113,16 +113,17 @@ type crashingOutbox struct {
 
 var errCrash = errors.New("process killed")
 
-func (o *crashingOutbox) Attempt(ctx context.Context, id int64, a mailout.Attempt) error {
-	if err := o.Outbox.Attempt(ctx, id, a); err != nil {
-		return err
+func (o *crashingOutbox) Attempt(ctx context.Context, as []mailout.Attempt) ([]bool, error) {
+	ok, err := o.Outbox.Attempt(ctx, as)
+	if err != nil {
+		return nil, err
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.dieAfterTry {
-		return errCrash // committed, but this process goes no further
+		return nil, errCrash // committed, but this process goes no further
 	}
-	return nil
+	return ok, nil
 }
 
 func (o *crashingOutbox) Sent(ctx context.Context, id int64, r mailout.Result) error {

@@ -51,7 +51,8 @@ type File struct {
 // queue does): if it never reports back, because the process died, the
 // mail is due again at Next and is not lost.
 type Attempt struct {
-	N    int // 1 for the first attempt
+	ID   int64 // the mail
+	N    int   // 1 for the first attempt
 	At   time.Time
 	Next time.Time
 }
@@ -75,9 +76,10 @@ type Outbox interface {
 	Due(ctx context.Context, now time.Time, limit int) ([]Item, error)
 	// Next returns when the next mail is due.
 	Next(ctx context.Context) (time.Time, bool, error)
-	// Attempt records that an attempt starts; the mail is not sent
-	// unless it returns nil.
-	Attempt(ctx context.Context, id int64, a Attempt) error
+	// Attempt records that the attempts start, all in one transaction;
+	// ok[i] reports whether as[i] was recorded (not when its mail is no
+	// longer pending). A mail is not sent unless its attempt was.
+	Attempt(ctx context.Context, as []Attempt) (ok []bool, err error)
 	// Sent records that the server accepted the mail.
 	Sent(ctx context.Context, id int64, r Result) error
 	// Retry records a temporary failure; the mail is due again at next.
@@ -266,48 +268,38 @@ func (s *Sender) dispatch(ctx context.Context) (time.Duration, error) {
 		if err != nil {
 			return 0, err
 		}
-		fresh := 0
+		var fresh []Item
 		for _, it := range items {
 			id := it.Mail.ID
 			if seen[id] || s.busy(id) {
 				continue
 			}
 			seen[id] = true
-			fresh++
-			// The attempt is recorded while the connections are still
-			// busy with the mails before it, so that the database is
-			// not in the way of the next send.
-			a, ok := s.attempt(ctx, it)
-			if !ok {
-				continue
+			fresh = append(fresh, it)
+		}
+		nfresh := len(fresh)
+		// Attempts are recorded a batch at a time, while the
+		// connections are still busy with the mails before them, so
+		// that the database is not in the way of the next send.
+		for len(fresh) > 0 {
+			group := fresh[:min(len(fresh), attemptGroup)]
+			fresh = fresh[len(group):]
+			for _, st := range s.attempt(ctx, group) {
+				select {
+				case s.slots <- struct{}{}:
+				case <-ctx.Done():
+					// Not sent: due again at the attempt's next try.
+					s.done(st.it.Mail.ID)
+					continue
+				}
+				s.wg.Add(1)
+				go s.sendAndRecord(ctx, st.it, st.a)
 			}
-			select {
-			case s.slots <- struct{}{}:
-			case <-ctx.Done():
-				// Not sent: the mail is due again at the attempt's next try.
-				s.done(id)
+			if ctx.Err() != nil {
 				return 0, nil
 			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				o := s.deliver(ctx, it, a)
-				// The connection is free again as soon as the outcome
-				// waits among at most as many as there are connections:
-				// recording it does not delay the next mail.
-				s.recording <- struct{}{}
-				<-s.slots
-				defer func() { <-s.recording }()
-				defer func() {
-					if r := recover(); r != nil {
-						// The mail stays busy: this process does not send it again.
-						s.log().Error("sender panic", "panic", r, "stack", string(debug.Stack()), "msgid", it.Mail.MessageID)
-					}
-				}()
-				s.record(ctx, o)
-			}()
 		}
-		if fresh == 0 || len(items) < batch {
+		if nfresh == 0 || len(items) < batch {
 			break
 		}
 	}
@@ -335,6 +327,10 @@ func (s *Sender) nextWait(ctx context.Context) (time.Duration, error) {
 	return wait, nil
 }
 
+// attemptGroup is how many attempts are recorded in one transaction: a
+// mail's attempt may be recorded that many sends before it is made.
+const attemptGroup = 16
+
 // idleKeep is how far off the next mail may be for idle connections to
 // stay open (servers drop idle ones after a few minutes: Postfix's
 // smtpd_timeout is 300 s).
@@ -348,22 +344,61 @@ func (s *Sender) busy(id int64) bool {
 	return s.inflight[id]
 }
 
-// attempt records the attempt that is about to start. Until it is
-// recorded nothing is sent; once it is, the mail is not due again before
-// the backoff, so a mail that fails in any way (or takes the process
-// down) cannot be retried in a loop or hold up the ones behind it.
-func (s *Sender) attempt(ctx context.Context, it Item) (Attempt, bool) {
+// started is a mail whose attempt is recorded.
+type started struct {
+	it Item
+	a  Attempt
+}
+
+// attempt records the attempts about to start. Until its attempt is
+// recorded a mail is not sent; once it is, the mail is not due again
+// before the backoff, so a mail that fails in any way (or takes the
+// process down) cannot be retried in a loop or hold up the ones behind
+// it.
+func (s *Sender) attempt(ctx context.Context, items []Item) []started {
 	now := s.now()
-	a := Attempt{N: it.Attempts + 1, At: now}
-	a.Next = now.Add(s.jitter(Backoff(a.N)))
-	if err := s.Outbox.Attempt(ctx, it.Mail.ID, a); err != nil {
-		s.log().Error("record attempt", "case", it.Mail.Case, "msgid", it.Mail.MessageID, "attempt", a.N, "err", err)
-		return a, false
+	as := make([]Attempt, len(items))
+	for i, it := range items {
+		n := it.Attempts + 1
+		as[i] = Attempt{ID: it.Mail.ID, N: n, At: now, Next: now.Add(s.jitter(Backoff(n)))}
 	}
-	s.mu.Lock()
-	s.inflight[it.Mail.ID] = true
-	s.mu.Unlock()
-	return a, true
+	ok, err := s.Outbox.Attempt(ctx, as)
+	if err != nil {
+		s.log().Error("record attempts", "mails", len(as), "err", err)
+		return nil
+	}
+	var out []started
+	for i, it := range items {
+		if i >= len(ok) || !ok[i] {
+			s.log().Warn("mail not pending", "case", it.Mail.Case, "msgid", it.Mail.MessageID, "attempt", as[i].N)
+			continue
+		}
+		s.mu.Lock()
+		s.inflight[it.Mail.ID] = true
+		s.mu.Unlock()
+		out = append(out, started{it, as[i]})
+	}
+	return out
+}
+
+// sendAndRecord sends a mail whose attempt is recorded and records the
+// outcome; it holds one of the slots.
+func (s *Sender) sendAndRecord(ctx context.Context, it Item, a Attempt) {
+	defer s.wg.Done()
+	o := s.deliver(ctx, it, a)
+	// The connection is free again as soon as the outcome waits among
+	// at most as many as there are connections: recording it does not
+	// delay the next mail.
+	s.recording <- struct{}{}
+	<-s.slots
+	defer func() { <-s.recording }()
+	defer func() {
+		if r := recover(); r != nil {
+			// The mail stays busy: this process does not send it again.
+			s.log().Error("sender panic", "panic", r, "stack", string(debug.Stack()), "msgid", it.Mail.MessageID)
+		}
+	}()
+	s.record(ctx, o)
 }
 
 func (s *Sender) jitter(d time.Duration) time.Duration {

@@ -86,20 +86,24 @@ func (o *memOutbox) Next(context.Context) (time.Time, bool, error) {
 	return next, ok, nil
 }
 
-func (o *memOutbox) Attempt(_ context.Context, id int64, a Attempt) error {
+func (o *memOutbox) Attempt(_ context.Context, as []Attempt) ([]bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err := o.fault("attempt"); err != nil {
-		return err
+		return nil, err
 	}
-	it := o.items[id]
-	if _, ok := o.due[id]; !ok || it.Attempts != a.N-1 {
-		return errors.New("not pending")
+	ok := make([]bool, len(as))
+	for i, a := range as {
+		it := o.items[a.ID]
+		if _, pending := o.due[a.ID]; !pending || it.Attempts != a.N-1 {
+			continue
+		}
+		it.Attempts = a.N
+		o.due[a.ID] = a.Next
+		o.log = append(o.log, fmt.Sprintf("attempt %d#%d", a.ID, a.N))
+		ok[i] = true
 	}
-	it.Attempts = a.N
-	o.due[id] = a.Next
-	o.log = append(o.log, fmt.Sprintf("attempt %d#%d", id, a.N))
-	return nil
+	return ok, nil
 }
 
 func (o *memOutbox) Sent(_ context.Context, id int64, r Result) error {
@@ -163,6 +167,17 @@ func (o *memOutbox) last(id int64) Result {
 		return Result{}
 	}
 	return rs[len(rs)-1]
+}
+
+// racedOutbox is an outbox on which another sender attempts mail 1 just
+// before this one does.
+type racedOutbox struct{ *memOutbox }
+
+func (o racedOutbox) Attempt(ctx context.Context, as []Attempt) ([]bool, error) {
+	o.mu.Lock()
+	o.items[1].Attempts++
+	o.mu.Unlock()
+	return o.memOutbox.Attempt(ctx, as)
 }
 
 // testClock is a clock that moves only when told.
@@ -464,15 +479,24 @@ func TestOutboxFaults(t *testing.T) {
 		o.failNext["attempt"] = 1
 		s := newSender(fs, o, start())
 		drain(t, s)
-		if got := strings.Join(o.log, ","); got != "attempt 2#1,sent 2" {
-			t.Fatalf("log %s", got)
+		if len(o.log) != 0 || len(fs.messages()) != 0 {
+			t.Fatalf("sent without a recorded attempt: log %v, %d delivered", o.log, len(fs.messages()))
 		}
-		if n := len(fs.messages()); n != 1 {
-			t.Fatalf("%d sent, want only the attempted one", n)
-		}
-		drain(t, s) // the outbox answers again: mail 1 goes out
-		if got := o.calls("sent"); len(got) != 2 {
+		drain(t, s) // the outbox answers again: both go out
+		if got := o.calls("sent"); len(got) != 2 || len(fs.messages()) != 2 {
 			t.Fatalf("log %v", o.log)
+		}
+	})
+	t.Run("not pending", func(t *testing.T) {
+		// Mail 1 was attempted by someone else meanwhile: its attempt is
+		// refused, it is not sent, and mail 2 is.
+		fs := startFaultServer(t)
+		o := newOutbox(outgoing(1, "alice@acme.test"), outgoing(2, "bob@acme.test"))
+		s := newSender(fs, o, start())
+		s.Outbox = racedOutbox{o}
+		drain(t, s)
+		if got := strings.Join(o.log, ","); got != "attempt 2#1,sent 2" || len(fs.messages()) != 1 {
+			t.Fatalf("log %s, %d delivered", got, len(fs.messages()))
 		}
 	})
 	t.Run("attachment", func(t *testing.T) {
