@@ -392,13 +392,7 @@ func TestTemporaryFailureRetriesThenSends(t *testing.T) {
 		t.Fatalf("after the backoff: %s", got)
 	}
 	// Nothing queued any more: the connection is closed (QUIT).
-	deadline := time.Now().Add(10 * time.Second)
-	for _, open := fs.counts(); open != 0; _, open = fs.counts() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections open with nothing queued", open)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	fs.waitAllClosed(t)
 }
 
 func TestGivesUpAfterMaxAttempts(t *testing.T) {
@@ -654,17 +648,7 @@ func TestSlowRecipientDoesNotHoldBackOthers(t *testing.T) {
 	}
 	s.Close()
 	// No connection is left open once the sender is closed.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, open := fs.counts(); open == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			_, open := fs.counts()
-			t.Fatalf("%d connections left open", open)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	fs.waitAllClosed(t)
 }
 
 func TestBackoff(t *testing.T) {

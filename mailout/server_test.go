@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 )
@@ -19,14 +20,15 @@ type faultServer struct {
 	addr string
 	srv  *smtp.Server
 
-	mu       sync.Mutex
-	mail     func(from string) error
-	rcpt     func(to string) error
-	data     func(to []string, data []byte) error
-	got      []captured
-	sessions int // sessions opened
-	open     map[*smtp.Conn]bool
-	accepted chan captured
+	mu        sync.Mutex
+	mail      func(from string) error
+	rcpt      func(to string) error
+	data      func(to []string, data []byte) error
+	got       []captured
+	sessions  int // sessions opened
+	open      map[*smtp.Conn]bool
+	accepted  chan captured
+	loggedOut chan struct{} // a session ended (capacity 1, never blocks)
 }
 
 type captured struct {
@@ -36,7 +38,7 @@ type captured struct {
 
 func startFaultServer(t *testing.T) *faultServer {
 	t.Helper()
-	fs := &faultServer{open: map[*smtp.Conn]bool{}, accepted: make(chan captured, 10000)}
+	fs := &faultServer{open: map[*smtp.Conn]bool{}, accepted: make(chan captured, 10000), loggedOut: make(chan struct{}, 1)}
 	fs.srv = smtp.NewServer(fs)
 	fs.srv.Domain = "localhost"
 	fs.srv.ErrorLog = log.New(io.Discard, "", 0)
@@ -144,5 +146,27 @@ func (s *faultSession) Logout() error {
 	s.fs.mu.Lock()
 	delete(s.fs.open, s.conn)
 	s.fs.mu.Unlock()
+	select {
+	case s.fs.loggedOut <- struct{}{}:
+	default:
+	}
 	return nil
+}
+
+// waitAllClosed waits until no session is open (the client sent QUIT or
+// went away), failing the test after 10 seconds.
+func (fs *faultServer) waitAllClosed(t *testing.T) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		if _, open := fs.counts(); open == 0 {
+			return
+		}
+		select {
+		case <-fs.loggedOut:
+		case <-timeout:
+			_, open := fs.counts()
+			t.Fatalf("%d connections left open", open)
+		}
+	}
 }

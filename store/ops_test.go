@@ -224,20 +224,7 @@ func TestStatsQueriesUseIndexes(t *testing.T) {
 		"SELECT kind, COUNT(*), MAX(id) FROM events NOT INDEXED WHERE id > 5 GROUP BY kind":                 "INTEGER PRIMARY KEY",
 		"SELECT detail FROM events NOT INDEXED WHERE id > 1 AND id <= 9 AND kind = 'escalated' ORDER BY id": "INTEGER PRIMARY KEY",
 	} {
-		rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := explain(t, db, q)
 		if p := strings.Join(plan, "; "); !strings.Contains(p, want) {
 			t.Errorf("%s\n  plan %q, want %s", q, p, want)
 		}

@@ -4,23 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"helpdeskd/cases"
 )
-
-func openTest(t *testing.T) *DB {
-	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
@@ -34,7 +23,7 @@ func notice(id int, to, text string) *cases.Outgoing {
 // share one stored body; each copy keeps its recipient, Message-ID and
 // the whole text when read back.
 func TestBodiesAreStoredOnce(t *testing.T) {
-	db := openTest(t)
+	db := reportDB(t)
 	ctx := context.Background()
 	long := strings.Repeat("故障描述：打印机无法联网。\n", 2000)
 	staff := []string{"eng1@example.com", "csm@example.com", "scm@example.com", "quality@example.com"}
@@ -84,7 +73,7 @@ func TestBodiesAreStoredOnce(t *testing.T) {
 // TestRowsQueuedBeforeBodies: an outbox row written by an earlier version
 // (the text inside mail, no body) still reads back whole.
 func TestRowsQueuedBeforeBodies(t *testing.T) {
-	db := openTest(t)
+	db := reportDB(t)
 	_, err := db.w.Exec(`INSERT INTO outbox (kind, message_id, mail, next_attempt_at, created_at, rcpt_key)
 		VALUES ('ack', 'old@example.com', '{"Kind":"ack","To":["alice@acme.test"],"Text":"您好","MessageID":"old@example.com"}', 1, 1, 'alice@acme.test')`)
 	if err != nil {
@@ -103,7 +92,7 @@ func TestRowsQueuedBeforeBodies(t *testing.T) {
 // comes back with Broken set (to be failed once by the sender), and the
 // rows around it come back whole.
 func TestDamagedRowIsReturnedBroken(t *testing.T) {
-	db := openTest(t)
+	db := reportDB(t)
 	ctx := context.Background()
 	var ids []int64
 	err := db.Tx(ctx, func(tx *Txn) error {
@@ -134,7 +123,7 @@ func TestDamagedRowIsReturnedBroken(t *testing.T) {
 // TestAttemptsAndResults walks a mail through a recorded attempt, a
 // temporary failure and a send, and checks what the row keeps.
 func TestAttemptsAndResults(t *testing.T) {
-	db := openTest(t)
+	db := reportDB(t)
 	ctx := context.Background()
 	o := notice(1, "alice@acme.test", "text")
 	o.Case = 0
@@ -206,7 +195,7 @@ func TestAttemptsAndResults(t *testing.T) {
 // TestOutboxQueriesUseIndexes checks the query plans of the sender's due
 // and next queries and of the auto-reply count (SPEC §2 rate limit).
 func TestOutboxQueriesUseIndexes(t *testing.T) {
-	db := openTest(t)
+	db := reportDB(t)
 	// Enough rows, and statistics, for the planner to choose as it would
 	// on a full database.
 	err := db.Tx(context.Background(), func(tx *Txn) error {
@@ -242,20 +231,7 @@ func TestOutboxQueriesUseIndexes(t *testing.T) {
 			"outbox_rcpt", []any{"u1@acme.test", t0.UnixMilli()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := db.r.Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
+			plan := explain(t, db, tc.query, tc.args...)
 			all := strings.Join(plan, "; ")
 			t.Logf("plan: %s", all)
 			if !strings.Contains(all, "USING INDEX "+tc.index) && !strings.Contains(all, "USING COVERING INDEX "+tc.index) {
@@ -268,4 +244,27 @@ func TestOutboxQueriesUseIndexes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// explain returns the query plan of q, one line per step.
+func explain(t *testing.T, db *DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.r.Query("EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
