@@ -328,6 +328,35 @@ func TestFaultsAtEachStage(t *testing.T) {
 	}
 }
 
+// TestConnectionLostDuringDataIsTemporary: the server goes away in the
+// middle of a mail: the attempt is a temporary failure with no reply
+// code, and the next mail goes out over a new connection.
+func TestConnectionLostDuringDataIsTemporary(t *testing.T) {
+	fs := startFaultServer(t)
+	first := true
+	fs.data = func([]string, []byte) error {
+		if first {
+			first = false
+			fs.dropAll()
+			return errors.New("gone")
+		}
+		return nil
+	}
+	o := newOutbox(outgoing(1, "alice@acme.test"), outgoing(2, "bob@acme.test"))
+	s := newSender(fs, o, start())
+	s.Connections = 1
+	drain(t, s)
+	if got := strings.Join(o.log, ","); got != "attempt 1#1,attempt 2#1,retry 1,sent 2" {
+		t.Fatalf("log %s", got)
+	}
+	if r := o.last(1); r.Err == nil || !r.Err.Temporary || r.Code != 0 || r.Err.Stage != StageData {
+		t.Fatalf("result %+v", r.Err)
+	}
+	if sessions, _ := fs.counts(); sessions != 2 {
+		t.Errorf("%d sessions, want 2", sessions)
+	}
+}
+
 // TestAttemptRecordedBeforeSend: by the time the server has the mail, the
 // outbox knows an attempt started (count and next try), as in mox.
 func TestAttemptRecordedBeforeSend(t *testing.T) {
