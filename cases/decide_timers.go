@@ -22,6 +22,16 @@ func (c *Case) KindOrFault() string {
 func (d *decider) timer(kind string) {
 	c, now := d.c, d.now
 	open := c.Status == StatusOpen
+	// A clock the case's kind does not have (Timers sets none for it) does
+	// nothing, though a timer set before /scope or /kind still fires: a
+	// consulting case has no SLA clock, a visit or an inspection is not a
+	// fault to solve online.
+	switch k := c.KindOrFault(); {
+	case k == KindConsulting,
+		k == KindInspection && kind != TimerReport && kind != TimerReportWarn,
+		k != KindFault && (kind == TimerStuck || kind == TimerSolve || kind == TimerSolveWarn || kind == TimerDaily):
+		return
+	}
 	switch kind {
 	case TimerReply:
 		if !open {
