@@ -1,0 +1,53 @@
+package desk
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"helpdeskd/cases"
+	"helpdeskd/store"
+)
+
+// Probes from a review of the interpreter against SPEC §1, §4 and §11:
+// each one failed before its fix.
+
+// storedTimers lists the kinds of case n's stored timers.
+func (f *fixture) storedTimers(n int64) []string {
+	f.t.Helper()
+	var out []string
+	err := f.db.Read(f.ctx, func(t *store.Txn) error {
+		tms, err := t.Timers(n)
+		for _, tm := range tms {
+			out = append(out, tm.Kind)
+		}
+		return err
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// SPEC §1 scope note, issue 12.4: /scope consulting stops the SLA clocks.
+// The case's stored timers are the ones cases.Timers wants after every
+// event, not only after a timer fired: none are left to fire.
+func TestReviewScopeConsultingDropsTimers(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	if len(f.storedTimers(1)) == 0 {
+		t.Fatal("no timers after opening")
+	}
+	f.clk.Set(thu9.Add(5 * time.Minute))
+	f.mail("eng1@example.com", "Re: [Case#1] Printer down", "/scope consulting")
+	if got := f.storedTimers(1); len(got) != 0 {
+		t.Errorf("timers left on a consulting case: %v", got)
+	}
+	// After /resolve only the auto-close timer is wanted.
+	f.mail("alice@acme.test", "Scanner down", "It broke too.")
+	f.mail("eng1@example.com", "Re: [Case#2] Scanner down", "/resolve")
+	if got := f.storedTimers(2); !slices.Equal(got, []string{cases.TimerAutoClose}) {
+		t.Errorf("timers of a resolved case: %v", got)
+	}
+}
