@@ -491,9 +491,9 @@ func (d *decider) effect(actor config.Staff, e Effect, text string) {
 	case EvResolved:
 		c.ResolvedAt = now
 		d.staff("resolved_notice", Msg{Review: d.cfg.Closing.Review, Text: text}, roleAddrs(d.cfg, "service_centre_manager"))
-		if text != "" {
-			c.ResolutionNote = text
-		}
+		// This resolution's note, or none: a note of an earlier
+		// resolution (before a reopen) is not quoted again.
+		c.ResolutionNote = text
 		if !d.cfg.Closing.Review {
 			d.askConfirmation()
 		}
