@@ -484,6 +484,9 @@ func (d *decider) effect(actor config.Staff, e Effect, text string) {
 		c.NextRespondCheck = time.Time{}
 		if !c.OnsiteBy.IsZero() && c.OnsiteArrivedAt.IsZero() && !c.DispatchedAt.IsZero() {
 			c.OnsiteBy = OnsiteDeadlineFor(d.cfg, c, c.DispatchedAt)
+			if c.Kind == KindInstallation || c.Kind == KindTraining {
+				c.OnsiteBy = visitDeadline(d.cfg, c)
+			}
 		}
 	case EvAssigned:
 		c.AssignedAt, c.StuckEscalated = now, false
