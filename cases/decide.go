@@ -213,6 +213,9 @@ type decider struct {
 	now   time.Time
 	acts  []Action
 	dirty bool
+	// staffReply is set when a staff member's text of this event goes to
+	// the customer: it is the reply of a status change the event makes.
+	staffReply bool
 }
 
 func (d *decider) do(a ...Action) { d.acts = append(d.acts, a...) }
@@ -394,6 +397,10 @@ func restartClocks(cfg *config.Config, c *Case, now time.Time) {
 // statusReply sends the customer the next status reply of the schedule,
 // with the latest staff reply if given.
 func (d *decider) statusReply(reply string) {
+	if d.staffReply {
+		// The staff member's reply counts as this reply (SPEC §1.3).
+		return
+	}
 	nth := d.c.RepliesSent + 1
 	d.customer("status", AutoGenerate, Msg{Nth: nth, Reply: reply})
 	d.c.RepliesSent = nth
@@ -414,6 +421,7 @@ func (d *decider) staffMail(m StaffMail) {
 		d.record(EvMessageIn, m.Staff.Email, "empty staff mail")
 		return
 	}
+	d.staffReply = rest != "" && !resolving(cmds)
 	if len(cmds) > 0 {
 		ok := d.commands(m.Staff, cmds, rest, func(errs []string) {
 			d.do(CommandReply{To: m.Staff.Email, Errors: errs, InReplyTo: m.MessageID,
