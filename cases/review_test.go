@@ -1,0 +1,135 @@
+package cases
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// Probes from a review of the decision step against SPEC §1, §4 and §11:
+// each one failed before its fix.
+
+// decideAll runs one event after the other on c, each at now, and returns
+// the case after them and the actions of the last one.
+func decideAll(t *testing.T, c *Case, now time.Time, evs ...Trigger) (*Case, []string) {
+	t.Helper()
+	cfg := rulesCfg(t)
+	var got []string
+	for _, ev := range evs {
+		d := Decide(cfg, c, ev, Facts{LastStaffReply: "latest staff reply"}, now)
+		c, got = d.Case, acts(d.Actions)
+	}
+	return c, got
+}
+
+// SPEC §1 scope note, issue 12.4: after /scope consulting the SLA clocks
+// stop. A timer set before the hand-over that still fires must do
+// nothing: no status reply, no escalation, no warning.
+func TestReviewConsultingTimersDoNothing(t *testing.T) {
+	for _, kind := range TimerKinds {
+		t.Run(kind, func(t *testing.T) {
+			cfg := rulesCfg(t)
+			c := opened(t, cfg, "alice@acme.test", 2, thu)
+			c, _ = decideAll(t, c, thu.Add(5*time.Minute), staffMail(eng1, "/scope consulting"))
+			c.OnsiteEngineer, c.OnsiteBy, c.ConfirmAskedAt = "eng1@example.com", thu.Add(time.Hour), time.Time{}
+			_, got := decideAll(t, c, thu.Add(20*time.Hour), TimerFired{kind})
+			if err := has(got, "!cust:", "!staff:", "!rec:escalated"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// SPEC §11.8: an installation or training visit is not a fault to solve
+// online: a stuck, solve or daily timer left from before /kind does
+// nothing.
+func TestReviewVisitHasNoFaultTimers(t *testing.T) {
+	for _, kind := range []string{TimerStuck, TimerSolve, TimerSolveWarn, TimerDaily} {
+		t.Run(kind, func(t *testing.T) {
+			cfg := rulesCfg(t)
+			c := opened(t, cfg, "peter@initech.test", 2, thu)
+			c, _ = decideAll(t, c, thu.Add(5*time.Minute), staffMail(eng1, "/kind installation 2026-12-03"))
+			_, got := decideAll(t, c, thu.Add(20*time.Hour), TimerFired{kind})
+			if err := has(got, "!staff:", "!rec:escalated"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// SPEC §1.5, issue 8: the text written with /resolve is the resolution
+// note of that confirmation request. After the customer reopened the
+// case, a second /resolve without text quotes the latest staff reply,
+// not the note of the first resolution.
+func TestReviewResolutionNoteOfEarlierResolve(t *testing.T) {
+	cfg := rulesCfg(t)
+	c := opened(t, cfg, "alice@acme.test", 2, thu)
+	c, _ = decideAll(t, c, thu.Add(time.Hour),
+		staffMail(eng1, "/resolve\nReplaced the fuser."),
+		CustomerMail{From: "alice@acme.test", Text: "Still jams."})
+	if c.Status != StatusOpen {
+		t.Fatalf("status %s after the customer's answer", c.Status)
+	}
+	d := Decide(cfg, c, staffMail(eng1, "/resolve"), Facts{LastStaffReply: "Replaced the roller too."}, thu.Add(2*time.Hour))
+	for _, a := range d.Actions {
+		if m, ok := a.(ToCustomer); ok && m.Template == "confirm_request" {
+			if m.Msg.Reply != "Replaced the roller too." {
+				t.Errorf("second confirmation request quotes %q", m.Msg.Reply)
+			}
+			return
+		}
+	}
+	t.Errorf("no confirmation request: %v", acts(d.Actions))
+}
+
+// SPEC §11.8: a visit dispatched for its planned day must be on site that
+// day; a severity change does not turn the deadline into the severity's
+// on-site allowance.
+func TestReviewVisitSeverityKeepsPlannedDay(t *testing.T) {
+	cfg := rulesCfg(t)
+	c := opened(t, cfg, "peter@initech.test", 3, thu)
+	c, _ = decideAll(t, c, thu.Add(time.Hour),
+		staffMail(eng1, "/kind installation 2026-12-03"),
+		staffMail(eng1, "/onsite dispatch eng1@example.com"))
+	day := c.OnsiteBy
+	if want := at(12, 3, 18, 0); !day.Equal(want) {
+		t.Fatalf("onsite_by after dispatch %v, want %v", day.In(sh), want)
+	}
+	c, _ = decideAll(t, c, thu.Add(2*time.Hour), staffMail(eng1, "/severity 1"))
+	if !c.OnsiteBy.Equal(day) {
+		t.Errorf("onsite_by after /severity 1 = %v, want the planned day's end %v", c.OnsiteBy.In(sh), day.In(sh))
+	}
+}
+
+// SPEC §1.3: a public reply written by staff at a status change is that
+// change's reply: /close or /reopen with text sends the customer one
+// mail, not an automatic status reply and the relay in the same second.
+func TestReviewStatusChangeWithTextIsOneMail(t *testing.T) {
+	for _, tt := range []struct {
+		name, text string
+		setup      func(*Case)
+	}{
+		{name: "close", text: "/close\nClosing as agreed on the phone."},
+		{name: "reopen", text: "/reopen\nReopening: the fault came back.", setup: func(c *Case) { c.Status, c.ClosedAt = StatusClosed, thu }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := rulesCfg(t)
+			c := opened(t, cfg, "alice@acme.test", 2, thu)
+			if tt.setup != nil {
+				tt.setup(c)
+			}
+			_, got := decideAll(t, c, thu.Add(time.Hour), staffMail(eng1, tt.text))
+			n := 0
+			for _, g := range got {
+				if len(g) > 5 && g[:5] == "cust:" {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d mails to the customer: %v", n, got)
+			}
+		})
+	}
+}
+
+var _ = fmt.Sprint
