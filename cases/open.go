@@ -31,6 +31,11 @@ type OpenInput struct {
 	At       time.Time
 }
 
+// SuppressionToldMark ends the detail of an auto_reply_suppressed event
+// whose suppression staff were told of, so that they are told once per
+// sender and hour (SPEC §11.4), counted from the last telling.
+const SuppressionToldMark = "; staff told"
+
 // ErrTrainingWithoutInstallation refuses a training visit for a customer
 // that did not buy installation (SPEC §11.6).
 var ErrTrainingWithoutInstallation = errors.New("training is only sold with installation, and this customer has no installation service")
@@ -147,8 +152,12 @@ func Open(cfg *config.Config, in OpenInput, cu *config.Customer, f Facts, now ti
 	// limited.
 	if c.ContactEmail != "" {
 		if lim := cfg.Policy.AutoReplyLimit; lim > 0 && f.AcksToSender >= lim {
-			d.record(EvAutoReplySuppressed, "", fmt.Sprintf("acknowledgement to %s not sent: %d in %s (limit %d)",
-				c.ContactEmail, f.AcksToSender, cfg.Policy.AutoReplyWindow, lim))
+			detail := fmt.Sprintf("acknowledgement to %s not sent: %d in %s (limit %d)",
+				c.ContactEmail, f.AcksToSender, cfg.Policy.AutoReplyWindow, lim)
+			if !f.SuppressionTold {
+				detail += SuppressionToldMark
+			}
+			d.record(EvAutoReplySuppressed, "", detail)
 			if !f.SuppressionTold {
 				d.staff("staff_notice", Msg{Reason: ReasonSuppressed, Who: c.ContactEmail, Level: lim, Duration: cfg.Policy.AutoReplyWindow},
 					roleAddrs(cfg, "specialist", "customer_service_manager"))

@@ -51,3 +51,24 @@ func TestReviewScopeConsultingDropsTimers(t *testing.T) {
 		t.Errorf("timers of a resolved case: %v", got)
 	}
 }
+
+// SPEC §11.4, issue 9.5: staff are told of suppressed acknowledgements
+// once per sender and hour: an hour after they were last told, the next
+// suppression tells them again, however many suppressions came between.
+func TestReviewSuppressionToldOncePerHour(t *testing.T) {
+	f := newFixture(t, false)
+	f.cfg.Policy.AutoReplyLimit, f.cfg.Policy.AutoReplyWindow = 1, 24*time.Hour
+	told := func(n int64) int { return count(f.outbox(n), "staff_notice>csm@example.com") }
+	for i, at := range []time.Duration{0, 10 * time.Minute, 50 * time.Minute, 90 * time.Minute} {
+		f.clk.Set(thu9.Add(at))
+		f.mail("alice@acme.test", "Loop", "auto text")
+		n := int64(i + 1)
+		want := 0
+		if n == 2 || n == 4 { // first suppression; more than an hour after staff were told
+			want = 1
+		}
+		if got := told(n); got != want {
+			t.Errorf("case %d (+%s): staff told %d times, want %d", n, at, got, want)
+		}
+	}
+}
