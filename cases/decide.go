@@ -490,6 +490,11 @@ func (d *decider) effect(actor config.Staff, e Effect, text string) {
 			c.RespondBy, c.SolveOnlineBy = Deadlines(d.cfg, d.cfg.PlanOrDefault(c.Plan), c.Severity, c.ClockStart)
 		}
 		c.NextRespondCheck = time.Time{}
+		if c.EscalationLevel > 0 && !c.RespondBy.After(now) {
+			// Already escalated for the slip: the next step is one
+			// respond interval of the new severity on, not at once.
+			c.NextRespondCheck = respondAfter(d.cfg, c, now)
+		}
 		if !c.OnsiteBy.IsZero() && c.OnsiteArrivedAt.IsZero() && !c.DispatchedAt.IsZero() {
 			c.OnsiteBy = OnsiteDeadlineFor(d.cfg, c, c.DispatchedAt)
 			if c.Kind == KindInstallation || c.Kind == KindTraining {

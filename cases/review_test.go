@@ -133,3 +133,21 @@ func TestReviewStatusChangeWithTextIsOneMail(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// SPEC §1.4: each further slip climbs one more step. A case escalated for
+// its respond slip does not climb again at once because a manager raised
+// its severity: the next step is one respond interval later.
+func TestReviewSeverityAfterEscalationDoesNotClimbAtOnce(t *testing.T) {
+	cfg := rulesCfg(t)
+	c := opened(t, cfg, "alice@acme.test", 3, thu) // respond_by Thu 18:00
+	c, got := decideAll(t, c, at(11, 26, 18, 0), TimerFired{TimerRespond})
+	if err := has(got, "rec:escalated"); err != nil {
+		t.Fatal(err)
+	}
+	fri := at(11, 27, 10, 0)
+	c, _ = decideAll(t, c, fri, StaffMail{Staff: scm, Text: "/severity 2"})
+	due, ok := Timers(cfg, c, fri)[TimerRespond]
+	if !ok || !due.After(fri) {
+		t.Errorf("respond check after /severity 2 at %v: %v (set %v), want later than now", fri, due.In(sh), ok)
+	}
+}
