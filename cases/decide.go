@@ -186,6 +186,7 @@ const (
 	ReasonWarnRespond     = "warn_respond"      // respond_by is near
 	ReasonWarnSolve       = "warn_solve"        // solve_online_by is near
 	ReasonWarnReport      = "warn_report"       // report due soon
+	ReasonWarnOnsite      = "warn_onsite"       // onsite_by is near
 	ReasonSuppressed      = "ack_suppressed"    // acknowledgement not sent: limit
 	ReasonReopened        = "reopened_customer" // the customer answered without confirming
 	ReasonReopenedWindow  = "reopened_window"   // the customer wrote within the reopen window

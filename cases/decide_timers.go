@@ -65,6 +65,10 @@ func (d *decider) timer(kind string) {
 		if open && c.Engineer != "" {
 			d.staff("warning", Msg{Reason: ReasonWarnSolve, Deadline: c.SolveOnlineBy}, []string{c.Engineer})
 		}
+	case TimerOnsiteWarn:
+		if open && c.OnsiteArrivedAt.IsZero() && c.OnsiteEngineer != "" {
+			d.staff("warning", Msg{Reason: ReasonWarnOnsite, Deadline: c.OnsiteBy}, []string{c.OnsiteEngineer})
+		}
 	case TimerReportWarn:
 		if open && c.Engineer != "" {
 			d.staff("warning", Msg{Reason: ReasonWarnReport, Deadline: c.ReportDueBy}, []string{c.Engineer})

@@ -151,3 +151,25 @@ func TestReviewSeverityAfterEscalationDoesNotClimbAtOnce(t *testing.T) {
 		t.Errorf("respond check after /severity 2 at %v: %v (set %v), want later than now", fri, due.In(sh), ok)
 	}
 }
+
+// SPEC §1.4 "Before the slip": the assignee is warned before each
+// deadline, the on-site arrival deadline too: the dispatched engineer
+// gets a warning [replies] warning before onsite_by.
+func TestReviewOnsiteWarning(t *testing.T) {
+	cfg := rulesCfg(t)
+	c := opened(t, cfg, "alice@acme.test", 1, thu)
+	c, _ = decideAll(t, c, thu.Add(time.Hour), staffMail(eng1, "/onsite dispatch eng2@example.com"))
+	var warn time.Time
+	for kind, due := range Timers(cfg, c, thu.Add(time.Hour)) {
+		if due.Equal(c.OnsiteBy.Add(-cfg.Replies.Warning)) && kind != TimerOnsite {
+			warn = due
+			d := Decide(cfg, c, TimerFired{kind}, Facts{}, due)
+			if err := has(acts(d.Actions), "staff:warning>eng2@example.com"); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if warn.IsZero() {
+		t.Errorf("no warning before onsite_by %v: %v", c.OnsiteBy.In(sh), Timers(cfg, c, thu.Add(time.Hour)))
+	}
+}

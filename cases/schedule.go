@@ -18,7 +18,8 @@ const (
 	TimerSolve       = "solve"        // solve_online_by: on-site required (§1.4)
 	TimerSolveWarn   = "solve_warn"
 	TimerOnsite      = "onsite" // onsite_by after dispatch
-	TimerDaily       = "daily"  // end of working day report (§1.3)
+	TimerOnsiteWarn  = "onsite_warn"
+	TimerDaily       = "daily" // end of working day report (§1.3)
 	TimerAutoClose   = "autoclose"
 	TimerReport      = "report"      // inspection report due (SPEC §11.7)
 	TimerReportWarn  = "report_warn" // warn before the report is due
@@ -27,7 +28,7 @@ const (
 
 // TimerKinds lists every timer kind.
 var TimerKinds = []string{TimerReply, TimerRespond, TimerRespondWarn, TimerStuck, TimerSolve, TimerSolveWarn,
-	TimerOnsite, TimerDaily, TimerAutoClose, TimerReport, TimerReportWarn, TimerRemind}
+	TimerOnsite, TimerOnsiteWarn, TimerDaily, TimerAutoClose, TimerReport, TimerReportWarn, TimerRemind}
 
 // FullSchedule reports whether a case gets the second and Nth replies
 // (SPEC §1.3: the other severities get the first and the last only).
@@ -126,6 +127,7 @@ func Timers(cfg *config.Config, c *Case, now time.Time) map[string]time.Time {
 		}
 		if !c.OnsiteBy.IsZero() && c.OnsiteArrivedAt.IsZero() && !c.OnsiteEscalated {
 			want[TimerOnsite] = c.OnsiteBy
+			setWarn(TimerOnsiteWarn, c.OnsiteBy)
 		}
 	case StatusResolved:
 		if !c.ConfirmAskedAt.IsZero() {
