@@ -418,6 +418,10 @@ func (d *decider) staffMail(m StaffMail) {
 		return
 	}
 	cmds, rest := ParseBody(m.Text)
+	if len(cmds) > 0 && signatureOnly(rest) {
+		// Commands and the writer's signature: nothing to relay.
+		rest = ""
+	}
 	if len(cmds) == 0 && rest == "" {
 		d.record(EvMessageIn, m.Staff.Email, "empty staff mail")
 		return
@@ -440,6 +444,13 @@ func (d *decider) staffMail(m StaffMail) {
 	if rest != "" {
 		d.publicReply(m, rest)
 	}
+}
+
+// signatureOnly reports whether text is nothing but a signature block:
+// it starts with the signature separator line "-- " (RFC 3676 §4.3).
+func signatureOnly(text string) bool {
+	first, _, _ := strings.Cut(text, "\n")
+	return strings.TrimRight(first, " \r") == "--"
 }
 
 // resolving reports whether cmds resolve the case.

@@ -173,3 +173,26 @@ func TestReviewOnsiteWarning(t *testing.T) {
 		t.Errorf("no warning before onsite_by %v: %v", c.OnsiteBy.In(sh), Timers(cfg, c, thu.Add(time.Hour)))
 	}
 }
+
+// SPEC §4: command lines are removed from what is relayed. A command mail
+// whose only other text is the writer's signature (after the "-- "
+// separator of RFC 3676 §4.3, as mail clients add it) relays nothing: the
+// customer gets no mail holding a bare signature, and it is no staff
+// response that would stop the respond escalation.
+func TestReviewCommandMailWithSignatureOnly(t *testing.T) {
+	cfg := rulesCfg(t)
+	c := opened(t, cfg, "alice@acme.test", 2, thu)
+	d := Decide(cfg, c, staffMail(eng1, "/severity 1\n\n-- \nEng One\nACME Support"), Facts{}, thu.Add(time.Hour))
+	if err := has(acts(d.Actions), "rec:severity_changed", "!cust:relay", "!rec:reply_out"); err != nil {
+		t.Error(err)
+	}
+	if !d.Case.RespondedAt.IsZero() {
+		t.Error("a signature counted as the staff response")
+	}
+	d = Decide(cfg, c, staffMail(eng1, "/resolve\n\n-- \nEng One"), Facts{LastStaffReply: "Replaced the fuser."}, thu.Add(time.Hour))
+	for _, a := range d.Actions {
+		if m, ok := a.(ToCustomer); ok && m.Template == "confirm_request" && m.Msg.Reply != "Replaced the fuser." {
+			t.Errorf("confirmation request quotes %q", m.Msg.Reply)
+		}
+	}
+}
