@@ -388,10 +388,23 @@ func restartClocks(cfg *config.Config, c *Case, now time.Time) {
 		c.RespondBy, c.SolveOnlineBy = time.Time{}, time.Time{}
 		c.ReportDueBy = cfg.Inspections.ReportWithin.After(cfg.PlanOrDefault(c.Plan).Calendar, now)
 	}
+	dropKindDeadlines(c)
 	c.RespondedAt, c.NextRespondCheck, c.EscalationLevel = time.Time{}, time.Time{}, 0
 	c.StuckEscalated, c.OnsiteNeeded = false, false
 	if c.Engineer != "" {
 		c.AssignedAt = now
+	}
+}
+
+// dropKindDeadlines clears the deadlines a case's kind does not have: a
+// visit is no fault to solve online, a consulting case has no SLA clock
+// (SPEC §11.8, scope note of §1).
+func dropKindDeadlines(c *Case) {
+	switch c.KindOrFault() {
+	case KindConsulting:
+		c.RespondBy, c.SolveOnlineBy = time.Time{}, time.Time{}
+	case KindInstallation, KindTraining:
+		c.SolveOnlineBy = time.Time{}
 	}
 }
 
@@ -500,6 +513,7 @@ func (d *decider) effect(actor config.Staff, e Effect, text string) {
 		// from the dispatch.
 		if c.Kind != KindInspection {
 			c.RespondBy, c.SolveOnlineBy = Deadlines(d.cfg, d.cfg.PlanOrDefault(c.Plan), c.Severity, c.ClockStart)
+			dropKindDeadlines(c)
 		}
 		c.NextRespondCheck = time.Time{}
 		if c.EscalationLevel > 0 && !c.RespondBy.After(now) {

@@ -243,6 +243,7 @@ func visitDeadline(cfg *config.Config, c *Case) time.Time {
 // kindChanged acts on /kind and /scope (SPEC §11.8, scope note of §1).
 func (d *decider) kindChanged(actor config.Staff) {
 	c := d.c
+	dropKindDeadlines(c)
 	switch c.Kind {
 	case KindConsulting:
 		// Out of scope: the consulting team takes over, the SLA clocks
@@ -250,7 +251,6 @@ func (d *decider) kindChanged(actor config.Staff) {
 		d.staff("notify_new", Msg{Reason: ReasonConsulting, Sender: actor}, roleAddrs(d.cfg, "consulting"))
 		d.customer("consulting", AutoGenerate, Msg{})
 	case KindInstallation, KindTraining:
-		c.SolveOnlineBy = time.Time{}
 		if c.Engineer != "" {
 			d.staff("notify_assigned", Msg{Date: c.PlannedDate}, []string{c.Engineer})
 		}
