@@ -352,10 +352,16 @@ func (d *decider) customerMail(m CustomerMail) {
 			}
 			d.record(EvNote, m.From, "commands from a non-staff sender ignored: "+strings.Join(lines, "; "))
 		}
-		// New information on an open case: the engineer sees it.
+		// New information on an open case: the engineer sees it, or the
+		// consulting team for a case handed to them.
+		var to []string
 		if c.Engineer != "" {
-			d.staff("staff_notice", Msg{Reason: ReasonCustomerWrote, Text: m.Text}, []string{c.Engineer})
+			to = []string{c.Engineer}
 		}
+		if c.KindOrFault() == KindConsulting {
+			to = roleAddrs(d.cfg, "consulting")
+		}
+		d.staff("staff_notice", Msg{Reason: ReasonCustomerWrote, Text: m.Text}, to)
 	}
 }
 

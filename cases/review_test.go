@@ -196,3 +196,41 @@ func TestReviewCommandMailWithSignatureOnly(t *testing.T) {
 		}
 	}
 }
+
+// SPEC §11.8, §1 scope note: a visit has no solve-online deadline and a
+// consulting case no SLA deadline; a severity change or a reopen does
+// not bring them back (case show would print them, report count them).
+func TestReviewKindDeadlinesStayAway(t *testing.T) {
+	cfg := rulesCfg(t)
+	v := opened(t, cfg, "peter@initech.test", 2, thu)
+	v, _ = decideAll(t, v, thu.Add(time.Hour), staffMail(eng1, "/kind installation 2026-12-03"), staffMail(eng1, "/severity 1"))
+	if !v.SolveOnlineBy.IsZero() {
+		t.Errorf("installation after /severity 1: solve_online_by %v", v.SolveOnlineBy.In(sh))
+	}
+	v, _ = decideAll(t, v, thu.Add(2*time.Hour), staffMail(eng1, "/close"), staffMail(eng1, "/reopen"))
+	if !v.SolveOnlineBy.IsZero() {
+		t.Errorf("installation after a reopen: solve_online_by %v", v.SolveOnlineBy.In(sh))
+	}
+	k := opened(t, cfg, "alice@acme.test", 2, thu)
+	k, _ = decideAll(t, k, thu.Add(time.Hour), staffMail(eng1, "/scope consulting"))
+	if !k.RespondBy.IsZero() || !k.SolveOnlineBy.IsZero() {
+		t.Errorf("after /scope consulting: respond_by %v solve_online_by %v", k.RespondBy, k.SolveOnlineBy)
+	}
+	k, _ = decideAll(t, k, thu.Add(time.Hour), staffMail(eng1, "/severity 1"),
+		staffMail(eng1, "/close"), CustomerMail{From: "alice@acme.test", Text: "One more question."})
+	if k.Status != StatusOpen || !k.RespondBy.IsZero() || !k.SolveOnlineBy.IsZero() {
+		t.Errorf("consulting case: status %s respond_by %v solve_online_by %v", k.Status, k.RespondBy, k.SolveOnlineBy)
+	}
+}
+
+// SPEC §1 scope note, issue 12.4: a consulting case is the consulting
+// team's: what the customer writes on it goes to them.
+func TestReviewConsultingCustomerMailToConsulting(t *testing.T) {
+	cfg := rulesCfg(t)
+	c := opened(t, cfg, "alice@acme.test", 2, thu)
+	_, got := decideAll(t, c, thu.Add(time.Hour), staffMail(eng1, "/scope consulting"),
+		CustomerMail{From: "alice@acme.test", Text: "Here are the attack logs."})
+	if err := has(got, "staff:staff_notice>consult@example.com"); err != nil {
+		t.Error(err)
+	}
+}
