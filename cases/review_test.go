@@ -234,3 +234,23 @@ func TestReviewConsultingCustomerMailToConsulting(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// SPEC §1.5: "确认" is a confirm word, but a customer who asks us to
+// check (请确认…) or says they cannot confirm (无法确认…, 不能确认…) has not
+// confirmed the fix: the case reopens, it does not close.
+func TestReviewChineseRequestIsNoConfirmation(t *testing.T) {
+	words := rulesCfg(t).Closing.ConfirmWords
+	for text, want := range map[string]bool{
+		"请确认一下为什么还是报错":           false,
+		"请帮忙确认，问题依旧":             false,
+		"无法确认是否已经恢复":             false,
+		"我这边不能确认，明天再试":           false,
+		"确认已恢复，谢谢":               true,
+		"已解决，多谢":                 true,
+		"I confirm it works now": true,
+	} {
+		if got := IsConfirmation(text, words); got != want {
+			t.Errorf("IsConfirmation(%q) = %v, want %v", text, got, want)
+		}
+	}
+}

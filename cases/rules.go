@@ -97,6 +97,10 @@ func IsConfirmation(text string, words []string) bool {
 	return false
 }
 
+// cjkNotConfirming are the words that, right before a CJK confirm word,
+// turn it into no confirmation.
+var cjkNotConfirming = []string{"未", "没有", "不", "无法", "不能", "没法", "请", "帮忙", "麻烦"}
+
 // containsWord matches w in l at word boundaries for ASCII words, and as a
 // substring for CJK words (which are not separated by spaces). A negation
 // right before an ASCII word ("not solved") does not count.
@@ -116,7 +120,14 @@ func containsWord(l, w string) bool {
 			return false
 		}
 		before := l[:i]
-		return !strings.HasSuffix(before, "未") && !strings.HasSuffix(before, "没有") && !strings.HasSuffix(before, "不")
+		// A negation ("未解决"), an inability ("无法确认") or a request to
+		// us ("请确认", "请帮忙确认") is no confirmation.
+		for _, p := range cjkNotConfirming {
+			if strings.HasSuffix(before, p) {
+				return false
+			}
+		}
+		return true
 	}
 	f := strings.FieldsFunc(l, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '\'')
