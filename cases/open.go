@@ -173,6 +173,10 @@ func Open(cfg *config.Config, in OpenInput, cu *config.Customer, f Facts, now ti
 		}
 	}
 	d.staff("notify_new", Msg{}, roleAddrs(cfg, "specialist", "customer_service_manager", "quality"), c.Engineer)
+	if c.Kind == KindConsulting {
+		// Out of scope from the start: the consulting team takes it.
+		d.staff("notify_new", Msg{Reason: ReasonConsulting}, roleAddrs(cfg, "consulting"))
+	}
 	if c.Engineer != "" {
 		d.staff("notify_assigned", Msg{Date: c.PlannedDate}, []string{c.Engineer})
 	}

@@ -254,3 +254,15 @@ func TestReviewChineseRequestIsNoConfirmation(t *testing.T) {
 		}
 	}
 }
+
+// SPEC §11.8, issue 12.4: a case opened as kind consulting (`case open
+// --kind consulting`) is the consulting team's from the start: they are
+// told of it, as with /scope consulting.
+func TestReviewOpenConsultingTellsConsulting(t *testing.T) {
+	cfg := rulesCfg(t)
+	cu, _ := cfg.CustomerFor("alice@acme.test")
+	d := Open(cfg, OpenInput{Email: "alice@acme.test", Subject: "We were attacked", Severity: 2, Kind: KindConsulting, Via: "hotline"}, cu, Facts{}, thu)
+	if err := has(acts(d.Actions), "staff:notify_new>consult@example.com"); err != nil {
+		t.Error(err)
+	}
+}
