@@ -249,7 +249,9 @@ func (d *decider) kindChanged(actor config.Staff) {
 		// Out of scope: the consulting team takes over, the SLA clocks
 		// stop (Timers sets none), the customer is told.
 		d.staff("notify_new", Msg{Reason: ReasonConsulting, Sender: actor}, roleAddrs(d.cfg, "consulting"))
-		d.customer("consulting", AutoGenerate, Msg{})
+		if !d.staffReply { // else the staff member's own words tell them
+			d.customer("consulting", AutoGenerate, Msg{})
+		}
 	case KindInstallation, KindTraining:
 		if c.Engineer != "" {
 			d.staff("notify_assigned", Msg{Date: c.PlannedDate}, []string{c.Engineer})

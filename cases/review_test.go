@@ -111,6 +111,7 @@ func TestReviewStatusChangeWithTextIsOneMail(t *testing.T) {
 	}{
 		{name: "close", text: "/close\nClosing as agreed on the phone."},
 		{name: "reopen", text: "/reopen\nReopening: the fault came back.", setup: func(c *Case) { c.Status, c.ClosedAt = StatusClosed, thu }},
+		{name: "scope", text: "/scope consulting\n您好，此需求属于安全咨询范围，咨询工程师会与您联系。"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := rulesCfg(t)
