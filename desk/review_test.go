@@ -72,3 +72,24 @@ func TestReviewSuppressionToldOncePerHour(t *testing.T) {
 		}
 	}
 }
+
+// A stored timer of a kind this version does not know (left by an older
+// one) is dropped once, as the log says, not fired again at every wake.
+func TestReviewUnknownTimerKindIsDropped(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	if err := f.db.Tx(f.ctx, func(t *store.Txn) error {
+		return t.SetTimer(cases.Timer{Case: 1, Kind: "retired_kind", Due: thu9})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Set(thu9.Add(time.Minute))
+	for i := 0; i < 3; i++ {
+		if _, err := f.d.FireDue(f.ctx, 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.storedTimers(1); slices.Contains(got, "retired_kind") {
+		t.Errorf("unknown timer kept: %v", got)
+	}
+}

@@ -146,6 +146,7 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 	}
 	if !slices.Contains(cases.TimerKinds, tm.Kind) {
 		d.log.Warn("unknown timer kind dropped", "case", c.Number, "kind", tm.Kind)
+		return t.DeleteTimers(tm.Case, tm.Kind)
 	}
 	return d.decide(t, ch, c, cases.TimerFired{Kind: tm.Kind}, &step{fired: tm.Kind, have: have})
 }
