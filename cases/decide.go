@@ -417,8 +417,9 @@ func dropKindDeadlines(c *Case) {
 // statusReply sends the customer the next status reply of the schedule,
 // with the latest staff reply if given.
 func (d *decider) statusReply(reply string) {
-	if d.staffReply {
-		// The staff member's reply counts as this reply (SPEC §1.3).
+	if d.staffReply || d.c.ContactEmail == "" {
+		// The staff member's reply counts as this reply (SPEC §1.3), or
+		// there is no one to reply to.
 		return
 	}
 	nth := d.c.RepliesSent + 1

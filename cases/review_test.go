@@ -267,3 +267,19 @@ func TestReviewOpenConsultingTellsConsulting(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// SPEC §2: mail without a usable From still opens a case. There is no one
+// to send status replies to: no reply timer is set, so none fires (and
+// is dropped as "rescheduled into the past") again after every event.
+func TestReviewNoReplyTimerWithoutContact(t *testing.T) {
+	cfg := rulesCfg(t)
+	d := Open(cfg, OpenInput{Subject: "(no sender)", Severity: 2}, nil, Facts{}, thu)
+	c := d.Case
+	if _, ok := Timers(cfg, c, thu)[TimerReply]; ok {
+		t.Error("reply timer set for a case without a contact address")
+	}
+	d = Decide(cfg, c, TimerFired{TimerReply}, Facts{}, thu.Add(10*time.Minute))
+	if d.Case.RepliesSent != c.RepliesSent && !d.Changed {
+		t.Error("RepliesSent changed but the decision is not marked changed")
+	}
+}

@@ -100,7 +100,7 @@ func Timers(cfg *config.Config, c *Case, now time.Time) map[string]time.Time {
 			}
 			return want
 		}
-		if c.BouncedAt.IsZero() && (c.RepliesSent == 0 || (kind == KindFault && FullSchedule(cfg, c))) {
+		if c.ContactEmail != "" && c.BouncedAt.IsZero() && (c.RepliesSent == 0 || (kind == KindFault && FullSchedule(cfg, c))) {
 			want[TimerReply] = NextReplyDue(cfg, c)
 		}
 		if c.RespondedAt.IsZero() && !c.RespondBy.IsZero() {
