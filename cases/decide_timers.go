@@ -194,10 +194,17 @@ func OnsiteService(cfg *config.Config, c *Case) string {
 }
 
 // onsiteCalendar is the calendar on-site deadlines count on: always open
-// for a 7×24 on-site service, the plan's calendar otherwise (SPEC §11.6).
+// for a 7×24 on-site service, the 5x8 plan's calendar for a 5×8 one
+// (whatever plan the customer's hotline and email support is on), the
+// case's plan calendar otherwise (SPEC §11.6).
 func onsiteCalendar(cfg *config.Config, c *Case) *calendar.Calendar {
-	if OnsiteService(cfg, c) == "onsite_7x24" {
+	switch OnsiteService(cfg, c) {
+	case "onsite_7x24":
 		return calendar.Always()
+	case "onsite_5x8":
+		if p, ok := cfg.Plans["5x8"]; ok && p.Calendar != nil {
+			return p.Calendar
+		}
 	}
 	return cfg.PlanOrDefault(c.Plan).Calendar
 }

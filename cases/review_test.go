@@ -1,9 +1,10 @@
 package cases
 
 import (
-	"fmt"
 	"testing"
 	"time"
+
+	"helpdeskd/config"
 )
 
 // Probes from a review of the decision step against SPEC §1, §4 and §11:
@@ -133,7 +134,6 @@ func TestReviewStatusChangeWithTextIsOneMail(t *testing.T) {
 	}
 }
 
-var _ = fmt.Sprint
 
 // SPEC §1.4: each further slip climbs one more step. A case escalated for
 // its respond slip does not climb again at once because a manager raised
@@ -281,5 +281,19 @@ func TestReviewNoReplyTimerWithoutContact(t *testing.T) {
 	d = Decide(cfg, c, TimerFired{TimerReply}, Facts{}, thu.Add(10*time.Minute))
 	if d.Case.RepliesSent != c.RepliesSent && !d.Changed {
 		t.Error("RepliesSent changed but the decision is not marked changed")
+	}
+}
+
+// SPEC §11.6, seed rules (5*8 現場支持服務): a 5×8 on-site service counts
+// its on-site deadline in working time on the 5x8 plan's calendar, also
+// for a customer whose hotline and email support is on the 7×24 plan.
+func TestReviewOnsite5x8OnA7x24Plan(t *testing.T) {
+	cfg := rulesCfg(t, func(c *config.Config) { c.Customers[1].Services = []string{"hotline", "email", "onsite_5x8"} })
+	c := opened(t, cfg, "carol@globex.test", 2, thu)
+	fri := at(11, 27, 10, 0)
+	c = Decide(cfg, c, StaffMail{Staff: eng1, Text: "/onsite dispatch eng2@example.com"}, Facts{}, fri).Case
+	// 3 working days after Friday on the office calendar: Mon, Tue, Wed 18:00.
+	if want := at(12, 2, 18, 0); !c.OnsiteBy.Equal(want) {
+		t.Errorf("onsite_by %v, want %v", c.OnsiteBy.In(sh), want)
 	}
 }
