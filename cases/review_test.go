@@ -134,7 +134,6 @@ func TestReviewStatusChangeWithTextIsOneMail(t *testing.T) {
 	}
 }
 
-
 // SPEC §1.4: each further slip climbs one more step. A case escalated for
 // its respond slip does not climb again at once because a manager raised
 // its severity: the next step is one respond interval later.
