@@ -40,13 +40,20 @@ func cmdSLA(args []string, stdout io.Writer) error {
 		return fmt.Errorf("severity %d is not configured", *severity)
 	}
 	plan := cfg.DefaultPlan()
-	if cu, _ := cfg.CustomerFor(*customer); cu != nil {
+	cu, _ := cfg.CustomerFor(*customer)
+	if cu != nil {
 		plan = cfg.Plans[cu.Plan]
 	} else if cfg.Policy.UnknownSenders == "ignore" {
 		return fmt.Errorf("no customer has address %s", *customer)
 	}
 	respond, solve := cases.Deadlines(cfg, plan, *severity, t)
-	onsite := cases.OnsiteDeadline(cfg, plan, *severity, t)
+	// On site as a case of this customer counts it: on the calendar of
+	// its on-site service (SPEC §11.6).
+	probe := &cases.Case{Plan: plan.Name, Severity: *severity}
+	if cu != nil {
+		probe.Company = cu.Company
+	}
+	onsite := cases.OnsiteDeadlineFor(cfg, probe, t)
 	loc := plan.Calendar.Location
 	if *asJSON {
 		return writeJSON(stdout, map[string]string{
