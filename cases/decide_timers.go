@@ -259,6 +259,10 @@ func (d *decider) kindChanged(actor config.Staff) {
 		if !d.staffReply { // else the staff member's own words tell them
 			d.customer("consulting", AutoGenerate, Msg{})
 		}
+	case KindFault:
+		// A hand-over or a visit undone: the fault's deadlines count again
+		// from when its clocks started.
+		c.RespondBy, c.SolveOnlineBy = Deadlines(d.cfg, d.cfg.PlanOrDefault(c.Plan), c.Severity, c.ClockStart)
 	case KindInstallation, KindTraining:
 		if c.Engineer != "" {
 			d.staff("notify_assigned", Msg{Date: c.PlannedDate}, []string{c.Engineer})

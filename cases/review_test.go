@@ -296,3 +296,24 @@ func TestReviewOnsite5x8OnA7x24Plan(t *testing.T) {
 		t.Errorf("onsite_by %v, want %v", c.OnsiteBy.In(sh), want)
 	}
 }
+
+// SPEC §11.8: /kind fault undoes a hand-over or a visit: the case is a
+// fault again with its respond and solve-online deadlines, counted from
+// when its clocks started, and their timers.
+func TestReviewKindFaultRestoresDeadlines(t *testing.T) {
+	for _, first := range []string{"/scope consulting", "/kind installation 2026-12-03"} {
+		t.Run(first, func(t *testing.T) {
+			cfg := rulesCfg(t)
+			c := opened(t, cfg, "peter@initech.test", 2, thu)
+			want := *c
+			c, _ = decideAll(t, c, thu.Add(time.Hour), staffMail(eng1, first), staffMail(eng1, "/kind fault"))
+			if !c.RespondBy.Equal(want.RespondBy) || !c.SolveOnlineBy.Equal(want.SolveOnlineBy) {
+				t.Errorf("deadlines %v / %v, want %v / %v", c.RespondBy, c.SolveOnlineBy, want.RespondBy, want.SolveOnlineBy)
+			}
+			tm := Timers(cfg, c, thu.Add(time.Hour))
+			if _, ok := tm[TimerSolve]; !ok {
+				t.Errorf("no solve timer: %v", tm)
+			}
+		})
+	}
+}
