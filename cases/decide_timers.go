@@ -86,6 +86,13 @@ func (d *decider) timer(kind string) {
 			return
 		}
 		c.OnsiteNeeded = true
+		if c.OnsiteEngineer != "" {
+			// Already dispatched: the on-site deadline runs, there is
+			// nothing to ask the managers or offer the customer.
+			d.changed()
+			d.record(EvNote, "", "not solved online by solve_online_by; "+c.OnsiteEngineer+" is already dispatched")
+			return
+		}
 		managers := roleAddrs(d.cfg, "customer_service_manager", "service_centre_manager")
 		if OnsiteService(d.cfg, c) != "" {
 			d.escalate(Msg{Reason: ReasonSolveOnsite, Deadline: c.SolveOnlineBy}, "solve",

@@ -317,3 +317,29 @@ func TestReviewKindFaultRestoresDeadlines(t *testing.T) {
 		})
 	}
 }
+
+// SPEC §1.4: a solve slip asks the managers to dispatch. When an engineer
+// is already dispatched (before the slip), there is nothing to ask for:
+// no dispatch request, no visit offer to the customer.
+func TestReviewSolveSlipAfterDispatch(t *testing.T) {
+	for _, tt := range []struct{ addr, cmd string }{
+		{"alice@acme.test", "/onsite dispatch eng1@example.com"},
+		{"carol@globex.test", "/onsite dispatch eng2@example.com --billable"},
+	} {
+		t.Run(tt.addr, func(t *testing.T) {
+			cfg := rulesCfg(t)
+			c := opened(t, cfg, tt.addr, 2, thu)
+			c, _ = decideAll(t, c, thu.Add(time.Hour), staffMail(eng1, tt.cmd))
+			if c.OnsiteEngineer == "" {
+				t.Fatal("not dispatched")
+			}
+			c, got := decideAll(t, c, c.SolveOnlineBy, TimerFired{TimerSolve})
+			if err := has(got, "!staff:escalation", "!cust:visit_offer"); err != nil {
+				t.Error(err)
+			}
+			if _, ok := Timers(cfg, c, c.SolveOnlineBy)[TimerSolve]; ok {
+				t.Error("solve timer set again")
+			}
+		})
+	}
+}
