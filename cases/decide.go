@@ -550,7 +550,11 @@ func (d *decider) effect(actor config.Staff, e Effect, text string) {
 		d.askConfirmation()
 	case EvOnsiteDispatch:
 		c.DispatchedAt = now
-		c.OnsiteBy, c.OnsiteArrivedAt, c.OnsiteEscalated = OnsiteDeadlineFor(d.cfg, c, now), time.Time{}, false
+		c.OnsiteBy, c.OnsiteArrivedAt = OnsiteDeadlineFor(d.cfg, c, now), time.Time{}
+		if c.Kind != KindInspection {
+			// An inspection's flag is its report slip, escalated once.
+			c.OnsiteEscalated = false
+		}
 		if c.Kind == KindInstallation || c.Kind == KindTraining {
 			c.OnsiteBy = visitDeadline(d.cfg, c)
 		}

@@ -343,3 +343,22 @@ func TestReviewSolveSlipAfterDispatch(t *testing.T) {
 		})
 	}
 }
+
+// SPEC §11.7: a late inspection report escalates once. Recording the
+// engineer's dispatch afterwards does not set the report timer again in
+// the past (a second escalation at once).
+func TestReviewInspectionDispatchAfterReportSlip(t *testing.T) {
+	cfg := rulesCfg(t)
+	cu, _ := cfg.CustomerFor("peter@initech.test")
+	c := Open(cfg, OpenInput{Company: "Initech", Email: "peter@initech.test", Severity: 3, Kind: KindInspection, Via: "schedule",
+		PlannedDate: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}, cu, Facts{}, thu).Case
+	late := c.ReportDueBy.Add(time.Hour)
+	c, got := decideAll(t, c, late, TimerFired{TimerReport})
+	if err := has(got, "rec:escalated"); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = decideAll(t, c, late.Add(time.Hour), staffMail(eng1, "/onsite dispatch eng1@example.com"))
+	if due, ok := Timers(cfg, c, late.Add(time.Hour))[TimerReport]; ok && !due.After(late.Add(time.Hour)) {
+		t.Errorf("report timer set again at %v, in the past", due.In(sh))
+	}
+}
