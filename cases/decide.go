@@ -393,6 +393,7 @@ func restartClocks(cfg *config.Config, c *Case, now time.Time) {
 	if c.Kind == KindInspection {
 		c.RespondBy, c.SolveOnlineBy = time.Time{}, time.Time{}
 		c.ReportDueBy = cfg.Inspections.ReportWithin.After(cfg.PlanOrDefault(c.Plan).Calendar, now)
+		c.OnsiteEscalated = false // the new report's slip escalates again
 	}
 	dropKindDeadlines(c)
 	c.RespondedAt, c.NextRespondCheck, c.EscalationLevel = time.Time{}, time.Time{}, 0

@@ -362,3 +362,23 @@ func TestReviewInspectionDispatchAfterReportSlip(t *testing.T) {
 		t.Errorf("report timer set again at %v, in the past", due.In(sh))
 	}
 }
+
+// SPEC §1.5, §11.7: a reopened inspection has a new report deadline, and
+// its slip escalates again, even when the first report was late.
+func TestReviewReopenedInspectionHasReportTimer(t *testing.T) {
+	cfg := rulesCfg(t)
+	cu, _ := cfg.CustomerFor("peter@initech.test")
+	c := Open(cfg, OpenInput{Company: "Initech", Email: "peter@initech.test", Severity: 3, Kind: KindInspection, Via: "schedule",
+		PlannedDate: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}, cu, Facts{}, thu).Case
+	late := c.ReportDueBy.Add(time.Hour)
+	c, _ = decideAll(t, c, late, TimerFired{TimerReport},
+		StaffMail{Staff: eng1, Text: "Report attached.", Attachment: []int64{1}}, staffMail(eng1, "/done"))
+	if c.Status != StatusClosed {
+		t.Fatalf("status %s", c.Status)
+	}
+	again := late.Add(2 * time.Hour)
+	c, _ = decideAll(t, c, again, CustomerMail{From: "peter@initech.test", Text: "The report misses the firewall."})
+	if due, ok := Timers(cfg, c, again)[TimerReport]; c.Status != StatusOpen || !ok || !due.After(again) {
+		t.Errorf("reopened inspection: status %s, report timer %v (%v)", c.Status, due, ok)
+	}
+}
