@@ -21,6 +21,9 @@ const maxIDs = 50
 
 func (l *idList) add(id string) {
 	id = strings.TrimSpace(strings.Trim(strings.TrimSpace(id), "<>"))
+	if len(id) > 7 && strings.EqualFold(id[:7], "mailto:") {
+		return // Exchange's "addr<mailto:addr>"
+	}
 	if id == "" || len(id) > 250 || !strings.Contains(id, "@") || strings.ContainsAny(id, " \t\n<>\"") {
 		return
 	}

@@ -39,12 +39,12 @@ func headerHints(h textproto.Header) hints {
 	if i := strings.IndexByte(from, '<'); i >= 0 {
 		name = from[:i]
 	}
-	x.robotSender = robotLocal(fromAddr) || robotName.MatchString(name) ||
-		strings.TrimSpace(from) == "" || strings.TrimSpace(from) == "<>" ||
-		strings.HasSuffix(strings.TrimSpace(from), "<>")
+	// A From without an address ("MAILER-DAEMON <>", Courier's "<@>", none
+	// at all) is a mail system's; so are the mail system's own names.
+	x.robotSender = fromAddr == "" || robotName.MatchString(name)
 	if at := strings.LastIndexByte(fromAddr, '@'); at > 0 {
-		switch fromAddr[:at] {
-		case "mailer_daemon", "post_master", "mail-daemon", "bounce", "bounces", "mailer", "mail.delivery", "maildelivery":
+		switch strings.NewReplacer("-", "", "_", "", ".", "").Replace(fromAddr[:at]) {
+		case "mailerdaemon", "postmaster", "maildaemon", "mdaemon", "maildelivery", "mailersystem":
 			x.robotSender = true
 		}
 	}
@@ -145,7 +145,6 @@ func (p *parsed) read() (*Report, bool) {
 	if x.forwarded && !x.robotSender && !x.nullPath {
 		return nil, false // a person passing a bounce on
 	}
-	headerSays := x.robotSender || x.nullPath || x.subject || len(x.failedRcpts) > 0 || p.reportType == "delivery-status"
 	var form string
 	for _, t := range human {
 		if f, _ := detectForm(strings.ToLower(unquoted(t))); f != "" {
@@ -154,7 +153,10 @@ func (p *parsed) read() (*Report, bool) {
 		}
 	}
 	switch {
-	case form != "" && (headerSays || x.auto):
+	case form != "" && (x.robotSender || x.nullPath || x.auto || len(x.failedRcpts) > 0 || p.reportType == "delivery-status"):
+		// A bounce's wording alone, under a bounce-like subject, may be a
+		// person pasting one; a mail system's sender or envelope must
+		// say so too.
 	case (x.robotSender || len(x.failedRcpts) > 0 || p.reportType == "delivery-status" || (x.subject && x.nullPath)) && anyMatch(failureText, human):
 		form = "text"
 	default:

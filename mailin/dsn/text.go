@@ -22,7 +22,7 @@ var textForms = []textForm{
 	{"courier", []string{"running the courier mail server", "this is a delivery status notification from"}},
 	{"hmailserver", []string{"hmailserver sent:", "this message was sent by hmailserver"}},
 	{"gmail", []string{"delivery to the following recipient failed permanently", "delivery to the following recipients failed permanently", "google tried to deliver your message", "your message wasn't delivered to", "** address not found **", "** message not delivered **", "delivery to the following recipient has been delayed", "** delivery incomplete **", "gmail will retry"}},
-	{"exchange", []string{"delivery has failed to these recipients or groups", "delivery is delayed to these recipients or groups", "your message did not reach some or all of the intended recipients", "diagnostic information for administrators", "remote server returned '", "resolver.adr.", "couldn't be delivered to", "your message to", "the following recipient(s) cannot be reached"}},
+	{"exchange", []string{"delivery has failed to these recipients or groups", "delivery is delayed to these recipients or groups", "your message did not reach some or all of the intended recipients", "diagnostic information for administrators", "remote server returned '", "resolver.adr.", "couldn't be delivered", "the following recipient(s) cannot be reached"}},
 	{"smtpsvc", []string{"this is an automatically generated delivery status notification", "delivery to the following recipients failed", "delivery to the following recipients has been delayed"}},
 	{"exim", []string{"this message was created automatically by mail delivery software", "a message that you sent could not be delivered to one or more of its", "a message that you sent has not yet been delivered to one or more of its"}},
 	{"postfix-text", []string{"this is the mail system at host", "this is the postfix program at host"}},
@@ -32,7 +32,7 @@ var textForms = []textForm{
 	{"groupwise", []string{"the message that you sent was undeliverable to the following", "message status - undeliverable"}},
 	{"mdaemon", []string{"permanent fatal delivery errors", "--- session transcript ---", "mdaemon"}},
 	{"communigate", []string{"failed to deliver to '"}},
-	{"james", []string{"error message below:"}},
+	{"james", []string{"this is the james mail server", "error message below:"}},
 	{"qq", []string{"qq邮箱", "此邮件是退信", "很抱歉您的邮件被退回", "您的邮件被退回"}},
 	{"netease", []string{"系统退信", "网易", "邮件投递失败", "退信原因"}},
 }
@@ -126,17 +126,22 @@ var headings = []*regexp.Regexp{
 	// Sendmail, SMTPSVC, Exim, Gmail, Domino: the address alone.
 	regexp.MustCompile(`^\s{0,12}<?(` + addrPat + `)>?\s*$`),
 	// Exchange: "Name (addr)", "addr (addr)", "addr<mailto:addr>".
-	regexp.MustCompile(`^\s*[^\s<>()][^<>()]{0,100}?\s*[(<](?:mailto:)?(` + addrPat + `)[)>]\s*$`),
+	regexp.MustCompile(`^\s*[^\s<>():][^<>():]{0,100}?\s*[(<](?:mailto:)?(` + addrPat + `)[)>]\s*$`),
 	// GroupWise: "addr (reason)"; Exim: "addr: reason".
 	regexp.MustCompile(`^\s*<?(` + addrPat + `)>?\s+\((.+)\)\s*$`),
-	regexp.MustCompile(`^\s*(` + addrPat + `)\s*:\s*(.*)$`),
-	// Exchange 2003: "addr on 12/1/2026 10:00 AM".
-	regexp.MustCompile(`^\s*(` + addrPat + `)\s+on\s+\d`),
+	// GMX: "\"addr\": reason".
+	regexp.MustCompile(`^\s*["']?(` + addrPat + `)["']?\s*:\s*(.*)$`),
+	// Zoho: "addr, ERROR CODE :550 - 5.1.1 reason".
+	regexp.MustCompile(`^\s*<?(` + addrPat + `)>?\s*,\s*(.+)$`),
+	// Exchange 2003: "addr on 12/1/2026 10:00 AM", also quoted.
+	regexp.MustCompile(`^\s*'?(` + addrPat + `)'?\s+on\s+\d`),
+	// MDaemon transcript: "--> RCPT To:<addr>".
+	regexp.MustCompile(`(?i)-->\s*RCPT TO:\s*<(` + addrPat + `)>`),
 	// Labelled: Sun "Recipient address:", QQ/163 "收件人：", MDaemon and
 	// James "RCPT TO:".
 	regexp.MustCompile(`(?i)^\s*(?:>>>\s*)?(?:recipient address|original recipient|failed recipient|recipient|rcpt to|收件人|收信人|收件人地址|empfänger|destinataire)\s*[:：]\s*<?(` + addrPat + `)>?`),
 	// Sentences: DMA, O365, Gmail, CommuniGate, Exim delay.
-	regexp.MustCompile(`(?i)(?:delivering your mail to|your message to|wasn't delivered to|was not delivered to|failed to deliver to|could not be delivered to|couldn't be delivered to|undeliverable to|problem delivering your message to|has not yet been delivered is:?|delivery to)\s*'?<?(` + addrPat + `)>?`),
+	regexp.MustCompile(`(?i)(?:delivering your mail to|your message to|wasn't delivered to|was not delivered to|failed to deliver to|could not be delivered to|couldn't be delivered to|undeliverable to|problem delivering your message to|has not yet been delivered is|delivery to|您发送给)\s*:?\s*'?<?(` + addrPat + `)>?`),
 }
 
 // reasonLabel: lines after which the reason follows.
@@ -172,7 +177,7 @@ func textRecipients(sec string, exclude map[string]bool) []Recipient {
 			}
 			break
 		}
-		if addr == "" || exclude[addr] || robotLocal(addr) {
+		if addr == "" || exclude[addr] || robotLocal(addr) || headerish.MatchString(line) {
 			continue
 		}
 		diag := blockAfter(lines, i, rest)
@@ -187,6 +192,10 @@ func textRecipients(sec string, exclude map[string]bool) []Recipient {
 	return out
 }
 
+// headerish: a header field of the returned message, quoted in the text;
+// the addresses on such lines are not failed recipients.
+var headerish = regexp.MustCompile(`(?i)^[ \t>]*(?:message-id|in-reply-to|references|from|to|cc|bcc|subject|date|return-path|received|sender|reply-to|mime-version|content-[a-z-]+|x-[a-z0-9-]+|delivered-to|thread-topic|thread-index|auto-submitted|envelope-to|resent-[a-z]+)[ \t]*:`)
+
 // blockAfter returns the reason that belongs to the heading at lines[i]:
 // the rest of its line and the lines after it up to a blank line or the
 // next heading. When the block holds an SMTP reply, the reason starts
@@ -196,15 +205,23 @@ func blockAfter(lines []string, i int, rest string) string {
 	if strings.TrimSpace(rest) != "" {
 		block = append(block, rest)
 	}
+	indent := indentOf(lines[i])
 	for j := i + 1; j < len(lines) && j < i+40; j++ {
 		l := lines[j]
-		if strings.TrimSpace(l) == "" {
+		t := strings.TrimSpace(l)
+		if t == "" {
 			if len(block) == 0 && j < i+3 {
 				continue // Gmail, Domino: the reason comes after a blank line
 			}
 			break
 		}
-		if isHeading(l) {
+		if separator.MatchString(t) {
+			break
+		}
+		// A heading ends the block, unless it is indented deeper than
+		// ours: Postfix folds its reason onto lines that may begin with
+		// the address again.
+		if isHeading(l) && indentOf(l) <= indent {
 			break
 		}
 		block = append(block, l)
@@ -217,6 +234,9 @@ func blockAfter(lines []string, i int, rest string) string {
 	}
 	for k := range block {
 		l := strings.TrimSpace(block[k])
+		if i := strings.Index(l, "<-- "); i >= 0 {
+			l = l[i+4:] // MDaemon transcript
+		}
 		l = strings.TrimPrefix(l, "<<< ")
 		if r := strings.TrimPrefix(l, "(reason: "); r != l {
 			l = strings.TrimSuffix(r, ")")
@@ -226,8 +246,15 @@ func blockAfter(lines []string, i int, rest string) string {
 	return oneLine(strings.Join(block, " "), maxDiag)
 }
 
+// separator: a rule line such as "----- Transcript of session follows -----".
+var separator = regexp.MustCompile(`^(?:-{3,}|\*{3,}|={3,}|#{3,}|_{3,})`)
+
+func indentOf(l string) int {
+	return len(l) - len(strings.TrimLeft(l, " \t"))
+}
+
 func isHeading(l string) bool {
-	for _, h := range headings[:7] {
+	for _, h := range headings[:8] {
 		if h.MatchString(l) {
 			return true
 		}
@@ -236,27 +263,37 @@ func isHeading(l string) bool {
 }
 
 // sectionReason finds a reason stated once for all recipients: the text
-// after a reason label, or the first SMTP reply line.
+// after a reason label, an SMTP reply line, or Exchange's "Remote Server
+// returned '...'"; one that carries a status code is preferred.
 func sectionReason(sec string) string {
 	lines := strings.Split(sec, "\n")
+	var cands []string
 	for i, l := range lines {
 		if m := reasonLabel.FindStringSubmatch(l); m != nil {
 			r := strings.TrimSpace(m[1])
 			for j := i + 1; r == "" && j < len(lines) && j < i+4; j++ {
 				r = strings.TrimSpace(lines[j])
 			}
-			if r != "" {
-				return oneLine(r, maxDiag)
+			if r != "" && !reasonLabel.MatchString(r) {
+				cands = append(cands, r)
 			}
 		}
 	}
 	for _, l := range lines {
 		if smtpReply.MatchString(l) && findStatus(l) != "" {
-			return oneLine(strings.TrimPrefix(strings.TrimSpace(l), "<<< "), maxDiag)
+			cands = append(cands, strings.TrimPrefix(strings.TrimSpace(l), "<<< "))
 		}
 	}
 	if m := exchangeReturned.FindStringSubmatch(sec); m != nil {
-		return oneLine(m[1], maxDiag)
+		cands = append(cands, m[1])
+	}
+	for _, c := range cands {
+		if findStatus(c) != "" {
+			return oneLine(c, maxDiag)
+		}
+	}
+	if len(cands) > 0 {
+		return oneLine(cands[0], maxDiag)
 	}
 	return ""
 }
@@ -300,19 +337,11 @@ func readText(texts []string, form string, exclude map[string]bool) *Report {
 	r := &Report{Form: form}
 	var secs []string
 	for _, t := range texts {
+		// The report runs from the top (hMailServer and others name the
+		// recipient before their marker) to the copy of the message.
 		u := unquoted(t)
 		lower := strings.ToLower(u)
-		_, at := detectForm(lower)
-		if at < 0 {
-			at = 0
-		}
-		// Begin a little before the marker: Exchange and Gmail put the
-		// recipient on the marker's line.
-		if ls := strings.LastIndexByte(u[:at], '\n'); ls >= 0 {
-			at = ls + 1
-		} else {
-			at = 0
-		}
+		at := 0
 		secs = append(secs, section(u, lower, at))
 	}
 	all := strings.Join(secs, "\n\n")
@@ -327,9 +356,12 @@ func readText(texts []string, form string, exclude map[string]bool) *Report {
 	}
 	for i := range r.Recipients {
 		rc := &r.Recipients[i]
+		if strings.HasSuffix(rc.Diagnostic, ":") {
+			rc.Diagnostic = "" // only a label ("because:"); the reason is further down
+		}
 		if rc.Diagnostic == "" || (findStatus(rc.Diagnostic) == "" && len(r.Recipients) == 1 && findStatus(reason) != "") {
-			if rc.Diagnostic == "" || reason != "" {
-				rc.Diagnostic = strings.TrimSpace(rc.Diagnostic + " " + reason)
+			if reason != "" {
+				rc.Diagnostic = reason
 			}
 		}
 		rc.Status = findStatus(rc.Diagnostic)
