@@ -19,6 +19,7 @@ const (
 	maxPart  = 1 << 20  // decoded bytes kept per part
 	maxParts = 100      // leaf parts kept
 	maxDepth = 8        // multipart nesting followed
+	maxText  = 4 << 20  // bytes of text searched for recipients and ids
 )
 
 // part is one leaf of the MIME tree.
@@ -205,16 +206,42 @@ func (p *parsed) walk(e *message.Entity, depth int) {
 }
 
 // texts returns the readable text of every text part (HTML turned into
-// text), each normalized to LF line ends and valid UTF-8. Message parts
-// contribute their text too (a returned message is often an inline copy).
+// text) and of the delivery-status parts, each normalized to LF line ends
+// and valid UTF-8.
 func (p *parsed) texts() []string {
+	return p.textsOf(func(typ string) bool {
+		return strings.HasPrefix(typ, "text/") || typ == "message/delivery-status" || typ == "message/global-delivery-status"
+	})
+}
+
+// humanTexts returns the text of the text/plain and text/html parts: what
+// the MTA wrote for people.
+func (p *parsed) humanTexts() []string {
+	return p.textsOf(func(typ string) bool { return typ == "text/plain" || typ == "text/html" })
+}
+
+// textsOf returns the text of the parts whose type want accepts, at most
+// maxText bytes in all.
+func (p *parsed) textsOf(want func(typ string) bool) []string {
 	var out []string
+	budget := maxText
 	for _, pt := range p.parts {
-		switch {
-		case pt.typ == "text/html":
-			out = append(out, htmlText(string(pt.body)))
-		case strings.HasPrefix(pt.typ, "text/"), pt.typ == "message/delivery-status", pt.typ == "message/global-delivery-status":
-			out = append(out, textOf(pt.body))
+		if !want(pt.typ) {
+			continue
+		}
+		var t string
+		if pt.typ == "text/html" {
+			t = htmlText(string(pt.body))
+		} else {
+			t = textOf(pt.body)
+		}
+		if len(t) > budget {
+			t = strings.ToValidUTF8(t[:budget], "")
+		}
+		budget -= len(t)
+		out = append(out, t)
+		if budget <= 0 {
+			break
 		}
 	}
 	return out

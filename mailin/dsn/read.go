@@ -107,16 +107,7 @@ func (p *parsed) read() (*Report, bool) {
 		}
 	}
 	texts := p.texts()
-	var human []string // text parts other than the reports themselves
-	for _, pt := range p.parts {
-		if pt.typ == "text/plain" || pt.typ == "text/html" {
-			if pt.typ == "text/html" {
-				human = append(human, htmlText(string(pt.body)))
-			} else {
-				human = append(human, textOf(pt.body))
-			}
-		}
-	}
+	human := p.humanTexts()
 
 	// RFC 3464 / RFC 6533 delivery status.
 	if len(dsParts) > 0 {
@@ -145,6 +136,7 @@ func (p *parsed) read() (*Report, bool) {
 	if x.forwarded && !x.robotSender && !x.nullPath {
 		return nil, false // a person passing a bounce on
 	}
+	robot := x.robotSender || x.nullPath || x.auto || len(x.failedRcpts) > 0 || p.reportType == "delivery-status"
 	var form string
 	for _, t := range human {
 		if f, _ := detectForm(strings.ToLower(unquoted(t))); f != "" {
@@ -152,22 +144,86 @@ func (p *parsed) read() (*Report, bool) {
 			break
 		}
 	}
+	inline := inlineStatus(human) // delivery-status fields in the text: MIME lost on the way
 	switch {
-	case form != "" && (x.robotSender || x.nullPath || x.auto || len(x.failedRcpts) > 0 || p.reportType == "delivery-status"):
+	case form != "" && robot:
 		// A bounce's wording alone, under a bounce-like subject, may be a
 		// person pasting one; a mail system's sender or envelope must
 		// say so too.
+	case inline != nil && robot:
+		fillFromText(inline, human, exclude)
+		p.findIDs(inline, texts, nil)
+		return inline, true
 	case (x.robotSender || len(x.failedRcpts) > 0 || p.reportType == "delivery-status" || (x.subject && x.nullPath)) && anyMatch(failureText, human):
 		form = "text"
 	default:
 		return nil, false
 	}
 	r := readText(human, form, exclude)
+	if inline != nil {
+		mergeInline(r, inline)
+	}
 	if len(x.failedRcpts) > 0 {
 		r.Recipients = withFailed(r.Recipients, x.failedRcpts)
 	}
 	p.findIDs(r, texts, nil)
 	return r, true
+}
+
+var (
+	finalRecipientLine = regexp.MustCompile(`(?im)^final-recipient[ \t]*:`)
+	actionLine         = regexp.MustCompile(`(?im)^action[ \t]*:`)
+)
+
+// inlineStatus reads RFC 3464 per-recipient fields written into a text
+// part (a flattened report, CommuniGate's text bounce), nil if there are
+// none.
+func inlineStatus(texts []string) *Report {
+	for _, t := range texts {
+		if !finalRecipientLine.MatchString(t) || !actionLine.MatchString(t) {
+			continue
+		}
+		r := &Report{Form: "rfc3464"}
+		readDeliveryStatus(t, r)
+		var rs []Recipient
+		for _, rc := range r.Recipients {
+			if strings.Contains(rc.Addr, "@") {
+				rs = append(rs, rc)
+			}
+		}
+		if len(rs) > 0 {
+			r.Recipients = rs
+			return r
+		}
+	}
+	return nil
+}
+
+// mergeInline completes a text bounce's recipients from delivery-status
+// fields found in its text.
+func mergeInline(r, inline *Report) {
+	if r.ReportingMTA == "" {
+		r.ReportingMTA = inline.ReportingMTA
+	}
+	for _, in := range inline.Recipients {
+		found := false
+		for i := range r.Recipients {
+			rc := &r.Recipients[i]
+			if rc.Addr == in.Addr || (rc.Addr == "" && len(inline.Recipients) == 1) {
+				found = true
+				rc.Addr = in.Addr
+				if rc.Status == "" {
+					rc.Status = in.Status
+				}
+				if rc.Diagnostic == "" {
+					rc.Diagnostic = in.Diagnostic
+				}
+			}
+		}
+		if !found {
+			r.Recipients = append(r.Recipients, in)
+		}
+	}
 }
 
 // fillFromText completes DSN recipients that lack a diagnostic or status

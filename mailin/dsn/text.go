@@ -109,6 +109,14 @@ func section(t, lower string, start int) string {
 	return t[start:end]
 }
 
+// Bounds for reading text reports: a bounce's report about recipients is
+// short, whatever the size of the returned message after it.
+const (
+	maxSection    = 64 << 10
+	maxLines      = 4000
+	maxRecipients = 200
+)
+
 // addrPat is an address; local part and domain may be internationalized
 // (RFC 6531).
 const addrPat = `[\p{L}\p{N}!#$%&'*+/=?^_{|}~.-]{1,64}@[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,62}[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,62}[\p{L}\p{N}])?)+`
@@ -158,8 +166,8 @@ var (
 // textRecipients reads the recipients of a plain-text bounce section.
 func textRecipients(sec string, exclude map[string]bool) []Recipient {
 	lines := strings.Split(sec, "\n")
-	if len(lines) > 5000 {
-		lines = lines[:5000]
+	if len(lines) > maxLines {
+		lines = lines[:maxLines]
 	}
 	var out []Recipient
 	index := map[string]int{}
@@ -185,6 +193,9 @@ func textRecipients(sec string, exclude map[string]bool) []Recipient {
 		if j, ok := index[addr]; ok {
 			out[j] = merge(out[j], rc)
 			continue
+		}
+		if len(out) == maxRecipients {
+			break
 		}
 		index[addr] = len(out)
 		out = append(out, rc)
@@ -345,6 +356,9 @@ func readText(texts []string, form string, exclude map[string]bool) *Report {
 		secs = append(secs, section(u, lower, at))
 	}
 	all := strings.Join(secs, "\n\n")
+	if len(all) > maxSection {
+		all = strings.ToValidUTF8(all[:maxSection], "")
+	}
 	for _, rc := range textRecipients(all, exclude) {
 		r.Recipients = append(r.Recipients, rc)
 	}
