@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -23,7 +24,7 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte(dsnHead + dsnStatus))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		_ = LooksLikeBounce(raw)
-		r, ok := Read(raw)
+		r, ok := readWithin(t, raw, 10*time.Second)
 		if !ok {
 			if r != nil {
 				t.Fatal("report with ok false")
@@ -65,7 +66,7 @@ func FuzzRead(f *testing.F) {
 				t.Fatalf("recipient %+v", rc)
 			}
 		}
-		r2, ok2 := Read(raw)
+		r2, ok2 := readWithin(t, raw, 10*time.Second)
 		if !ok2 || len(r2.Recipients) != len(r.Recipients) || len(r2.MessageIDs) != len(r.MessageIDs) {
 			t.Fatal("second Read differs")
 		}

@@ -197,12 +197,26 @@ func (p *parsed) walk(e *message.Entity, depth int) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(e.Body, maxPart))
 	pt := part{typ: mt, params: params, body: body}
-	switch mt {
-	case "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers", "message/global-headers":
+	switch {
+	case mt == "message/rfc822", mt == "message/global", mt == "text/rfc822-headers", mt == "message/rfc822-headers", mt == "message/global-headers":
+		h := readHeader(body)
+		pt.inner = &h
+	case isEMLFile(e, params) && fieldLine.Match(body):
+		// The returned message attached as a file ("original.eml") under
+		// a generic type.
 		h := readHeader(body)
 		pt.inner = &h
 	}
 	p.parts = append(p.parts, pt)
+}
+
+// isEMLFile reports whether a part is named like a saved message.
+func isEMLFile(e *message.Entity, params map[string]string) bool {
+	name := params["name"]
+	if _, dp, err := e.Header.ContentDisposition(); err == nil && dp["filename"] != "" {
+		name = dp["filename"]
+	}
+	return strings.HasSuffix(strings.ToLower(strings.TrimSpace(name)), ".eml")
 }
 
 // texts returns the readable text of every text part (HTML turned into

@@ -139,7 +139,7 @@ func (p *parsed) read() (*Report, bool) {
 	robot := x.robotSender || x.nullPath || x.auto || len(x.failedRcpts) > 0 || p.reportType == "delivery-status"
 	var form string
 	for _, t := range human {
-		if f, _ := detectForm(strings.ToLower(unquoted(t))); f != "" {
+		if f := detectForm(asciiLower(unquoted(t))); f != "" {
 			form = f
 			break
 		}

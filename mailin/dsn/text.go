@@ -78,35 +78,30 @@ func unquoted(t string) string {
 	return b.String()
 }
 
-// detectForm returns the text form whose marker occurs in t (lowercased,
-// unquoted), and the marker's offset.
-func detectForm(lower string) (name string, at int) {
+// detectForm returns the text form whose marker occurs in lower (a
+// lowercased, unquoted text), "" if none does.
+func detectForm(lower string) string {
 	for _, f := range textForms {
 		for _, m := range f.markers {
-			if i := strings.Index(lower, m); i >= 0 {
-				return f.name, i
+			if strings.Contains(lower, m) {
+				return f.name
 			}
 		}
 	}
-	return "", -1
+	return ""
 }
 
-// section returns the part of t about recipients: from start to the first
-// copy marker after it.
-func section(t, lower string, start int) string {
-	if start < 0 {
-		start = 0
-	}
+// section returns the part of t about recipients: from the top (hMailServer
+// and others name the recipient before any marker) to the first copy
+// marker.
+func section(t, lower string) string {
 	end := len(t)
 	for _, m := range copyMarkers {
-		if i := strings.Index(lower[start:], m); i >= 0 && start+i < end {
-			end = start + i
+		if i := strings.Index(lower, m); i >= 0 && i < end {
+			end = i
 		}
 	}
-	// A marker before the form's own opening (Exchange puts the header
-	// block last, qmail's copy marker is unique) cannot cut the section,
-	// so only markers after start count.
-	return t[start:end]
+	return t[:end]
 }
 
 // Bounds for reading text reports: a bounce's report about recipients is
@@ -348,20 +343,14 @@ func readText(texts []string, form string, exclude map[string]bool) *Report {
 	r := &Report{Form: form}
 	var secs []string
 	for _, t := range texts {
-		// The report runs from the top (hMailServer and others name the
-		// recipient before their marker) to the copy of the message.
 		u := unquoted(t)
-		lower := strings.ToLower(u)
-		at := 0
-		secs = append(secs, section(u, lower, at))
+		secs = append(secs, section(u, asciiLower(u)))
 	}
 	all := strings.Join(secs, "\n\n")
 	if len(all) > maxSection {
 		all = strings.ToValidUTF8(all[:maxSection], "")
 	}
-	for _, rc := range textRecipients(all, exclude) {
-		r.Recipients = append(r.Recipients, rc)
-	}
+	r.Recipients = textRecipients(all, exclude)
 	reason := sectionReason(all)
 	permanent := permanentText.MatchString(all)
 	delayed := !permanent && delayedText.MatchString(all)
@@ -395,4 +384,16 @@ func readText(texts []string, form string, exclude map[string]bool) *Report {
 		}
 	}
 	return r
+}
+
+// asciiLower lowercases A-Z only, so that offsets in the result are
+// offsets in s (strings.ToLower may change the length of non-ASCII text).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
