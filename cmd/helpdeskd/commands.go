@@ -101,6 +101,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings() { // they do not fail the check
+		fmt.Fprintln(stdout, w.Error())
+	}
 	if _, err := templates.Load(cfg.Templates.Dir); err != nil {
 		for _, l := range strings.Split(err.Error(), "\n") {
 			fmt.Fprintf(stdout, "%s:%d: templates.dir: %s\n", *cfgPath, cfg.Line("templates.dir"), l)
