@@ -222,4 +222,14 @@ func (p *parsed) findIDs(r *Report, texts []string, extra []string) {
 			}
 		}
 	}
+	if r.Subject == "" {
+		// Exchange and others name the bounce after the original:
+		// "Undeliverable: <subject>".
+		if s := subjectOf(p.header); bouncePrefix.MatchString(s) {
+			r.Subject = bouncePrefix.ReplaceAllString(s, "")
+		}
+	}
 }
+
+// bouncePrefix: what NDRs put before the original subject.
+var bouncePrefix = regexp.MustCompile(`(?i)^\s*(?:undeliverable|undelivered|unzustellbar|nicht zustellbar|non remis|non recapitabile|onbestelbaar|no se puede entregar|não é possível entregar|delivery delayed|delivery failure|returned mail|退信|投递失败)\s*[:：]\s*`)
