@@ -58,8 +58,16 @@ func headerHints(h textproto.Header) hints {
 	x.forwarded = forwardSubject.MatchString(subj)
 	as := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted")))
 	x.auto = as != "" && !strings.HasPrefix(as, "no")
+	// A person's mail client: whoever uses it, postmaster included, is
+	// writing as a person.
+	if mailClient.MatchString(h.Get("User-Agent")+" "+h.Get("X-Mailer")) && !x.nullPath {
+		x.robotSender = false
+	}
 	return x
 }
+
+// mailClient: User-Agent or X-Mailer of a mail client people write with.
+var mailClient = regexp.MustCompile(`(?i)(thunderbird|mozilla|microsoft outlook|outlook|apple mail|iphone mail|ipad mail|foxmail|k-9|evolution|claws|mutt|neomutt|roundcube|squirrelmail|horde|kmail|mailmate|airmail|spark|the bat|em client|gnus|alpine|sylpheed|windows mail|windows live mail|mailbird|postbox|superhuman|proton)`)
 
 func firstAddr(v string) string {
 	return addrToken.FindString(v)
@@ -136,7 +144,10 @@ func (p *parsed) read() (*Report, bool) {
 	if x.forwarded && !x.robotSender && !x.nullPath {
 		return nil, false // a person passing a bounce on
 	}
-	robot := x.robotSender || x.nullPath || x.auto || len(x.failedRcpts) > 0 || p.reportType == "delivery-status"
+	// Who sent it: a mail system's sender or null envelope (RFC 5321
+	// 4.5.5), Exim's X-Failed-Recipients, or a report's MIME type. An
+	// Auto-Submitted header alone is not enough: auto-replies have it.
+	robot := x.robotSender || x.nullPath || len(x.failedRcpts) > 0 || p.reportType == "delivery-status"
 	var form string
 	for _, t := range human {
 		if f := detectForm(asciiLower(unquoted(t))); f != "" {
@@ -154,7 +165,9 @@ func (p *parsed) read() (*Report, bool) {
 		fillFromText(inline, human, exclude)
 		p.findIDs(inline, texts, nil)
 		return inline, true
-	case (x.robotSender || len(x.failedRcpts) > 0 || p.reportType == "delivery-status" || (x.subject && x.nullPath)) && anyMatch(failureText, human):
+	case (x.robotSender && (x.subject || x.nullPath) || len(x.failedRcpts) > 0 || p.reportType == "delivery-status" || (x.subject && x.nullPath)) && anyMatch(failureText, human):
+		// No known style: a mail system's sender, under a bounce's
+		// subject or envelope, saying that delivery failed.
 		form = "text"
 	default:
 		return nil, false
