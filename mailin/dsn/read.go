@@ -39,9 +39,9 @@ func headerHints(h textproto.Header) hints {
 	if i := strings.IndexByte(from, '<'); i >= 0 {
 		name = from[:i]
 	}
-	// A From without an address ("MAILER-DAEMON <>", Courier's "<@>", none
-	// at all) is a mail system's; so are the mail system's own names.
-	x.robotSender = fromAddr == "" || robotName.MatchString(name)
+	// A From without an address ("MAILER-DAEMON <>", Courier's "<@>") is
+	// a mail system's; so are the mail system's own names.
+	x.robotSender = (h.Has("From") && fromAddr == "") || robotName.MatchString(name)
 	if at := strings.LastIndexByte(fromAddr, '@'); at > 0 {
 		switch strings.NewReplacer("-", "", "_", "", ".", "").Replace(fromAddr[:at]) {
 		case "mailerdaemon", "postmaster", "maildaemon", "mdaemon", "maildelivery", "mailersystem":
