@@ -241,3 +241,31 @@ func TestDiagnosticBounded(t *testing.T) {
 		t.Errorf("diagnostic spans lines: %q", d)
 	}
 }
+
+// TestTextIDs: Message-IDs in report text are found however they are
+// written, most reliable first, and addresses are not taken for them.
+func TestTextIDs(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"labelled, other case, quoted", "> message-id: <a.1@x.test>\n", []string{"a.1@x.test"}},
+		{"folded onto the next line", "Message-ID:\n <a.2@x.test>\nSubject: hi\n", []string{"a.2@x.test"}},
+		{"no angle brackets", "Message-Id: a.3@x.test\n", []string{"a.3@x.test"}},
+		{"labelled before references before loose", "ref <loose@x.test>\nReferences: <r1@x.test>\n <r2@x.test>\nMessage-ID: <m@x.test>\n", []string{"m@x.test", "r2@x.test", "r1@x.test", "loose@x.test"}},
+		{"addresses are not ids", "To: Bob <bob@acme.test>\nRCPT TO:<carol@acme.test>\nmailto:<dan@acme.test>\n<id.9@x.test>\n", []string{"id.9@x.test"}},
+		{"Exchange mailto", "judy@litware.test<mailto:judy@litware.test>\n", nil},
+		{"Gmail X-Original-Message-ID", "X-Original-Message-ID: <g@x.test>\n", []string{"g@x.test"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var l idList
+			l.textIDs([]string{tt.text})
+			l.looseIDs([]string{tt.text})
+			if strings.Join(l.ids, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("ids %q, want %q", l.ids, tt.want)
+			}
+		})
+	}
+}
