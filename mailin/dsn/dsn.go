@@ -30,8 +30,8 @@ type Report struct {
 	// "qmail", "exim", "exchange", "postfix-text", "sendmail-text",
 	// "gmail", "yahoo", "dragonfly", "opensmtpd", "courier", "domino",
 	// "groupwise", "mdaemon", "smtpsvc", "sun", "communigate",
-	// "hmailserver", "james", "qq", "netease", and "text" for a bounce
-	// recognised only by its sender and wording.
+	// "hmailserver", "james", "messagelabs", "qq", "netease", and "text"
+	// for a bounce recognised only by its sender and wording.
 	Form string
 	// Recipients has one entry per failed, delayed (or otherwise
 	// reported) recipient, in the order the report gives them. When a

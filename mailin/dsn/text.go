@@ -16,6 +16,7 @@ type textForm struct {
 // quoted lines) names the form. More specific forms come first.
 var textForms = []textForm{
 	{"qmail", []string{"this is the qmail-send program at", "hi. this is the qmail"}},
+	{"messagelabs", []string{"this is the mail delivery agent at messagelabs", "this is an automatically generated message from messagelabs"}},
 	{"yahoo", []string{"sorry, we were unable to deliver your message to the following address", "message from yahoo.com.", "unable to deliver message to the following address(es)"}},
 	{"dragonfly", []string{"this is the dragonfly mail agent"}},
 	{"opensmtpd", []string{"this is the mailer-daemon, please do not reply", "an error has occurred while attempting to deliver a message for"}},
@@ -166,8 +167,15 @@ func textRecipients(sec string, exclude map[string]bool) []Recipient {
 	}
 	var out []Recipient
 	index := map[string]int{}
+	mode := "" // the action the current list of addresses is under
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
+		switch {
+		case delayedList.MatchString(line):
+			mode = "delayed"
+		case failedList.MatchString(line):
+			mode = "failed"
+		}
 		var addr, rest string
 		for _, h := range headings {
 			m := h.FindStringSubmatch(line)
@@ -184,7 +192,7 @@ func textRecipients(sec string, exclude map[string]bool) []Recipient {
 			continue
 		}
 		diag := blockAfter(lines, i, rest)
-		rc := Recipient{Addr: addr, Diagnostic: diag}
+		rc := Recipient{Addr: addr, Diagnostic: diag, Action: mode}
 		if j, ok := index[addr]; ok {
 			out[j] = merge(out[j], rc)
 			continue
@@ -197,6 +205,13 @@ func textRecipients(sec string, exclude map[string]bool) []Recipient {
 	}
 	return out
 }
+
+var (
+	// delayedList and failedList head the lists of addresses in Sendmail,
+	// Exim and Exchange reports that give failures and delays apart.
+	delayedList = regexp.MustCompile(`(?i)(transient non-fatal errors|delivery is delayed to these|has not yet been delivered|delivery to the following recipients? has been delayed)`)
+	failedList  = regexp.MustCompile(`(?i)(permanent fatal errors|the following address\(es\) failed|delivery has failed to these|delivery to the following recipients? failed)`)
+)
 
 // headerish: a header field of the returned message, quoted in the text;
 // the addresses on such lines are not failed recipients.
@@ -375,6 +390,9 @@ func readText(texts []string, form string, exclude map[string]bool) *Report {
 			rc.Status = findStatus(all)
 		}
 		switch {
+		case rc.Action != "":
+			// Under a list that says which (Sendmail's permanent and
+			// transient sections).
 		case permanent:
 			rc.Action = "failed"
 		case delayed, strings.HasPrefix(rc.Status, "4."):
