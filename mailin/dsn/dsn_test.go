@@ -166,3 +166,14 @@ func TestCorpus(t *testing.T) {
 	}
 	t.Logf("corpus: %d/%d handled (%.1f%%), %d bounce styles\n%s", handled, total, 100*float64(handled)/float64(total), len(styles), b.String())
 }
+
+// BenchmarkReadCorpus reads the whole corpus once per iteration.
+func BenchmarkReadCorpus(b *testing.B) {
+	fs := loadCorpus(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, f := range fs {
+			Read(f.raw)
+		}
+	}
+}
