@@ -114,6 +114,9 @@ func (p *parsed) read() (*Report, bool) {
 			dsParts = append(dsParts, textOf(pt.body))
 		}
 	}
+	if x.forwarded && !x.robotSender && !x.nullPath {
+		return nil, false // a person passing a bounce on, or answering one
+	}
 	texts := p.texts()
 	human := p.humanTexts()
 
@@ -141,9 +144,6 @@ func (p *parsed) read() (*Report, bool) {
 		}
 	}
 
-	if x.forwarded && !x.robotSender && !x.nullPath {
-		return nil, false // a person passing a bounce on
-	}
 	// Who sent it: a mail system's sender or null envelope (RFC 5321
 	// 4.5.5), Exim's X-Failed-Recipients, or a report's MIME type. An
 	// Auto-Submitted header alone is not enough: auto-replies have it.
