@@ -15,18 +15,38 @@ import (
 //   - Auto-Submitted (RFC 3834 5) with any value but "no" (case-insensitive,
 //     parameters and comments ignored): "auto-submitted: auto-replied".
 //     "Auto-Submitted: no" means a person; the other checks still apply.
-//   - Content-Type multipart/report (RFC 6522: DSNs and MDNs): "delivery report".
-//   - Return-Path: <> (the null reverse-path of bounces, RFC 5321 4.5.5): "null sender".
-//   - From local part MAILER-DAEMON or postmaster: "mailer-daemon", "postmaster".
+//   - Content-Type multipart/report (RFC 6522: DSNs and MDNs): "delivery
+//     report"; with report-type=feedback-report (RFC 5965, ARF): "abuse report".
+//   - Return-Path: <> (the null reverse-path of bounces, RFC 5321 4.5.5):
+//     "null sender"; a Return-Path, From or Sender address of a mail system
+//     (robotAddress: MAILER-DAEMON and postmaster also as "post_master" or
+//     "Mailer_Daemon", Microsoft 365's system mailbox, no-reply addresses,
+//     list managers such as LISTSERV, Sympa, Majordomo and the -owner,
+//     -request, -bounces addresses of Mailman, VERP bounce addresses);
+//     "From: <>" and "From: MAILER-DAEMON <>", which have no address;
+//     and bounce generators' display names ("Mail Delivery Subsystem"),
+//     also from an ordinary address: "mailer-daemon", "postmaster",
+//     "no-reply sender", "list manager", "null sender", "mail service
+//     notification".
 //   - Precedence bulk, junk, list or auto_reply (RFC 3834 2): "precedence: bulk".
 //   - List-Id (RFC 2919) or List-Unsubscribe (RFC 2369): "list-id", "list-unsubscribe".
-//   - X-Autoreply, X-Autorespond (set by many autoresponders): "x-autoreply", "x-autorespond".
-//   - X-MS-Exchange-Generated-Message-Source (Exchange-generated mail:
-//     OOF, rules, system messages): "exchange generated".
-//   - X-Loop (loop guard of procmail, ticket systems): "x-loop".
-//   - An out-of-office subject prefix followed by a colon (or nothing):
-//     "Out of Office", "Automatic reply:", "Auto:", "自动回复", "自动答复",
-//     and the Outlook translations: "out of office".
+//   - Fields that only autoresponders and mail systems set (autoFields):
+//     X-Autoreply, X-Autorespond, X-Auto-Reply, X-QQ-AUTO-REPLY,
+//     X-Failed-Recipients (Exim), X-MS-Exchange-Generated-Message-Source
+//     (Exchange-generated mail: OOF, rules, resource booking, system
+//     messages), X-MS-Exchange-Message-Is-Ndr, X-Loop, X-Cron-Env; an
+//     X-Mailer naming an autoresponder; and mail a program sent through a
+//     cloud mail service (espMade: Amazon SES, SendGrid, Mailgun,
+//     Mandrill fields on mail that answers nothing and no mail client wrote).
+//   - An out-of-office subject (outOfOfficeSubject): "Out of Office",
+//     "Automatic reply:", "Auto:", "自动回复", "自動応答", "Abwesenheitsnotiz",
+//     "Réponse automatique", the Outlook translations, "[Absence]",
+//     "X is out of the office": "out of office".
+//   - The fixed subjects of MTAs, list managers and helpdesk
+//     acknowledgements (robotSubject): "Undelivered Mail Returned to
+//     Sender", "failure notice", "Undeliverable: ...", "Your message to X
+//     awaits moderator approval", "[Request received] ...":
+//     "bounce subject", "list manager", "auto-acknowledgement".
 //
 // Deliberately not counted:
 //
@@ -42,6 +62,11 @@ import (
 //     passed on (a customer forwarding a mailbox to support@). Rule-made
 //     replies also carry Auto-Submitted or X-MS-Exchange-Generated-Message-
 //     Source, and automatic replies are rate-limited per sender.
+//   - A cloud mail service's fields alone (X-SES-Outgoing, X-SG-EID, ...):
+//     hosted mailboxes and helpdesk agents send people's mail through them.
+//   - Role addresses people write from (support@, info@, abuse@,
+//     hostmaster@, webmaster@) and subjects that merely contain words such
+//     as "automatic", "delivery failed", "return" or "out of office".
 func IsAutomatic(h mail.Header) string {
 	// RFC 3834 5.1: auto-submitted-field.
 	if v := fieldKeyword(h.Get("Auto-Submitted")); v != "" && v != "no" {

@@ -188,13 +188,14 @@ func gbLike(b []byte, minHigh int) bool {
 }
 
 // chardetNames maps the charsets chardet reports that are trusted here to
-// charset labels. Single-byte Western charsets are left out: chardet
-// chooses among them by language statistics that short mail text does
-// not carry, and windows-1252 serves them.
+// charset labels: the CJK ones and the Cyrillic ones. Single-byte Western
+// charsets are left out: chardet chooses among them by language
+// statistics that short mail text does not carry, and windows-1252 serves
+// them; its Greek, Hebrew and Arabic results mistake Cyrillic text too
+// often.
 var chardetNames = map[string]string{
 	"GB-18030": "gb18030", "Big5": "big5", "Shift_JIS": "shift_jis", "EUC-JP": "euc-jp", "EUC-KR": "euc-kr",
 	"KOI8-R": "koi8-r", "windows-1251": "windows-1251", "ISO-8859-5": "iso-8859-5",
-	"ISO-8859-7": "iso-8859-7", "windows-1256": "windows-1256", "ISO-8859-8": "iso-8859-8",
 }
 
 // minDetectHigh is how many non-ASCII bytes text needs before chardet's
@@ -251,17 +252,24 @@ func detectByText(b []byte, minHigh int) string {
 	}
 	high, _ := highByteStats(b)
 	if high >= minDetectHigh {
-		if all, err := textDetector.DetectAll(b); err == nil && len(all) > 0 {
-			top := all[0]
-			tied := len(all) > 1 && all[1].Confidence == top.Confidence
-			if l, ok := chardetNames[top.Charset]; ok && !tied {
+		// The best result among the trusted charsets; ICU's single-byte
+		// statistics may rank an untrusted one (ISO-8859-8 for Russian
+		// KOI8-R text) first.
+		if all, err := textDetector.DetectAll(b); err == nil {
+			for i, r := range all {
+				l, ok := chardetNames[r.Charset]
+				if !ok {
+					continue
+				}
+				tied := i+1 < len(all) && all[i+1].Confidence == r.Confidence
 				need := 50
 				if !isMultibyteLabel(l) {
 					need = 40
 				}
-				if top.Confidence >= need && (!isMultibyteLabel(l) || decodesCleanly(l, b)) {
+				if !tied && r.Confidence >= need && (!isMultibyteLabel(l) || decodesCleanly(l, b)) {
 					return l
 				}
+				break
 			}
 		}
 	}
@@ -273,12 +281,38 @@ func detectByText(b []byte, minHigh int) string {
 	return ""
 }
 
+// gbTrailsPlausible reports GB18030 text in which at most a quarter of the
+// two-byte characters have an ASCII trail byte.
+func gbTrailsPlausible(b []byte) bool {
+	pairs, ascii := 0, 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < 0x81 || c == 0xFF || i+1 >= len(b) {
+			continue
+		}
+		t := b[i+1]
+		if t >= 0x30 && t <= 0x39 && i+3 < len(b) {
+			i += 3 // four-byte sequence
+			continue
+		}
+		pairs++
+		if t < 0x80 {
+			ascii++
+		}
+		i++
+	}
+	return ascii*4 <= pairs
+}
+
 // decodesCleanly reports whether b decodes in the multibyte charset label
-// without a bad sequence.
+// without a bad sequence. For the GB charsets the two-byte characters must
+// also mostly have a trail byte of 0x80 or more: GBK allows ASCII letters
+// as trail bytes, so Latin-1 text such as "K\xf6ln" decodes "cleanly" into
+// rare characters, while real Chinese text uses them seldom.
 func decodesCleanly(label string, b []byte) bool {
 	if isGBLabel(label) {
 		_, ok := cleanGB18030(b)
-		return ok
+		return ok && gbTrailsPlausible(b)
 	}
 	enc, err := lookupCharset(label)
 	if err != nil {

@@ -59,7 +59,9 @@ func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems [
 	if bytes.HasPrefix(b, utf8BOM) {
 		pos = len(utf8BOM)
 	}
-	if top && hasPrefixFold(b[pos:], "From ") {
+	if top && hasPrefixFold(b[pos:], "From ") && !bytes.HasPrefix(bytes.TrimLeft(b[pos+5:], " \t"), []byte(":")) {
+		// An mbox separator "From sender date", not "From : name" (RFC
+		// 822's obsolete white space before the colon).
 		pos = headerLineEnd(b, pos)
 	}
 	skipped := 0

@@ -261,13 +261,13 @@ func decodeBase64(in []byte) (out []byte, bad bool) {
 	n := 0
 	padded, restChecked := false, false
 	for i, c := range in {
-		if v := base64Val[c]; v >= 0 {
-			if padded && !restChecked {
-				if !base64Groups(in[i:]) {
-					return out, true
-				}
-				restChecked = true
+		if padded && !restChecked && c != '=' && !isBase64Space(c) {
+			if !base64Groups(in[i:]) {
+				return out, true
 			}
+			restChecked = true
+		}
+		if v := base64Val[c]; v >= 0 {
 			q[n] = byte(v)
 			n++
 			if n == 4 {
@@ -304,15 +304,28 @@ func decodeBase64(in []byte) (out []byte, bad bool) {
 	return out, bad
 }
 
-// base64Groups reports whether b, white space aside, is whole groups of
-// four base64 characters, padded or not.
+func isBase64Space(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'
+}
+
+// base64Groups reports whether b is lines of base64: whole groups of four
+// characters of the alphabet or '=', white space only at line ends.
 func base64Groups(b []byte) bool {
 	n := 0
-	for _, c := range b {
-		switch {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
 		case base64Val[c] >= 0 || c == '=':
 			n++
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		case c == '\r' || c == '\n':
+		case c == ' ' || c == '\t':
+			j := i
+			for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
+				j++
+			}
+			if j < len(b) && b[j] != '\r' && b[j] != '\n' {
+				return false // words, not base64
+			}
+			i = j - 1
 		default:
 			return false
 		}
