@@ -17,9 +17,9 @@ const maxAddresses = 1000
 // an address are skipped. Addr is lowercased. hints are the charsets the
 // message declares elsewhere, for raw 8-bit names.
 func parseAddressList(v string, hints ...string) []Address {
-	if !utf8.ValidString(v) {
-		v = undeclaredToUTF8([]byte(v), hints...)
-	}
+	// Raw 8-bit bytes stay as they are until the display name is decoded
+	// (cleanDisplayName), so that those inside an encoded word are read in
+	// its charset; the address itself keeps only valid UTF-8.
 	var out []Address
 	carry := ""
 	for _, it := range splitAddressItems(v) {

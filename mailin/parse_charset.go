@@ -164,7 +164,11 @@ func undeclaredToUTF8(b []byte, hints ...string) string {
 	if utf8.Valid(b) && bytes.IndexByte(b, 0x1b) < 0 {
 		return string(b)
 	}
-	label := detectCharset(b, hints)
+	return decodeDetected(detectCharset(b, hints), b, hints)
+}
+
+// decodeDetected decodes b in the charset label that detectCharset named.
+func decodeDetected(label string, b []byte, hints []string) string {
 	switch {
 	case label == "utf-8":
 		return string(b)

@@ -202,6 +202,9 @@ var chardetNames = map[string]string{
 // statistics are trusted.
 const minDetectHigh = 16
 
+// maxDetectBytes is how much of a text chardet looks at.
+const maxDetectBytes = 64 << 10
+
 // textDetector is shared: chardet's Detector keeps no state between calls.
 var textDetector = chardet.NewTextDetector()
 
@@ -255,7 +258,11 @@ func detectByText(b []byte, minHigh int) string {
 		// The best result among the trusted charsets; ICU's single-byte
 		// statistics may rank an untrusted one (ISO-8859-8 for Russian
 		// KOI8-R text) first.
-		if all, err := textDetector.DetectAll(b); err == nil {
+		sample := b
+		if len(sample) > maxDetectBytes {
+			sample = sample[:maxDetectBytes]
+		}
+		if all, err := textDetector.DetectAll(sample); err == nil {
 			for i, r := range all {
 				l, ok := chardetNames[r.Charset]
 				if !ok {

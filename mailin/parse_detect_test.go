@@ -178,3 +178,18 @@ func TestParseBareCR(t *testing.T) {
 	parseWantEq(t, "Auto", m.Auto, "auto-submitted: auto-replied")
 	parseWantProblem(t, m, "bare CR")
 }
+
+func BenchmarkParseUndeclared8bit(b *testing.B) {
+	body := strings.Repeat("服务器今天凌晨宕机，请尽快联系。我们的数据库无法连接。\n", 20000)
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String(body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := "From: a@customer.test\r\nSubject: big\r\nContent-Type: text/plain\r\n\r\n" + gbk
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := Parse(strings.NewReader(raw), ParseOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -248,9 +248,6 @@ func decodeHeaderText(v string, hints ...string) (s string, problem string) {
 		v = v[:maxDecodeBytes]
 		problem = "header value cut to 64 KiB"
 	}
-	if !utf8.ValidString(v) {
-		v = undeclaredToUTF8([]byte(v), hints...)
-	}
 	s, p := decodeWords(v, hints)
 	if problem == "" {
 		problem = p
@@ -266,13 +263,18 @@ func decodeHeaderText(v string, hints ...string) (s string, problem string) {
 // adjacent encoded words). UTF-16 and UTF-32 words are decoded one by one,
 // since each may start with its own byte-order mark (RFC 2781 3.2). An
 // unknown charset keeps the bytes, made valid UTF-8; hints help read words
-// whose label does not fit their bytes (see charsetToUTF8).
+// whose label does not fit their bytes (see charsetToUTF8). Raw 8-bit
+// bytes inside a word are read in the word's charset; those outside words
+// are undeclared text, read all in the one charset detectCharset names
+// for them (with hints).
 func decodeWords(v string, hints []string) (string, string) {
 	if !strings.Contains(v, "=?") {
-		return v, ""
+		if utf8.ValidString(v) {
+			return v, ""
+		}
+		return undeclaredToUTF8([]byte(v), hints...), ""
 	}
-	var out strings.Builder
-	out.Grow(len(v))
+	var out pieces
 	var (
 		problem  string
 		pendCS   string
@@ -293,7 +295,7 @@ func decodeWords(v string, hints []string) (string, string) {
 		if isWideLabel(pendCS) {
 			s = strings.ReplaceAll(s, "\uFEFF", "")
 		}
-		out.WriteString(s)
+		out.add(s, false)
 		pending, pendData = false, pendData[:0]
 	}
 	i := 0
@@ -322,18 +324,64 @@ func decodeWords(v string, hints []string) (string, string) {
 		if pending {
 			flush()
 			if gapStart >= 0 {
-				out.WriteString(v[gapStart:i])
+				out.add(v[gapStart:i], true)
 				gapStart = -1
 			}
 		}
-		out.WriteByte(v[i])
-		i++
+		j := i + 1
+		for j < len(v) && v[j] != '=' && v[j] != ' ' && v[j] != '\t' {
+			j++
+		}
+		out.add(v[i:j], true)
+		i = j
 	}
 	flush()
 	if gapStart >= 0 {
-		out.WriteString(v[gapStart:])
+		out.add(v[gapStart:], true)
 	}
-	return out.String(), problem
+	return out.join(hints), problem
+}
+
+// pieces collects decoded text and raw (undeclared) text in order.
+type pieces struct {
+	list []piece
+}
+
+type piece struct {
+	b   []byte
+	raw bool
+}
+
+func (p *pieces) add(s string, raw bool) {
+	if n := len(p.list); n > 0 && p.list[n-1].raw == raw {
+		p.list[n-1].b = append(p.list[n-1].b, s...)
+		return
+	}
+	p.list = append(p.list, piece{[]byte(s), raw})
+}
+
+// join returns the text with the raw pieces read as undeclared text: all
+// in one charset, detected on all of them together.
+func (p *pieces) join(hints []string) string {
+	var raw []byte
+	for _, q := range p.list {
+		if q.raw {
+			raw = append(raw, q.b...)
+		}
+	}
+	label := ""
+	if !utf8.Valid(raw) {
+		label = detectCharset(raw, hints)
+	}
+	var b strings.Builder
+	for _, q := range p.list {
+		if q.raw && label != "" {
+			b.WriteString(decodeDetected(label, q.b, hints))
+		} else {
+			b.Write(q.b)
+		}
+	}
+	return b.String()
 }
 
 // isWideLabel reports the UTF-16 and UTF-32 charsets (and UCS-2).
