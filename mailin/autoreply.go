@@ -84,14 +84,17 @@ func IsAutomatic(h mail.Header) string {
 		if null {
 			return "null sender"
 		}
-		if r := robotAddress(addr); r != "" {
+		if r := robotAddress(addr); r == "mailer-daemon" || r == "postmaster" {
 			return r
 		}
 	}
 	if r := robotSender(h.Get("From")); r != "" {
 		return r
 	}
-	if r := robotSender(h.Get("Sender")); r != "" && r != "null sender" {
+	// Only bounce senders count in Sender and Return-Path: mail services
+	// put their bounce (VERP) addresses there on people's mail too, and a
+	// calendar service its notification address on a person's invitation.
+	if r := robotSender(h.Get("Sender")); r == "mailer-daemon" || r == "postmaster" {
 		return r
 	}
 	switch v := fieldKeyword(h.Get("Precedence")); v {
@@ -330,9 +333,7 @@ func robotName(name string) string {
 var robotSubjects = []struct{ phrase, reason string }{
 	{"undelivered mail returned to sender", "bounce subject"},               // Postfix
 	{"delayed mail (still being retried)", "bounce subject"},                // Postfix
-	{"returned mail: see transcript for details", "bounce subject"},         // Sendmail
-	{"returned mail: user unknown", "bounce subject"},                       // Sendmail
-	{"returned mail: service unavailable", "bounce subject"},                // Sendmail
+	{"returned mail:", "bounce subject"},                                    // Sendmail: "Returned mail: see transcript for details", "...: User unknown"
 	{"warning: could not send message for past *", "bounce subject"},        // Sendmail delay
 	{"mail delivery failed: returning message to sender", "bounce subject"}, // Exim
 	{"failure notice", "bounce subject"},                                    // qmail, Yahoo
@@ -345,6 +346,11 @@ var robotSubjects = []struct{ phrase, reason string }{
 	{"无法送达:", "bounce subject"},          // Exchange, Chinese
 	{"无法送达：", "bounce subject"},          //
 	{"nondeliverable mail", "bounce subject"},
+	{"undeliverable mail", "bounce subject"},
+	{"undeliverable message", "bounce subject"},
+	{"delivery notification: delivery has failed", "bounce subject"}, // Lotus Notes
+	{"delivery status notification (success)", "bounce subject"},
+	{"delivery status notification (relay)", "bounce subject"},
 	{"mail system error - returned mail", "bounce subject"},
 	{"系统退信*", "bounce subject"}, // QQ, NetEase
 	{"majordomo results*", "list manager"},
@@ -353,7 +359,6 @@ var robotSubjects = []struct{ phrase, reason string }{
 	{"output of your job*", "list manager"},        // LISTSERV
 	{"results of your commands*", "list manager"},  // Sympa
 	{"[request received]", "auto-acknowledgement"}, // Zendesk
-	{"request received:", "auto-acknowledgement"},
 }
 
 // robotSubject recognises the subjects of robotSubjects, Mailman's "Your
@@ -390,7 +395,8 @@ var oooPrefixes = []string{
 	"autoresponse", "automated reply", "automated response", "automatic response", "auto", "out of the office",
 	"away from the office", "vacation reply",
 	// Chinese (simplified, traditional)
-	"自动回复", "自动答复", "自動回覆", "自動回復", "自动应答", "不在办公室",
+	"自动回复", "自动答复", "自動回覆", "自動回復", "自动应答", "不在办公室", "自动回信", "自動回信", "自動答覆",
+	"系统自动回复", "系统自动回信", "系統自動回覆",
 	// Japanese, Korean
 	"自動応答", "自動返信", "不在通知", "不在のお知らせ", "자동 회신", "자동회신", "자동 응답", "부재중",
 	// German, Dutch

@@ -2,7 +2,6 @@ package mailin
 
 import (
 	"bufio"
-	"bytes"
 	"os"
 	"path/filepath"
 	"sort"
@@ -42,29 +41,19 @@ func readExpect(t *testing.T, path string) map[string]string {
 	return want
 }
 
-// corpusFiles lists the .eml files of a testdata directory, sorted.
+// corpusFiles lists the .eml files of a testdata directory, sorted, as
+// names relative to testdata (for parseTestFile).
 func corpusFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.eml"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	for i, f := range files {
+		files[i], _ = filepath.Rel("testdata", f)
+	}
 	sort.Strings(files)
 	return files
-}
-
-func parseCorpusFile(t *testing.T, path string) *Message {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Parse(bytes.NewReader(raw), ParseOptions{})
-	if err != nil {
-		t.Fatalf("Parse(%s): %v", path, err)
-	}
-	checkMessageUTF8(t, m)
-	return m
 }
 
 func TestRobotCorpus(t *testing.T) {
@@ -82,7 +71,7 @@ func TestRobotCorpus(t *testing.T) {
 			continue
 		}
 		delete(want, name)
-		m := parseCorpusFile(t, f)
+		m := parseTestFile(t, f)
 		switch {
 		case m.Auto == "":
 			t.Errorf("%s: not recognised as automatic (want %q)", name, w)
@@ -108,7 +97,7 @@ func TestHumanCorpus(t *testing.T) {
 	}
 	marked := 0
 	for _, f := range files {
-		m := parseCorpusFile(t, f)
+		m := parseTestFile(t, f)
 		if m.Auto != "" {
 			marked++
 			t.Errorf("%s: a person's mail taken as automatic: %q", filepath.Base(f), m.Auto)

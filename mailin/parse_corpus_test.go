@@ -41,7 +41,7 @@ func TestDecodeCorpus(t *testing.T) {
 	}
 	for _, f := range files {
 		name := filepath.Base(f)
-		side, err := os.ReadFile(strings.TrimSuffix(f, ".eml") + ".json")
+		side, err := os.ReadFile(filepath.Join("testdata", strings.TrimSuffix(f, ".eml")+".json"))
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -51,7 +51,7 @@ func TestDecodeCorpus(t *testing.T) {
 			t.Errorf("%s.json: %v", name, err)
 			continue
 		}
-		m := parseCorpusFile(t, f)
+		m := parseTestFile(t, f)
 		check(name, "Subject", m.Subject == want.Subject, m.Subject, want.Subject)
 		check(name, "From.Name", m.From.Name == want.FromName, m.From.Name, want.FromName)
 		check(name, "From.Addr", m.From.Addr == want.FromAddr, m.From.Addr, want.FromAddr)

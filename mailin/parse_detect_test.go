@@ -94,25 +94,6 @@ func TestDecodeUTF16Words(t *testing.T) {
 	parseWantEq(t, "problem", p, "")
 }
 
-func TestDecodeBase64Padding(t *testing.T) {
-	tests := []struct {
-		name, in, want string
-		bad            bool
-	}{
-		{"footer after padding", "aGVsbG8=\r\n\r\n-- \r\nScanned by gateway\r\n", "hello", true},
-		{"letters after padding", "aGVsbG8=\r\nDisclaimer\r\n", "hello", true},
-		{"padded runs go on", "aGk=\r\naGk=\r\n", "hihi", false},
-		{"double padding then run", "aA==aGk=", "hhi", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, bad := decodeBase64([]byte(tt.in))
-			parseWantEq(t, "data", string(got), tt.want)
-			parseWantEq(t, "bad", bad, tt.bad)
-		})
-	}
-}
-
 func TestReadHeaderInvalidLines(t *testing.T) {
 	tests := []struct {
 		name, in       string
