@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"helpdeskd/config"
 )
@@ -17,33 +18,65 @@ type Command struct {
 	Line string // as written, for error messages
 }
 
-// ParseBody splits a staff mail body into its leading command lines and
-// the rest. Commands are lines starting with "/" at the top of the body
-// (blank lines between them are allowed); the first other line ends them.
-// A "/note" command takes the rest of the body as the note.
+// commandNames are the commands of SPEC §4 and §11.8.
+var commandNames = []string{"severity", "assign", "priority", "resolve", "approve", "onsite", "part", "reopen",
+	"close", "note", "kind", "scope", "done"}
+
+// ParseBody splits a staff mail's new text (quoted history already
+// removed) into its command lines and the rest (SPEC §4). Lines starting
+// with "/" at the top of the body are commands (an unknown name there is
+// a bad command); further down, a line is a command only when it starts
+// with a known command name, so that "您好，" followed by "/resolve"
+// resolves, while a path such as "/var/log is full" in the text stays
+// text. Command lines are removed from the rest. A "/note" line makes the
+// whole mail internal: the note is its own text plus every other line
+// that is not a command, and nothing is left to relay.
 func ParseBody(body string) (cmds []Command, rest string) {
 	lines := strings.Split(strings.ReplaceAll(body, "\r\n", "\n"), "\n")
-	i := 0
-	for ; i < len(lines); i++ {
-		l := strings.TrimSpace(lines[i])
+	var kept []string
+	top := true
+	noteAt := -1
+	for _, raw := range lines {
+		l := strings.TrimSpace(raw)
 		if l == "" {
+			if !top {
+				kept = append(kept, raw)
+			}
 			continue
 		}
-		if !strings.HasPrefix(l, "/") {
-			break
+		if !strings.HasPrefix(l, "/") || len(l) < 2 {
+			top = false
+			kept = append(kept, raw)
+			continue
 		}
 		f := strings.Fields(l)
 		name := strings.ToLower(strings.TrimPrefix(f[0], "/"))
-		text := strings.TrimSpace(strings.TrimPrefix(l, f[0]))
-		c := Command{Name: name, Args: f[1:], Text: text, Line: l}
-		if name == "note" {
-			note := strings.TrimSpace(strings.Join(append([]string{text}, lines[i+1:]...), "\n"))
-			c.Text = note
-			return append(cmds, c), ""
+		if !top && !slices.Contains(commandNames, name) {
+			kept = append(kept, raw)
+			continue
+		}
+		c := Command{Name: name, Args: f[1:], Text: strings.TrimSpace(strings.TrimPrefix(l, f[0])), Line: l}
+		if name == "note" && noteAt < 0 {
+			noteAt = len(cmds)
 		}
 		cmds = append(cmds, c)
 	}
-	return cmds, strings.TrimSpace(strings.Join(lines[i:], "\n"))
+	rest = strings.TrimSpace(strings.Join(kept, "\n"))
+	if noteAt >= 0 {
+		cmds[noteAt].Text = strings.TrimSpace(strings.Join(nonEmpty(cmds[noteAt].Text, rest), "\n"))
+		rest = ""
+	}
+	return cmds, rest
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Apply checks a staff member's commands against a case and, when all are
@@ -134,14 +167,24 @@ func Apply(cfg *config.Config, c *Case, actor config.Staff, cmds []Command) ([]E
 				continue
 			}
 			switch {
-			case len(cmd.Args) == 2 && strings.EqualFold(cmd.Args[0], "dispatch"):
+			case (len(cmd.Args) == 2 || len(cmd.Args) == 3 && cmd.Args[2] == "--billable") && strings.EqualFold(cmd.Args[0], "dispatch"):
 				s, ok := cfg.StaffByEmail(cmd.Args[1])
 				if !ok {
 					bad(cmd, "%s is not a staff member", cmd.Args[1])
 					continue
 				}
-				c.OnsiteEngineer = s.Email
-				effects = append(effects, Effect{Kind: EvOnsiteDispatch, Detail: s.Email})
+				billable := len(cmd.Args) == 3
+				visit := c.KindOrFault() == KindInstallation || c.KindOrFault() == KindTraining || c.KindOrFault() == KindInspection
+				if !visit && OnsiteService(cfg, c) == "" && !billable {
+					bad(cmd, "%s has no on-site service (onsite_7x24 or onsite_5x8); to send an engineer anyway, billed, write /onsite dispatch %s --billable", orStr(c.Company, "the customer"), s.Email)
+					continue
+				}
+				c.OnsiteEngineer, c.Billable = s.Email, billable
+				detail := s.Email
+				if billable {
+					detail += " (billable: no on-site service)"
+				}
+				effects = append(effects, Effect{Kind: EvOnsiteDispatch, Detail: detail})
 			case len(cmd.Args) == 1 && strings.EqualFold(cmd.Args[0], "arrived"):
 				if c.OnsiteEngineer == "" {
 					bad(cmd, "no engineer was dispatched (use /onsite dispatch EMAIL first)")
@@ -173,8 +216,61 @@ func Apply(cfg *config.Config, c *Case, actor config.Staff, cmds []Command) ([]E
 			effects = append(effects, Effect{Kind: EvClosed, Detail: "by staff"})
 		case "note":
 			effects = append(effects, Effect{Kind: EvNote, Detail: cmd.Text})
+		case "kind":
+			if len(cmd.Args) < 1 || len(cmd.Args) > 2 {
+				bad(cmd, "want /kind %s [YYYY-MM-DD]", strings.Join(Kinds, "|"))
+				continue
+			}
+			k := strings.ToLower(cmd.Args[0])
+			if !slices.Contains(Kinds, k) {
+				bad(cmd, "%q is not one of %s", cmd.Args[0], strings.Join(Kinds, ", "))
+				continue
+			}
+			if c.Status == StatusClosed {
+				bad(cmd, "case is closed")
+				continue
+			}
+			if k == KindTraining {
+				if cu := cfg.CustomerByCompany(c.Company); cu == nil || !cu.HasService("installation") {
+					bad(cmd, "%s", ErrTrainingWithoutInstallation)
+					continue
+				}
+			}
+			if len(cmd.Args) == 2 {
+				day, err := time.Parse(time.DateOnly, cmd.Args[1])
+				if err != nil {
+					bad(cmd, "%q is not a date written YYYY-MM-DD", cmd.Args[1])
+					continue
+				}
+				c.PlannedDate, c.RemindedAt = day, time.Time{}
+			}
+			old := c.KindOrFault()
+			c.Kind = k
+			effects = append(effects, Effect{Kind: EvKindChanged, Detail: old + " -> " + k})
+		case "scope":
+			if len(cmd.Args) != 1 || !strings.EqualFold(cmd.Args[0], "consulting") {
+				bad(cmd, "want /scope consulting")
+				continue
+			}
+			if c.Status == StatusClosed {
+				bad(cmd, "case is closed")
+				continue
+			}
+			old := c.KindOrFault()
+			c.Kind = KindConsulting
+			effects = append(effects, Effect{Kind: EvKindChanged, Detail: old + " -> " + KindConsulting + " (out of scope)"})
+		case "done":
+			if c.Status != StatusOpen {
+				bad(cmd, "case is %s", c.Status)
+				continue
+			}
+			if k := c.KindOrFault(); k == KindFault || k == KindConsulting {
+				bad(cmd, "/done ends a visit or an inspection; a fault is ended with /resolve")
+				continue
+			}
+			effects = append(effects, Effect{Kind: EvDone, Detail: c.KindOrFault() + " done"})
 		default:
-			bad(cmd, "unknown command /%s (known: /severity, /assign, /priority, /resolve, /approve, /onsite, /part, /reopen, /close, /note)", cmd.Name)
+			bad(cmd, "unknown command /%s (known: /%s)", cmd.Name, strings.Join(commandNames, ", /"))
 		}
 	}
 	if len(errs) > 0 {

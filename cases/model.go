@@ -116,6 +116,12 @@ type Case struct {
 	// BouncedAt is when mail to the contact last failed permanently;
 	// scheduled replies stop until the contact writes again (zero).
 	BouncedAt time.Time
+	// DispatchedAt is when an engineer was last dispatched on site; the
+	// on-site deadline counts from it.
+	DispatchedAt time.Time
+	// ResolutionNote is the text written with /resolve, quoted in the
+	// confirmation request.
+	ResolutionNote string
 }
 
 // Event is one line of a case's timeline.

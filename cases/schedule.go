@@ -20,11 +20,14 @@ const (
 	TimerOnsite      = "onsite" // onsite_by after dispatch
 	TimerDaily       = "daily"  // end of working day report (§1.3)
 	TimerAutoClose   = "autoclose"
+	TimerReport      = "report"      // inspection report due (SPEC §11.7)
+	TimerReportWarn  = "report_warn" // warn before the report is due
+	TimerRemind      = "remind"      // a visit is the next working day (SPEC §11.8)
 )
 
 // TimerKinds lists every timer kind.
 var TimerKinds = []string{TimerReply, TimerRespond, TimerRespondWarn, TimerStuck, TimerSolve, TimerSolveWarn,
-	TimerOnsite, TimerDaily, TimerAutoClose}
+	TimerOnsite, TimerDaily, TimerAutoClose, TimerReport, TimerReportWarn, TimerRemind}
 
 // FullSchedule reports whether a case gets the second and Nth replies
 // (SPEC §1.3: the other severities get the first and the last only).
@@ -69,37 +72,60 @@ func RespondCheck(c *Case) time.Time {
 }
 
 // Timers returns the timers a case should have at now, by kind (SPEC
-// §1.3-§1.5). Warnings are only set while they lie ahead, so a warning
-// that fired (or whose time passed while the case changed) is not set
-// again.
+// §1.3-§1.5, §11.7, §11.8). Warnings are only set while they lie ahead, so
+// a warning that fired (or whose time passed while the case changed) is
+// not set again. A consulting case has no clock (its SLA stopped); a
+// visit (installation, training) keeps the respond deadline and the
+// on-site tracking but is not a fault to solve online; an inspection has
+// its report deadline only.
 func Timers(cfg *config.Config, c *Case, now time.Time) map[string]time.Time {
 	want := map[string]time.Time{}
+	warn := cfg.Replies.Warning
+	setWarn := func(kind string, deadline time.Time) {
+		if w := deadline.Add(-warn); warn > 0 && w.After(now) {
+			want[kind] = w
+		}
+	}
 	switch c.Status {
 	case StatusOpen:
-		if c.RepliesSent == 0 || FullSchedule(cfg, c) {
+		kind := c.KindOrFault()
+		if kind == KindConsulting {
+			return want
+		}
+		if kind == KindInspection {
+			if !c.ReportDueBy.IsZero() && c.ResolvedAt.IsZero() && !c.OnsiteEscalated {
+				want[TimerReport] = c.ReportDueBy
+				setWarn(TimerReportWarn, c.ReportDueBy)
+			}
+			return want
+		}
+		if c.BouncedAt.IsZero() && (c.RepliesSent == 0 || (kind == KindFault && FullSchedule(cfg, c))) {
 			want[TimerReply] = NextReplyDue(cfg, c)
 		}
-		warn := cfg.Replies.Warning
 		if c.RespondedAt.IsZero() && !c.RespondBy.IsZero() {
 			want[TimerRespond] = RespondCheck(c)
-			if w := c.RespondBy.Add(-warn); warn > 0 && c.EscalationLevel == 0 && w.After(now) {
-				want[TimerRespondWarn] = w
+			if c.EscalationLevel == 0 {
+				setWarn(TimerRespondWarn, c.RespondBy)
 			}
 		}
-		if !c.StuckEscalated && !c.AssignedAt.IsZero() {
-			want[TimerStuck] = c.AssignedAt.Add(cfg.Escalation.StuckAfter)
-		}
-		if !c.OnsiteNeeded && !c.SolveOnlineBy.IsZero() {
-			want[TimerSolve] = c.SolveOnlineBy
-			if w := c.SolveOnlineBy.Add(-warn); warn > 0 && w.After(now) {
-				want[TimerSolveWarn] = w
+		if kind == KindFault {
+			if !c.StuckEscalated && !c.AssignedAt.IsZero() {
+				want[TimerStuck] = c.AssignedAt.Add(cfg.Escalation.StuckAfter)
+			}
+			if !c.OnsiteNeeded && !c.SolveOnlineBy.IsZero() {
+				want[TimerSolve] = c.SolveOnlineBy
+				setWarn(TimerSolveWarn, c.SolveOnlineBy)
+			}
+			if p := cfg.PlanOrDefault(c.Plan); p.Calendar != nil {
+				want[TimerDaily] = p.Calendar.NextEndOfWorkingDay(now)
+			}
+		} else if !c.PlannedDate.IsZero() && c.RemindedAt.IsZero() {
+			if r := VisitReminder(cfg, c); !r.IsZero() {
+				want[TimerRemind] = r
 			}
 		}
 		if !c.OnsiteBy.IsZero() && c.OnsiteArrivedAt.IsZero() && !c.OnsiteEscalated {
 			want[TimerOnsite] = c.OnsiteBy
-		}
-		if p := cfg.PlanOrDefault(c.Plan); p.Calendar != nil {
-			want[TimerDaily] = p.Calendar.NextEndOfWorkingDay(now)
 		}
 	case StatusResolved:
 		if !c.ConfirmAskedAt.IsZero() {

@@ -12,11 +12,9 @@ import (
 	"fmt"
 	"net/mail"
 	"os"
-	"reflect"
-	"regexp"
+	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -61,7 +59,9 @@ type Config struct {
 	// daemon connects, so `check --offline` passes without them; see
 	// CheckSecrets.
 	secretProblems Problems
-	lines          map[string]int
+	// warnings are findings that do not stop the daemon; see Warnings.
+	warnings Problems
+	lines    map[string]int
 }
 
 // Line returns the line of a key in the file (0 if unknown), so that
@@ -76,6 +76,13 @@ func (c *Config) CheckSecrets() error {
 	}
 	return c.secretProblems
 }
+
+// Warnings lists what `helpdeskd check` reports about a valid file that
+// probably does not do what its author meant (a customer no mail can
+// match, a region no engineer serves, no staff), and notes such as where
+// a relative database path leads. Each names FILE:LINE: key like a
+// Problem; Msg starts with "warning: " or "note: ".
+func (c *Config) Warnings() Problems { return c.warnings }
 
 // TLSMode says how a mail server connection is protected.
 type TLSMode string
@@ -317,8 +324,6 @@ type Problem struct {
 	Line int // 0 = unknown
 	Key  string
 	Msg  string
-
-	typeErr bool
 }
 
 func (p Problem) Error() string {
@@ -340,7 +345,8 @@ func (ps Problems) Error() string {
 }
 
 // Load reads and validates the file at path. On a validation failure the
-// error is a Problems listing every problem found.
+// error is a Problems listing every problem found. Relative paths in the
+// file are relative to its directory.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -349,64 +355,44 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-// Parse validates config text; name is used in problem reports.
+// Parse validates config text; name is used in problem reports, and its
+// directory is the one relative paths in the file are resolved against.
 func Parse(name string, data []byte) (*Config, error) {
-	// Decode table by table, so that a value of the wrong type in one
-	// table does not hide the problems in the others.
-	var top map[string]toml.Primitive
-	md, err := toml.Decode(string(data), &top)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, Problems{{File: name, Line: pe.Position.Line, Key: keyOr(pe.LastKey, "toml"), Msg: pe.Message}}
-		}
-		return nil, Problems{{File: name, Key: "toml", Msg: err.Error()}}
-	}
-	v := &validator{file: name, lines: indexLines(string(data)), failed: map[string]bool{}}
-	var raw rawConfig
-	rv := reflect.ValueOf(&raw).Elem()
-	for i := 0; i < rv.NumField(); i++ {
-		tag := rv.Type().Field(i).Tag.Get("toml")
-		prim, ok := top[tag]
-		if !ok {
-			continue
-		}
-		if err := md.PrimitiveDecode(prim, rv.Field(i).Addr().Interface()); err != nil {
-			v.typeError(tag, err)
-			v.failed[tag] = true
-		}
-	}
-	for _, k := range md.Undecoded() {
-		key := k.String()
-		if v.failed[k[0]] {
-			continue // the rest of a table that failed to decode
-		}
-		for _, ik := range v.indexed(key) {
-			v.add(ik, "unknown key")
-		}
-	}
-	cfg := v.build(&raw)
+	cfg, v := parse(name, data)
 	if len(v.problems) > 0 {
-		// Problems inside a table that did not decode are mostly echoes
-		// of its type error; keep the type error alone.
-		kept := v.problems[:0]
-		for _, p := range v.problems {
-			top, _, _ := strings.Cut(p.Key, ".")
-			if !v.failed[top] || p.typeErr {
-				kept = append(kept, p)
-			}
-		}
-		v.problems = kept
-	}
-	if len(v.problems) > 0 {
-		sort.SliceStable(v.problems, func(i, j int) bool { return v.problems[i].Line < v.problems[j].Line })
 		return nil, v.problems
 	}
-	cfg.Path = name
-	cfg.fillDefaults()
-	cfg.secretProblems = v.secrets
-	cfg.lines = v.lines
 	return cfg, nil
+}
+
+// parse reads the file; the validator it returns holds the problems and
+// the declared defaults.
+func parse(name string, data []byte) (*Config, *validator) {
+	dir, err := filepath.Abs(filepath.Dir(name))
+	if err != nil {
+		dir = filepath.Dir(name)
+	}
+	v := &validator{file: name, dir: dir, defaults: map[string]any{}}
+	var top map[string]any
+	if _, err := toml.Decode(string(data), &top); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			v.problems = Problems{{File: name, Line: pe.Position.Line, Key: keyOr(pe.LastKey, "toml"), Msg: pe.Message}}
+		} else {
+			v.problems = Problems{{File: name, Key: "toml", Msg: err.Error()}}
+		}
+		return nil, v
+	}
+	v.lines = indexLines(string(data))
+	cfg := v.build(&table{v: v, vals: top, used: map[string]bool{}})
+	v.crossChecks(cfg)
+	sort.SliceStable(v.problems, func(i, j int) bool { return v.problems[i].Line < v.problems[j].Line })
+	sort.SliceStable(v.warnings, func(i, j int) bool { return v.warnings[i].Line < v.warnings[j].Line })
+	cfg.Path = name
+	cfg.secretProblems = v.secrets
+	cfg.warnings = v.warnings
+	cfg.lines = v.lines
+	return cfg, v
 }
 
 func keyOr(k, def string) string {
@@ -418,101 +404,36 @@ func keyOr(k, def string) string {
 
 type validator struct {
 	file     string
+	dir      string // of the file, absolute
 	lines    map[string]int
 	problems Problems
 	secrets  Problems
-	failed   map[string]bool // top-level tables that did not decode
-}
-
-var typeErrRE = regexp.MustCompile(`line (\d+) \(last key "([^"]*)"\): (.*)$`)
-var incompatibleRE = regexp.MustCompile(`TOML value has type (\w+); destination has type (.+)$`)
-
-// typeError turns a decoding error ("toml: line 15 (last key
-// "mailbox.poll_interval"): incompatible types: ...") into a Problem.
-func (v *validator) typeError(table string, err error) {
-	m := typeErrRE.FindStringSubmatch(err.Error())
-	if m == nil {
-		v.problems = append(v.problems, Problem{File: v.file, Line: v.line(table), Key: table, Msg: err.Error(), typeErr: true})
-		return
-	}
-	line, _ := strconv.Atoi(m[1])
-	key, msg := m[2], m[3]
-	// Name the array entry: the deepest key that sits on that line.
-	best := ""
-	for k, l := range v.lines {
-		if l == line && strings.Count(k, ".") >= strings.Count(key, ".") &&
-			(best == "" || strings.Count(k, ".") > strings.Count(best, ".") || strings.Count(k, ".") == strings.Count(best, ".") && k < best) {
-			best = k
-		}
-	}
-	if best != "" {
-		key = best
-	}
-	if t := incompatibleRE.FindStringSubmatch(msg); t != nil {
-		msg = fmt.Sprintf("wrong type: want %s, got %s", typeName(t[2]), typeName(t[1]))
-	}
-	v.problems = append(v.problems, Problem{File: v.file, Line: line, Key: key, Msg: msg, typeErr: true})
-}
-
-func typeName(t string) string {
-	switch {
-	case strings.HasPrefix(t, "int") || t == "Integer":
-		return "an integer"
-	case t == "string" || t == "String":
-		return "a string"
-	case t == "bool" || t == "Bool":
-		return "true or false"
-	case strings.HasPrefix(t, "float"):
-		return "a number"
-	case strings.HasPrefix(t, "[]") || strings.HasPrefix(t, "*[]") || t == "Array":
-		return "a list"
-	case strings.HasPrefix(t, "map") || strings.Contains(t, "config.raw") || t == "Hash":
-		return "a table"
-	}
-	return t
-}
-
-// indexed names an undecoded key with its array indices: BurntSushi
-// reports "staff.favourite" for a key inside the second [[staff]] entry;
-// this returns "staff.1.favourite" (every entry that has it).
-func (v *validator) indexed(key string) []string {
-	if _, ok := v.lines[key]; ok {
-		return []string{key}
-	}
-	var out []string
-	var walk func(prefix string, rest []string)
-	walk = func(prefix string, rest []string) {
-		if len(rest) == 0 {
-			if _, ok := v.lines[prefix]; ok {
-				out = append(out, prefix)
-			}
-			return
-		}
-		join := func(a, b string) string {
-			if a == "" {
-				return b
-			}
-			return a + "." + b
-		}
-		next := join(prefix, rest[0])
-		walk(next, rest[1:])
-		for n := 0; ; n++ {
-			ix := next + "." + strconv.Itoa(n)
-			if _, ok := v.lines[ix]; !ok {
-				break
-			}
-			walk(ix, rest[1:])
-		}
-	}
-	walk("", strings.Split(key, "."))
-	if len(out) == 0 {
-		return []string{key}
-	}
-	return out
+	warnings Problems
+	defaults map[string]any // declared defaults by key pattern ("customers.*.language")
+	relDB    bool           // [database] path was relative (or the default)
 }
 
 func (v *validator) add(key, format string, args ...any) {
-	v.problems = append(v.problems, Problem{File: v.file, Line: v.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+	v.problems = append(v.problems, v.problem(key, format, args...))
+}
+
+func (v *validator) secret(key, format string, args ...any) {
+	v.secrets = append(v.secrets, v.problem(key, format, args...))
+}
+
+func (v *validator) warn(key, format string, args ...any) {
+	v.warnings = append(v.warnings, v.problem(key, format, args...))
+}
+
+func (v *validator) problem(key, format string, args ...any) Problem {
+	return Problem{File: v.file, Line: v.line(key), Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// declare records the default of a key for TestExampleShowsDefaults.
+func (v *validator) declare(pattern string, def any) {
+	if _, ok := v.defaults[pattern]; !ok {
+		v.defaults[pattern] = def
+	}
 }
 
 // line finds the line of key, or of its nearest enclosing table.
@@ -530,94 +451,6 @@ func (v *validator) line(key string) int {
 	return 0
 }
 
-func (v *validator) secret(key, format string, args ...any) {
-	v.secrets = append(v.secrets, Problem{File: v.file, Line: v.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
-}
-
-func (v *validator) duration(key, s string, def time.Duration, allowZero bool) time.Duration {
-	if s == "" {
-		return def
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		v.add(key, "%q is not a duration (like \"30s\", \"10m\", \"4h\")", s)
-		return def
-	}
-	if d < 0 || (d == 0 && !allowZero) {
-		v.add(key, "must be positive, got %q", s)
-		return def
-	}
-	return d
-}
-
-func (v *validator) tls(key, s string, def TLSMode) TLSMode {
-	switch TLSMode(s) {
-	case "":
-		return def
-	case TLSImplicit, TLSStartTLS, TLSNone:
-		return TLSMode(s)
-	}
-	v.add(key, "%q is not one of implicit, starttls, none", s)
-	return def
-}
-
-func (v *validator) password(key string, p, env, file string) string {
-	n := 0
-	for _, s := range []string{p, env, file} {
-		if s != "" {
-			n++
-		}
-	}
-	if n > 1 {
-		v.add(key+".password", "give only one of password, password_env, password_file")
-	}
-	switch {
-	case p != "":
-		return p
-	case env != "":
-		val, ok := os.LookupEnv(env)
-		if !ok {
-			v.secret(key+".password_env", "environment variable %s is not set", env)
-		}
-		return val
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			v.secret(key+".password_file", "%v", err)
-		}
-		return strings.TrimRight(string(b), "\r\n")
-	}
-	return ""
-}
-
-func (v *validator) hostPort(key, s string) {
-	if s == "" {
-		v.add(key, "is required (host:port)")
-		return
-	}
-	i := strings.LastIndexByte(s, ':')
-	if i <= 0 {
-		v.add(key, "%q is not host:port", s)
-		return
-	}
-	if p, err := strconv.Atoi(s[i+1:]); err != nil || p < 1 || p > 65535 {
-		v.add(key, "%q: port must be 1-65535", s)
-	}
-}
-
-func (v *validator) email(key, s string) string {
-	if s == "" {
-		v.add(key, "is required")
-		return ""
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" {
-		v.add(key, "%q is not an email address", s)
-		return strings.ToLower(s)
-	}
-	return strings.ToLower(a.Address)
-}
-
 // PlanOrDefault returns the named plan, or the plan for unknown senders if
 // there is no such plan (e.g. removed from the config since a case opened).
 func (c *Config) PlanOrDefault(name string) Plan {
@@ -625,23 +458,4 @@ func (c *Config) PlanOrDefault(name string) Plan {
 		return p
 	}
 	return c.DefaultPlan()
-}
-
-// fillDefaults sets the defaults of keys that are not read from the file
-// yet (SPEC §11).
-func (c *Config) fillDefaults() {
-	if c.Mailbox.AnswerBacklog == 0 && !c.Mailbox.AnswerAll {
-		c.Mailbox.AnswerBacklog = 24 * time.Hour
-	}
-	if c.Display.Location == nil {
-		c.Display.Location = time.Local
-	}
-	if c.Inspections.ReportWithin.Kind == 0 {
-		c.Inspections.ReportWithin = calendar.Deadline{Kind: calendar.WorkingDays, Days: 2}
-	}
-	for i := range c.Customers {
-		if c.Customers[i].Services == nil {
-			c.Customers[i].Services = slices.Clone(DefaultServices)
-		}
-	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -59,8 +60,9 @@ func TestDefaults(t *testing.T) {
 	if cfg.Mailbox.TLS != TLSImplicit || cfg.SMTP.TLS != TLSStartTLS || cfg.Mailbox.Folder != "INBOX" {
 		t.Errorf("tls/folder defaults: %+v", cfg.Mailbox)
 	}
-	if cfg.Mailbox.PollInterval != 30*time.Second || cfg.Threading.Tag != "Case" || cfg.Database.Path != "helpdeskd.db" {
-		t.Errorf("defaults: %+v %+v", cfg.Mailbox, cfg.Threading)
+	wd, _ := os.Getwd()
+	if cfg.Mailbox.PollInterval != 30*time.Second || cfg.Threading.Tag != "Case" || cfg.Database.Path != filepath.Join(wd, "helpdeskd.db") {
+		t.Errorf("defaults: %+v %+v %+v", cfg.Mailbox, cfg.Threading, cfg.Database)
 	}
 	if len(cfg.Severities) != 4 || cfg.Severities[1].Respond.String() != "2 working hours" || cfg.Severities[4].SolveOnline.String() != "48 working hours" {
 		t.Errorf("severity defaults: %+v", cfg.Severities)
@@ -68,8 +70,17 @@ func TestDefaults(t *testing.T) {
 	if cfg.Closing.AutoCloseAfter != 168*time.Hour || len(cfg.Closing.ConfirmWords) != 6 || cfg.Escalation.StuckAfter != 30*time.Minute {
 		t.Errorf("closing/escalation defaults: %+v %+v", cfg.Closing, cfg.Escalation)
 	}
-	if cfg.Policy.UnknownSenders != "open" || cfg.Policy.DefaultSeverity != 3 {
+	if cfg.Policy.UnknownSenders != "open" || cfg.Policy.DefaultSeverity != 3 || cfg.Policy.AutoReplyLimit != 10 || cfg.Policy.AutoReplyWindow != time.Hour {
 		t.Errorf("policy defaults: %+v", cfg.Policy)
+	}
+	if cfg.Mailbox.AnswerBacklog != 24*time.Hour || cfg.Mailbox.AnswerAll {
+		t.Errorf("answer_backlog default: %v %v", cfg.Mailbox.AnswerBacklog, cfg.Mailbox.AnswerAll)
+	}
+	if cfg.Display.Location != time.Local {
+		t.Errorf("display timezone default: %v", cfg.Display.Location)
+	}
+	if got := cfg.Inspections.ReportWithin.String(); got != "2 working days" {
+		t.Errorf("report_within default: %q", got)
 	}
 }
 
@@ -79,7 +90,8 @@ func TestProblems(t *testing.T) {
 		add  string
 		want []string // each must appear, as FILE:LINE: key: ...
 	}{
-		{"unknown key", "[mailbox2]\nfoo = 1\n", []string{"c.toml:14: mailbox2.foo: unknown key"}},
+		{"unknown table", "[mailbox2]\nfoo = 1\n", []string{"c.toml:13: mailbox2: unknown table"}},
+		{"unknown key", "[security]\nfoo = 1\n", []string{"c.toml:14: security.foo: unknown key"}},
 		{"unknown nested key", "[closing]\nauto_close = \"1h\"\n", []string{"c.toml:14: closing.auto_close: unknown key"}},
 		{"bad duration", "[replies]\nevery = \"soon\"\n", []string{`c.toml:14: replies.every: "soon" is not a duration`}},
 		{"bad deadline", "[severities.2]\nrespond = \"4 working weeks\"\n", []string{"c.toml:14: severities.2.respond:"}},

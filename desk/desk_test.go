@@ -13,66 +13,16 @@ import (
 
 	"helpdeskd/cases"
 	"helpdeskd/config"
+	"helpdeskd/internal/testconf"
 	"helpdeskd/mailin"
 	"helpdeskd/store"
 	"helpdeskd/templates"
 )
 
-const deskConfig = `
-[mailbox]
-address = "imap.example.com:993"
-username = "support@example.com"
-password = "x"
-[smtp]
-address = "smtp.example.com:587"
-from = "Support <support@example.com>"
-[calendars.office]
-timezone = "Asia/Shanghai"
-days = ["mon", "tue", "wed", "thu", "fri"]
-hours = ["09:00-12:00", "13:30-18:00"]
-[plans.5x8]
-calendar = "office"
-priority = "normal"
-[plans.7x24]
-calendar = "always"
-priority = "high"
-respond_within = "4h"
+const deskConfig = testconf.Servers + `
 [closing]
 review = %v
-[[staff]]
-name = "Eng One"
-email = "eng1@example.com"
-roles = ["engineer"]
-regions = ["north"]
-[[staff]]
-name = "Eng Two"
-email = "eng2@example.com"
-roles = ["engineer"]
-regions = ["south"]
-[[staff]]
-name = "Desk"
-email = "desk@example.com"
-roles = ["specialist"]
-[[staff]]
-name = "CSM"
-email = "csm@example.com"
-roles = ["customer_service_manager"]
-[[staff]]
-name = "SCM"
-email = "scm@example.com"
-roles = ["service_centre_manager"]
-[[staff]]
-name = "Impl"
-email = "impl@example.com"
-roles = ["implementation_manager"]
-[[staff]]
-name = "Quality"
-email = "quality@example.com"
-roles = ["quality"]
-[[staff]]
-name = "Liaison"
-email = "liaison@example.com"
-roles = ["foreign_liaison"]
+` + testconf.Staff + `
 [[customers]]
 company = "ACME"
 domains = ["acme.test"]
@@ -125,6 +75,11 @@ func newFixture(t *testing.T, review bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Both customers bought on-site maintenance (SPEC §11.6); tests of
+	// customers without it change this.
+	cfg.Customers[0].Services = []string{"hotline", "email", "onsite_5x8"}
+	cfg.Customers[1].Services = []string{"hotline", "email", "onsite_7x24"}
+	cfg.Display.Location = mustLoc("Asia/Shanghai")
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
 		t.Fatal(err)

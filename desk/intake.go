@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"helpdeskd/cases"
 	"helpdeskd/config"
 	"helpdeskd/mailin"
+	"helpdeskd/replytext"
 	"helpdeskd/store"
-	"helpdeskd/templates"
 )
 
 // Place is where a message sits on the IMAP server.
@@ -24,31 +26,11 @@ var _ mailin.State = (*Desk)(nil)
 // message may be flagged and moved; on error nothing was committed and the
 // message must be delivered again later.
 func (d *Desk) Deliver(ctx context.Context, place Place, raw []byte) (mailin.Outcome, error) {
-	out, err := d.deliver(ctx, place, raw)
-	switch out {
-	case quarantined:
-		return mailin.Quarantined, err
-	case duplicate:
-		return mailin.Duplicate, err
-	}
-	return mailin.Answered, err
-}
-
-type outcome int
-
-const (
-	stored      outcome = iota // committed (on a case, or kept without one)
-	duplicate                  // seen before: nothing changed
-	quarantined                // unreadable: kept raw, to be moved to quarantine
-)
-
-func (d *Desk) deliver(ctx context.Context, place Place, raw []byte) (outcome, error) {
 	msg, perr := mailin.Parse(bytes.NewReader(raw), mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment})
-	out := stored
+	var out mailin.Outcome
 	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
-		out = stored
 		if perr != nil {
-			out = quarantined
+			out = mailin.Quarantined
 			sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
 				Hash: sha256Hex(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
 			seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, "", sm.Hash)
@@ -65,16 +47,16 @@ func (d *Desk) deliver(ctx context.Context, place Place, raw []byte) (outcome, e
 			return err
 		}
 		if seen {
-			out = duplicate
+			out = mailin.Duplicate
 			return d.advance(t, place)
 		}
-		if err := d.ingest(t, ch, place, raw, msg); err != nil {
+		if out, err = d.ingest(t, ch, place, raw, msg); err != nil {
 			return err
 		}
 		return d.advance(t, place)
 	})
 	if err != nil {
-		return out, fmt.Errorf("deliver uid %d: %w", place.UID, err)
+		return "", fmt.Errorf("deliver uid %d: %w", place.UID, err)
 	}
 	if perr != nil {
 		d.log.Warn("unreadable mail quarantined", "uid", place.UID, "err", perr)
@@ -99,19 +81,11 @@ func (d *Desk) advance(t *store.Txn, place Place) error {
 	return t.SetMailboxState(place.Mailbox, place.UIDValidity, place.UID)
 }
 
-// sender classes of a message on a case.
-type senderKind int
-
-const (
-	fromCustomer senderKind = iota
-	fromStaff
-	fromThirdParty
-)
-
-func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mailin.Message) error {
+func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mailin.Message) (mailin.Outcome, error) {
 	sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
 		MessageID: m.MessageID, Hash: m.Hash, From: m.From.Addr, Subject: m.Subject, Auto: m.Auto,
 		Problems: strings.Join(m.Problems, "; "), ReceivedAt: d.now(), Raw: raw}
+	archived := cases.Archive(d.cfg, place.FirstSync, place.InternalDate)
 
 	// Our own mail coming back (a copy, a loop through a forwarder) is
 	// kept but never acted on (SPEC §2).
@@ -119,46 +93,98 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 	if !own && m.MessageID != "" {
 		var err error
 		if own, err = t.IsOwnMessageID(m.MessageID); err != nil {
-			return err
+			return "", err
 		}
 	}
 	if own {
 		sm.Auto = "own mail"
-		return t.InsertMessage(sm)
+		return mailin.Kept, t.InsertMessage(sm)
 	}
 
 	n, match, err := d.findCase(t, m)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if match == cases.MatchNew {
-		return d.newCaseFromMail(t, ch, sm, m)
+		return d.newCaseFromMail(t, ch, sm, m, place, archived)
 	}
 	c, err := t.Case(n)
 	if err != nil {
-		return err
+		return "", err
 	}
 	sm.Case, sm.Matched = c.Number, string(match)
-	kind := d.senderKind(c, m.From.Addr)
-	sm.ThirdParty = kind == fromThirdParty
+	kind := cases.SenderOf(d.cfg, c, m.From.Addr)
+	sm.ThirdParty = kind == cases.FromThirdParty
 	if err := t.InsertMessage(sm); err != nil {
-		return err
+		return "", err
 	}
 	atts, err := d.saveAttachments(t, sm.ID, m)
 	if err != nil {
+		return "", err
+	}
+	var ev cases.Trigger
+	switch {
+	case archived:
+		ev = cases.ArchivedMail{From: m.From.Addr, At: place.InternalDate, Text: bodyText(m)}
+	case m.Auto != "":
+		// Automatic mail is a silent event and never changes the case (SPEC §2).
+		ev = cases.AutoMail{From: m.From.Addr, Reason: m.Auto, Subject: m.Subject, Match: match}
+	case kind == cases.FromStaff:
+		staff, _ := d.cfg.StaffByEmail(m.From.Addr)
+		ev = cases.StaffMail{Staff: staff, MessageID: m.MessageID, References: m.References, Text: newText(m),
+			Direct: d.direct(c, m), Attachment: atts,
+			Unauthenticated: d.cfg.Security.RequireAuthentication && !cases.Authenticated(m.From.Addr, m.AuthResults)}
+	case kind == cases.FromThirdParty:
+		ev = cases.ThirdPartyMail{From: m.From.Addr, Match: match, Text: bodyText(m)}
+	default:
+		ev = cases.CustomerMail{From: m.From.Addr, Name: m.From.Name, MessageID: m.MessageID, References: m.References,
+			Subject: d.th.StripToken(m.Subject), Text: newText(m), Body: bodyText(m), Match: match}
+	}
+	if err := d.decide(t, ch, c, ev, &step{}); err != nil {
+		return "", err
+	}
+	if archived {
+		return mailin.Archived, nil
+	}
+	return mailin.Threaded, nil
+}
+
+// decide runs the decision step for an event on a stored case and
+// carries it out.
+func (d *Desk) decide(t *store.Txn, ch *change, c *cases.Case, ev cases.Trigger, st *step) error {
+	f, err := d.facts(t, c)
+	if err != nil {
 		return err
 	}
-	// Automatic mail is a silent event and never changes the case (SPEC §2).
-	if m.Auto != "" {
-		return d.event(t, ch, c, cases.EvAutoMessage, m.From.Addr, fmt.Sprintf("%s (%s): %s", m.Auto, match, m.Subject))
+	return d.carry(t, ch, cases.Decide(d.cfg, c, ev, f, d.now()), st)
+}
+
+// facts reads what a decision on c needs besides the case.
+func (d *Desk) facts(t *store.Txn, c *cases.Case) (cases.Facts, error) {
+	reply, err := t.LastStaffReply(c.Number)
+	return cases.Facts{LastStaffReply: reply}, err
+}
+
+// direct reports whether a staff mail went to the customer directly (the
+// customer in To or Cc, support in copy): recorded, not relayed again.
+func (d *Desk) direct(c *cases.Case, m *mailin.Message) bool {
+	for _, a := range append(slices.Clone(m.To), m.Cc...) {
+		if strings.EqualFold(a.Addr, c.ContactEmail) {
+			return true
+		}
 	}
-	switch kind {
-	case fromStaff:
-		return d.staffMail(t, ch, c, m, atts)
-	case fromThirdParty:
-		return d.event(t, ch, c, cases.EvMessageIn, m.From.Addr, fmt.Sprintf("third party (%s): %s", match, excerpt(bodyText(m))))
+	return false
+}
+
+// newText is what the author of a reply wrote, quoted history removed.
+func newText(m *mailin.Message) string {
+	if strings.TrimSpace(m.Text) != "" {
+		return replytext.Strip(m.Text)
 	}
-	return d.customerMail(t, ch, c, sm, m, match)
+	if m.HTML != "" {
+		return replytext.StripHTML(m.HTML)
+	}
+	return ""
 }
 
 // findCase threads a message (SPEC §3): the subject token first, then
@@ -195,19 +221,6 @@ func (d *Desk) findCase(t *store.Txn, m *mailin.Message) (int64, cases.Match, er
 	return 0, cases.MatchNew, nil
 }
 
-func (d *Desk) senderKind(c *cases.Case, addr string) senderKind {
-	if _, ok := d.cfg.StaffByEmail(addr); ok {
-		return fromStaff
-	}
-	if strings.EqualFold(addr, c.ContactEmail) {
-		return fromCustomer
-	}
-	if cu, _ := d.cfg.CustomerFor(addr); cu != nil && strings.EqualFold(cu.Company, c.Company) {
-		return fromCustomer
-	}
-	return fromThirdParty
-}
-
 func (d *Desk) saveAttachments(t *store.Txn, msgID int64, m *mailin.Message) ([]int64, error) {
 	var ids []int64
 	for _, a := range m.Attachments {
@@ -224,19 +237,15 @@ func (d *Desk) saveAttachments(t *store.Txn, msgID int64, m *mailin.Message) ([]
 }
 
 // newCaseFromMail opens a case for a mail that threads into none.
-func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage, m *mailin.Message) error {
-	if m.Auto != "" {
-		// No case is opened for automatic mail; it is kept for audit.
-		return t.InsertMessage(sm)
-	}
+func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage, m *mailin.Message, place Place, archived bool) (mailin.Outcome, error) {
 	cu, contact := d.cfg.CustomerFor(m.From.Addr)
-	if cu == nil && d.cfg.Policy.UnknownSenders == "ignore" {
-		if _, staff := d.cfg.StaffByEmail(m.From.Addr); !staff {
-			sm.Auto = "unknown sender ignored"
-			return t.InsertMessage(sm)
-		}
+	_, staff := d.cfg.StaffByEmail(m.From.Addr)
+	if ok, why := cases.NewMail(d.cfg, m.Auto, cu, staff); !ok {
+		// Kept for audit, without a case.
+		sm.Auto = why
+		return mailin.Kept, t.InsertMessage(sm)
 	}
-	in := OpenInput{
+	in := cases.OpenInput{
 		Subject:     cases.CleanSubject(m.Subject),
 		Description: bodyText(m),
 		Email:       m.From.Addr,
@@ -245,6 +254,8 @@ func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage
 		MessageID:   m.MessageID,
 		References:  m.References,
 		Actor:       m.From.Addr,
+		Archived:    archived,
+		At:          place.InternalDate,
 	}
 	if contact != nil {
 		in.Contact = orStr(contact.Name, in.Contact)
@@ -252,140 +263,64 @@ func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage
 	}
 	c, err := d.open(t, ch, in, cu)
 	if err != nil {
-		return err
+		return "", err
 	}
 	sm.Case, sm.Matched = c.Number, string(cases.MatchNew)
 	if err := t.InsertMessage(sm); err != nil {
-		return err
+		return "", err
 	}
-	_, err = d.saveAttachments(t, sm.ID, m)
-	return err
+	if _, err = d.saveAttachments(t, sm.ID, m); err != nil {
+		return "", err
+	}
+	if archived {
+		return mailin.Archived, nil
+	}
+	return mailin.Answered, nil
 }
 
 // OpenInput describes a new case.
-type OpenInput struct {
-	Company, Contact, Phone, Email string
-	Subject, Description           string
-	Severity                       int
-	MessageID                      string   // customer's message, "" for the hotline
-	References                     []string // of the customer's message
-	Actor                          string
-	Via                            string // "mail" (default) or "hotline"
-	LinkedCase                     int64
+type OpenInput = cases.OpenInput
+
+// open decides and carries out the opening of a case (SPEC §1.2).
+func (d *Desk) open(t *store.Txn, ch *change, in cases.OpenInput, cu *config.Customer) (*cases.Case, error) {
+	f := cases.Facts{}
+	var err error
+	if !in.Archived {
+		// An inspection goes to the region's first engineer, the one
+		// reminded the day before; other cases to the least loaded.
+		if in.Kind != cases.KindInspection {
+			if f.Load, err = t.OpenCasesByEngineer(); err != nil {
+				return nil, err
+			}
+		}
+		if in.Email != "" && d.cfg.Policy.AutoReplyLimit > 0 {
+			rcpt := strings.ToLower(in.Email)
+			if f.AcksToSender, err = t.AutoRepliesSince(rcpt, d.now().Add(-d.cfg.Policy.AutoReplyWindow)); err != nil {
+				return nil, err
+			}
+			if f.AcksToSender >= d.cfg.Policy.AutoReplyLimit {
+				if f.SuppressionTold, err = t.SuppressionToldSince(rcpt, d.now().Add(-time.Hour)); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	dec := cases.Open(d.cfg, in, cu, f, d.now())
+	if err := d.carry(t, ch, dec, &step{}); err != nil {
+		return nil, err
+	}
+	return dec.Case, nil
 }
 
-// open creates the case, assigns it, and queues the acknowledgement and
-// the notifications of SPEC §1.2.
-func (d *Desk) open(t *store.Txn, ch *change, in OpenInput, cu *config.Customer) (*cases.Case, error) {
-	now := d.now()
-	plan := d.cfg.DefaultPlan()
-	c := &cases.Case{
-		Subject: orStr(in.Subject, "(no subject)"), Status: cases.StatusOpen, Severity: in.Severity,
-		ContactName: in.Contact, ContactPhone: in.Phone, ContactEmail: strings.ToLower(in.Email),
-		Language: d.cfg.Templates.Language, Description: in.Description, OpenedAt: now,
-		Region: d.cfg.Policy.UnknownRegion, LastCustomerMsgID: in.MessageID, LinkedCase: in.LinkedCase,
-	}
-	if cu != nil {
-		c.Company, c.Region, c.Language, c.Foreign, c.Plan = cu.Company, cu.Region, cu.Language, cu.Foreign, cu.Plan
-		if c.Foreign {
-			c.Language = "en"
-		}
-		plan = d.cfg.Plans[cu.Plan]
-	} else {
-		c.Company = in.Company
-		if c.Company == "" {
-			_, c.Company, _ = strings.Cut(c.ContactEmail, "@")
-		}
-	}
-	c.Plan = plan.Name
-	c.Priority = plan.Priority
-	for _, r := range in.References {
-		c.ThreadIDs = appendThread(c.ThreadIDs, r)
-	}
-	c.ThreadIDs = appendThread(c.ThreadIDs, in.MessageID)
-	c.ClockStart = now
-	c.RespondBy, c.SolveOnlineBy = cases.Deadlines(d.cfg, plan, c.Severity, now)
-	load, err := t.OpenCasesByEngineer()
-	if err != nil {
-		return nil, err
-	}
-	c.Engineer = cases.Route(d.cfg, c.Region, load)
-	if c.Engineer != "" {
-		c.AssignedAt = now
-	}
-	if err := t.InsertCase(c); err != nil {
-		return nil, err
-	}
-	via := orStr(in.Via, "mail")
-	detail := fmt.Sprintf("via %s: %s (severity %d, priority %s, plan %s)", via, c.Subject, c.Severity, c.Priority, c.Plan)
-	if c.LinkedCase != 0 {
-		detail += fmt.Sprintf(", follows case %d", c.LinkedCase)
-	}
-	if err := d.event(t, ch, c, cases.EvOpened, in.Actor, detail); err != nil {
-		return nil, err
-	}
-	if via == "mail" {
-		if err := d.event(t, ch, c, cases.EvMessageIn, in.Actor, "new: "+excerpt(in.Description)); err != nil {
-			return nil, err
-		}
-	}
-	if c.Engineer != "" {
-		if err := d.event(t, ch, c, cases.EvAssigned, "", c.Engineer); err != nil {
-			return nil, err
-		}
-	}
-
-	// The acknowledgement, rate-limited per sender (SPEC §2). It is also
-	// the first reply of the schedule (SPEC §1.3: handling has started,
-	// status follows in about 30 minutes).
-	if ok, err := d.mayAutoReply(t, c.ContactEmail); err != nil {
-		return nil, err
-	} else if ok {
-		if err := d.toCustomer(t, ch, c, "ack", templates.Data{}, autoReplied); err != nil {
-			return nil, err
-		}
-		c.RepliesSent = 1
-	} else if err := d.event(t, ch, c, cases.EvNote, "", "acknowledgement not sent: automatic reply limit for "+c.ContactEmail); err != nil {
-		return nil, err
-	}
-	if err := d.toStaff(t, ch, c, "notify_new", templates.Data{},
-		d.roleAddrs("specialist", "customer_service_manager", "quality"), c.Engineer); err != nil {
-		return nil, err
-	}
-	if c.Engineer != "" {
-		if err := d.toStaff(t, ch, c, "notify_assigned", templates.Data{}, []string{c.Engineer}); err != nil {
-			return nil, err
-		}
-	}
-	if err := d.schedule(t, ch, c); err != nil {
-		return nil, err
-	}
-	return c, t.UpdateCase(c)
-}
-
-// mayAutoReply applies the per-sender limit on automatic replies.
-func (d *Desk) mayAutoReply(t *store.Txn, rcpt string) (bool, error) {
-	if rcpt == "" {
-		return false, nil
-	}
-	n, err := t.AutoRepliesSince(rcpt, d.now().Add(-d.cfg.Policy.AutoReplyWindow))
-	if err != nil {
-		return false, err
-	}
-	return n < d.cfg.Policy.AutoReplyLimit, nil
-}
-
-// OpenCase opens a case taken on the hotline (SPEC §1.2, `case open`).
+// OpenCase opens a case taken on the hotline (SPEC §1.2, `case open`) or
+// a visit request (SPEC §11.8).
 func (d *Desk) OpenCase(ctx context.Context, in OpenInput) (int64, error) {
-	if _, ok := d.cfg.Severities[in.Severity]; !ok {
-		return 0, fmt.Errorf("severity %d is not configured", in.Severity)
-	}
 	cu := d.cfg.CustomerByCompany(in.Company)
 	if cu == nil && in.Email != "" {
 		cu, _ = d.cfg.CustomerFor(in.Email)
 	}
-	if cu == nil && d.cfg.Policy.UnknownSenders == "ignore" {
-		return 0, fmt.Errorf("%w %q (and [policy] unknown_senders = \"ignore\")", ErrUnknownCustomer, in.Company)
+	if err := cases.CheckOpen(d.cfg, in, cu); err != nil {
+		return 0, err
 	}
 	in.Via = "hotline"
 	var n int64
@@ -398,14 +333,6 @@ func (d *Desk) OpenCase(ctx context.Context, in OpenInput) (int64, error) {
 		return nil
 	})
 	return n, err
-}
-
-func excerpt(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 200 {
-		return string(r[:200]) + "…"
-	}
-	return s
 }
 
 // MailboxState implements mailin.State.

@@ -2,13 +2,12 @@ package desk
 
 import (
 	"context"
-	"fmt"
+	"strings"
 	"time"
 
 	"helpdeskd/cases"
 	"helpdeskd/mailout"
 	"helpdeskd/store"
-	"helpdeskd/templates"
 )
 
 // Outbox serves the desk's outbox to a mailout.Sender.
@@ -47,8 +46,7 @@ func (o outbox) Retry(ctx context.Context, id int64, next time.Time, reason stri
 }
 
 // Failed records a permanent failure on the case and tells its engineer
-// and the customer service managers (SPEC §7). A failed notice to staff
-// is not answered by another notice, so failures cannot loop.
+// and the customer service managers (SPEC §7), as cases decides.
 func (o outbox) Failed(ctx context.Context, it mailout.Item, reason string, now time.Time) error {
 	d := o.d
 	return d.tx(ctx, func(t *store.Txn, ch *change) error {
@@ -62,15 +60,11 @@ func (o outbox) Failed(ctx context.Context, it mailout.Item, reason string, now 
 		if err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("%s to %v: %s", it.Mail.Kind, it.Mail.To, reason)
-		if err := d.event(t, ch, c, cases.EvDeliveryFailed, "", detail); err != nil {
-			return err
+		ev := cases.DeliveryFailed{Kind: it.Mail.Kind, Rcpt: strings.Join(it.Mail.To, ", "), Diagnostic: reason}
+		if len(it.Mail.To) == 1 {
+			ev.Rcpt = it.Mail.To[0]
 		}
-		if it.Mail.Kind == "staff_notice" {
-			return nil
-		}
-		to := append([]string{c.Engineer}, d.roleAddrs("customer_service_manager")...)
-		return d.toStaff(t, ch, c, "staff_notice", templates.Data{Reason: "delivery failed", Text: detail}, to)
+		return d.decide(t, ch, c, ev, &step{})
 	})
 }
 

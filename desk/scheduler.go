@@ -15,6 +15,8 @@ type Scheduler struct {
 	now  func() time.Time
 	log  *slog.Logger
 	wake chan struct{}
+	// inspected is when inspection schedules were last looked at.
+	inspected time.Time
 }
 
 // NewScheduler returns a scheduler for d. now nil means time.Now.
@@ -44,7 +46,16 @@ func (s *Scheduler) safeFire(ctx context.Context) (wait time.Duration, err error
 			wait, err = 5*time.Second, nil
 		}
 	}()
-	return s.d.FireDue(ctx, 100)
+	wait, err = s.d.FireDue(ctx, 100)
+	if now := s.now(); s.inspected.IsZero() || now.Sub(s.inspected) >= time.Minute {
+		// Inspection schedules are looked at once a minute, and at
+		// start, so an inspection due today opens at start.
+		s.inspected = now
+		if ierr := s.d.Inspections(ctx); ierr != nil {
+			s.log.Error("inspections", "err", ierr)
+		}
+	}
+	return wait, err
 }
 
 // Run fires timers until ctx is done.

@@ -1,6 +1,10 @@
 package desk
 
 import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +259,76 @@ func TestStaffCloseTellsTheCustomer(t *testing.T) {
 	m := lastMail(f.mails(1), "status")
 	if m.To == nil || !strings.Contains(m.Text, "已关闭") {
 		t.Fatalf("no status reply on /close: %+v", m)
+	}
+}
+
+func TestConsoleCommands(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	if err := f.d.Command(f.ctx, 1, "", "/onsite dispatch eng1@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.d.Command(f.ctx, 1, "", "/part fuser unit"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.d.Command(f.ctx, 1, "eng1@example.com", "/note called the customer"); err != nil {
+		t.Fatal(err)
+	}
+	c, evs := f.caseN(1)
+	if c.OnsiteEngineer != "eng1@example.com" || lastOf(evs, cases.EvPart).Detail != "fuser unit" || lastOf(evs, cases.EvNote).Actor != "eng1@example.com" {
+		t.Fatalf("console commands not applied: %+v %v", c, evs)
+	}
+	err := f.d.Command(f.ctx, 1, "", "/onsite arrived now")
+	var ce *CommandError
+	if !errors.As(err, &ce) || len(ce.Problems) != 1 {
+		t.Fatalf("bad console command: %v", err)
+	}
+	_, evs = f.caseN(1)
+	if lastOf(evs, cases.EvCommandError).Detail == "" {
+		t.Error("refusal not recorded on the case")
+	}
+	if err := f.d.Command(f.ctx, 1, "mallory@evil.test", "/close"); err == nil {
+		t.Error("a non-staff actor was obeyed")
+	}
+}
+
+// Issue 8: a command-error reply to a mail without a Message-ID carried an
+// empty "<>" in References (slice aliasing).
+func TestCommandErrorReferencesWithoutMessageID(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.uid++
+	raw := "From: eng1@example.com\r\nTo: support@example.com\r\nSubject: Re: [Case#1] Printer down\r\n" +
+		"References: <a@test> <b@test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n/severity 9\r\n"
+	if _, err := f.d.Deliver(f.ctx, mailinPlace(f.uid), []byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, m := range f.mails(1) {
+		if m.Kind != "command_error" {
+			continue
+		}
+		found = true
+		if m.InReplyTo != "" || len(m.References) != 2 || slices.Contains(m.References, "") {
+			t.Errorf("command error threading: in-reply-to %q references %q", m.InReplyTo, m.References)
+		}
+	}
+	if !found {
+		t.Fatal("no command error reply")
+	}
+}
+
+// Issue 9.8: each lifecycle step is one structured log line with case=.
+func TestLifecycleLogLines(t *testing.T) {
+	f := newFixture(t, false)
+	var buf bytes.Buffer
+	f.d.log = slog.New(slog.NewTextHandler(&buf, nil))
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.mail("eng1@example.com", "Re: [Case#1] Printer down", "/resolve\nFixed.")
+	f.mail("alice@acme.test", "Re: [Case#1] Printer down", "已解决")
+	for _, want := range []string{`msg="case opened" case=1`, `msg="case assigned" case=1`, `msg="case resolved" case=1`, `msg="case closed" case=1`} {
+		if n := strings.Count(buf.String(), want); n != 1 {
+			t.Errorf("%q logged %d times:\n%s", want, n, buf.String())
+		}
 	}
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"time"
 
 	"helpdeskd/cases"
 	"helpdeskd/store"
-	"helpdeskd/templates"
 )
 
 // schedule sets the timers of a case from its state.
@@ -92,11 +90,16 @@ func (d *Desk) FireDue(ctx context.Context, limit int) (time.Duration, error) {
 			d.log.Error("fire timers", "err", err)
 			for _, tm := range due {
 				err := d.tx(ctx, func(t *store.Txn, ch *change) error { return d.fire(t, ch, tm) })
-				if err != nil {
-					d.log.Error("timer failed, retrying in 1m", "case", tm.Case, "kind", tm.Kind, "err", err)
-					d.db.Tx(ctx, func(t *store.Txn) error {
-						return t.SetTimer(cases.Timer{Case: tm.Case, Kind: tm.Kind, Due: now.Add(time.Minute)})
-					})
+				if err == nil {
+					continue
+				}
+				d.log.Error("timer failed, retrying in 1m", "case", tm.Case, "kind", tm.Kind, "err", err)
+				if perr := d.db.Tx(ctx, func(t *store.Txn) error {
+					return t.SetTimer(cases.Timer{Case: tm.Case, Kind: tm.Kind, Due: now.Add(time.Minute)})
+				}); perr != nil {
+					// The timer stays due and is tried again at the next
+					// wake; the caller backs off.
+					return 0, fmt.Errorf("push back timer %s of case %d: %w", tm.Kind, tm.Case, perr)
 				}
 			}
 		}
@@ -122,7 +125,9 @@ func (d *Desk) FireDue(ctx context.Context, limit int) (time.Duration, error) {
 
 // fire runs one timer inside a transaction. The list of due timers was
 // read before the transaction began, so the timer is checked again here:
-// a case change committed in between may have moved or removed it.
+// a case change committed in between may have moved or removed it. The
+// timer is consumed here: carry replaces or removes it in this same
+// transaction.
 func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 	have, err := t.Timers(tm.Case)
 	if err != nil {
@@ -139,130 +144,8 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 	if err != nil {
 		return err
 	}
-	before := *c
-	before.ThreadIDs = slices.Clone(c.ThreadIDs)
-	// The timer is consumed here: reschedule below replaces or removes it
-	// in this same transaction.
-	now := d.now()
-	switch tm.Kind {
-	case cases.TimerReply:
-		if c.Status == cases.StatusOpen {
-			ok, err := d.mayAutoReply(t, c.ContactEmail)
-			if err != nil {
-				return err
-			}
-			if ok {
-				reply, err := t.LastStaffReply(c.Number)
-				if err != nil {
-					return err
-				}
-				if err := d.statusReply(t, ch, c, reply); err != nil {
-					return err
-				}
-				break
-			}
-			// The window passes without a mail: the sender is over the
-			// automatic reply limit (SPEC §2).
-			c.LastReplyAt = now
-			c.RepliesSent++
-			if err := d.event(t, ch, c, cases.EvNote, "", "status reply not sent: automatic reply limit for "+c.ContactEmail); err != nil {
-				return err
-			}
-		}
-	case cases.TimerRespond:
-		if c.Status == cases.StatusOpen && c.RespondedAt.IsZero() {
-			c.EscalationLevel++
-			step := min(c.EscalationLevel, len(d.cfg.Escalation.Chain)-1)
-			role := d.cfg.Escalation.Chain[max(step, 0)]
-			reason := fmt.Sprintf("no staff response by respond_by (escalation %d, to %s)", c.EscalationLevel, role)
-			if err := d.escalate(t, ch, c, reason, cases.RespondCheck(c), d.roleAddrs(role)); err != nil {
-				return err
-			}
-			// A further slip is one more respond interval from now.
-			sev := d.cfg.Severities[c.Severity]
-			p := d.plan(c)
-			next := sev.Respond.After(p.Calendar, now)
-			if p.RespondWithin > 0 && now.Add(p.RespondWithin).Before(next) {
-				next = now.Add(p.RespondWithin)
-			}
-			c.NextRespondCheck = next
-		}
-	case cases.TimerRespondWarn:
-		if c.Status == cases.StatusOpen && c.RespondedAt.IsZero() && c.Engineer != "" {
-			if err := d.toStaff(t, ch, c, "warning", templates.Data{Reason: "respond", Deadline: d.fmtTime(c, c.RespondBy)}, []string{c.Engineer}); err != nil {
-				return err
-			}
-		}
-	case cases.TimerSolveWarn:
-		if c.Status == cases.StatusOpen && c.Engineer != "" {
-			if err := d.toStaff(t, ch, c, "warning", templates.Data{Reason: "solve online", Deadline: d.fmtTime(c, c.SolveOnlineBy)}, []string{c.Engineer}); err != nil {
-				return err
-			}
-		}
-	case cases.TimerStuck:
-		if c.Status == cases.StatusOpen && !c.StuckEscalated {
-			c.StuckEscalated = true
-			reason := fmt.Sprintf("engineer stuck: not solved %s after assignment", d.cfg.Escalation.StuckAfter)
-			if err := d.escalate(t, ch, c, reason, c.AssignedAt.Add(d.cfg.Escalation.StuckAfter),
-				d.roleAddrs("customer_service_manager", "implementation_manager")); err != nil {
-				return err
-			}
-		}
-	case cases.TimerSolve:
-		if c.Status == cases.StatusOpen && !c.OnsiteNeeded {
-			c.OnsiteNeeded = true
-			reason := "not solved online in time: on-site required, please dispatch (/onsite dispatch EMAIL)"
-			if err := d.escalate(t, ch, c, reason, c.SolveOnlineBy,
-				d.roleAddrs("customer_service_manager", "service_centre_manager")); err != nil {
-				return err
-			}
-		}
-	case cases.TimerOnsite:
-		if c.Status == cases.StatusOpen && c.OnsiteArrivedAt.IsZero() && !c.OnsiteEscalated {
-			c.OnsiteEscalated = true
-			reason := fmt.Sprintf("engineer %s not on site by onsite_by", c.OnsiteEngineer)
-			if err := d.escalate(t, ch, c, reason, c.OnsiteBy,
-				d.roleAddrs("customer_service_manager", "service_centre_manager")); err != nil {
-				return err
-			}
-		}
-	case cases.TimerDaily:
-		if c.Status == cases.StatusOpen {
-			if err := d.toStaff(t, ch, c, "daily", templates.Data{}, d.roleAddrs("customer_service_manager")); err != nil {
-				return err
-			}
-		}
-	case cases.TimerAutoClose:
-		if c.Status == cases.StatusResolved {
-			c.Status, c.ClosedAt = cases.StatusClosed, now
-			if err := d.event(t, ch, c, cases.EvClosed, "", fmt.Sprintf("no answer within %s of the confirmation request", d.cfg.Closing.AutoCloseAfter)); err != nil {
-				return err
-			}
-			if err := d.toCustomer(t, ch, c, "closed", templates.Data{Reason: d.cfg.Closing.AutoCloseAfter.String()}, autoGenerated); err != nil {
-				return err
-			}
-		}
-	default:
+	if !slices.Contains(cases.TimerKinds, tm.Kind) {
 		d.log.Warn("unknown timer kind dropped", "case", c.Number, "kind", tm.Kind)
 	}
-	if err := d.reschedule(t, ch, c, tm.Kind, have); err != nil {
-		return err
-	}
-	if reflect.DeepEqual(before, *c) {
-		return nil // e.g. a daily report: the case itself did not change
-	}
-	return t.UpdateCase(c)
-}
-
-// escalate raises the priority one step, records an escalated event with
-// the reason and the deadline that slipped, and tells the given people
-// (SPEC §1.4).
-func (d *Desk) escalate(t *store.Txn, ch *change, c *cases.Case, reason string, deadline time.Time, to []string) error {
-	old := c.Priority
-	c.Priority = cases.StepPriority(c.Priority, +1)
-	detail := fmt.Sprintf("%s; deadline %s; priority %s -> %s", reason, deadline.In(d.loc(c)).Format(time.RFC3339), old, c.Priority)
-	if err := d.event(t, ch, c, cases.EvEscalated, "", detail); err != nil {
-		return err
-	}
-	return d.toStaff(t, ch, c, "escalation", templates.Data{Reason: reason, Deadline: d.fmtTime(c, deadline)}, to)
+	return d.decide(t, ch, c, cases.TimerFired{Kind: tm.Kind}, &step{fired: tm.Kind, have: have})
 }

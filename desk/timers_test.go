@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"helpdeskd/cases"
+	"helpdeskd/mailout"
 	"helpdeskd/store"
 )
 
@@ -205,17 +206,33 @@ func TestTimersDueTogetherAllFire(t *testing.T) {
 	}
 }
 
-func TestScheduledRepliesRespectTheSenderLimit(t *testing.T) {
+// SPEC §11.4: the limit counts acknowledgements only. A customer over it
+// still gets the promised status replies, the suppression is an event,
+// and staff are told once per sender and hour.
+func TestAutoReplyLimitProtectsAgainstLoopsNotCustomers(t *testing.T) {
 	f := newFixture(t, false)
 	f.cfg.Policy.AutoReplyLimit = 1
 	f.mail("alice@acme.test", "Printer down", "It broke.") // the ack uses the one allowed reply
-	f.advance(thu9.Add(45 * time.Minute))
-	if n := count(f.outbox(1), "status>alice@acme.test"); n != 0 {
-		t.Fatalf("%d status replies over the limit", n)
+	f.mail("alice@acme.test", "Scanner down", "Also broke.")
+	f.mail("alice@acme.test", "Fax down", "Broke too.")
+	if n := count(f.outbox(2), "ack>alice@acme.test"); n != 0 {
+		t.Fatalf("case 2 acknowledged over the limit: %v", f.outbox(2))
 	}
-	_, evs := f.caseN(1)
-	if !strings.Contains(lastOf(evs, cases.EvNote).Detail, "automatic reply limit") {
-		t.Error("the skipped reply is not recorded")
+	_, evs := f.caseN(2)
+	if e := lastOf(evs, cases.EvAutoReplySuppressed); !strings.Contains(e.Detail, "alice@acme.test") {
+		t.Fatalf("suppression not recorded: %v", evs)
+	}
+	if n := count(f.outbox(2), "staff_notice>csm@example.com"); n != 1 {
+		t.Errorf("staff told %d times on the first suppression", n)
+	}
+	if n := count(f.outbox(3), "staff_notice>csm@example.com"); n != 0 {
+		t.Errorf("staff told again within the hour: %d", n)
+	}
+	f.advance(thu9.Add(45 * time.Minute))
+	for n := int64(1); n <= 3; n++ {
+		if count(f.outbox(n), "status>alice@acme.test") == 0 {
+			t.Errorf("case %d: scheduled status reply limited: %v", n, f.outbox(n))
+		}
 	}
 }
 
@@ -254,6 +271,55 @@ func TestOnsiteSlipEscalates(t *testing.T) {
 	for _, e := range evs {
 		if e.Kind == cases.EvEscalated && strings.Contains(e.Detail, "not on site") {
 			t.Fatalf("escalated although the engineer arrived: %s", e.Detail)
+		}
+	}
+}
+
+// Issue 13.5: staff mail in Chinese carries no English fragment: the
+// delivery-failure subject and escalation durations are in Chinese.
+func TestStaffMailInTheReadersLanguage(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	f.advance(thu9.Add(31 * time.Minute)) // stuck after 30m
+	var stuck, failed *cases.Outgoing
+	for _, m := range f.mails(1) {
+		if m.Kind == "escalation" && stuck == nil {
+			stuck = &m
+		}
+	}
+	if stuck == nil || !strings.Contains(stuck.Text, "30 分钟") || strings.Contains(stuck.Text, "30m0s") {
+		t.Fatalf("stuck escalation text: %+v", stuck)
+	}
+	qs := f.mails(1)
+	if err := f.d.Outbox().Failed(f.ctx, mailout.Item{Mail: qs[0]}, "550 5.1.1 user unknown", f.clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range f.mails(1) {
+		if m.Kind == "staff_notice" && strings.Contains(m.Text, "550") {
+			failed = &m
+		}
+	}
+	if failed == nil || !strings.HasPrefix(failed.Subject, "投递失败 ") || strings.Contains(failed.Subject+failed.Text, "delivery failed") {
+		t.Fatalf("delivery failure notice: %+v", failed)
+	}
+}
+
+// SPEC §11.5: times in mail are in [display] timezone.
+func TestMailTimesInDisplayZone(t *testing.T) {
+	for _, tt := range []struct {
+		zone, want string
+	}{{"Asia/Shanghai", "2026-11-26 13:00 +08:00"}, {"UTC", "2026-11-26 05:00 +00:00"}} {
+		f := newFixture(t, false)
+		f.cfg.Display.Location = mustLoc(tt.zone)
+		f.mail("carol@globex.test", "Outage", "down") // 7x24: respond within 4h of 09:00 +08:00
+		var ack string
+		for _, m := range f.mails(1) {
+			if m.Kind == "ack" {
+				ack = m.Text
+			}
+		}
+		if !strings.Contains(ack, tt.want) {
+			t.Errorf("%s: acknowledgement lacks %q:\n%s", tt.zone, tt.want, ack)
 		}
 	}
 }

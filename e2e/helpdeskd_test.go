@@ -108,10 +108,19 @@ region = "north"
 
 func startDaemon(t *testing.T, s *MailStack, respond string) *daemon {
 	t.Helper()
+	return startDaemonConfig(t, s, func(db string) string {
+		return fmt.Sprintf(e2eConfig, os.Getenv("E2E_IMAP"), os.Getenv("E2E_SMTP"), db, respond)
+	})
+}
+
+// startDaemonConfig starts helpdeskd serve with the config that config
+// writes for a database path, once `check` accepts it.
+func startDaemonConfig(t *testing.T, s *MailStack, config func(db string) string) *daemon {
+	t.Helper()
 	bin := BuildBinary(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "helpdeskd.toml")
-	cfg := fmt.Sprintf(e2eConfig, os.Getenv("E2E_IMAP"), os.Getenv("E2E_SMTP"), filepath.Join(dir, "hd.db"), respond)
+	cfg := config(filepath.Join(dir, "hd.db"))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -348,6 +348,13 @@ outer:
 // the mailbox if needed, and returns its UID.
 func (s *MailStack) Append(t testing.TB, user, mailbox string, raw []byte) imap.UID {
 	t.Helper()
+	return s.AppendAt(t, user, mailbox, raw, time.Time{})
+}
+
+// AppendAt is Append with the message's INTERNALDATE set to date (zero:
+// the server's clock), as mail that has waited in a mailbox for a while.
+func (s *MailStack) AppendAt(t testing.TB, user, mailbox string, raw []byte, date time.Time) imap.UID {
+	t.Helper()
 	c, err := s.login(user, nil)
 	if err != nil {
 		t.Fatalf("imap login %s: %v", user, err)
@@ -356,7 +363,11 @@ func (s *MailStack) Append(t testing.TB, user, mailbox string, raw []byte) imap.
 	if !strings.EqualFold(mailbox, "INBOX") {
 		_ = c.Create(mailbox, nil).Wait() // exists already: fine
 	}
-	cmd := c.Append(mailbox, int64(len(raw)), nil)
+	var opts *imap.AppendOptions
+	if !date.IsZero() {
+		opts = &imap.AppendOptions{Time: date}
+	}
+	cmd := c.Append(mailbox, int64(len(raw)), opts)
 	if _, err := cmd.Write(raw); err != nil {
 		t.Fatalf("imap %s: append to %q: %v", user, mailbox, err)
 	}

@@ -14,10 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/mail"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -342,6 +344,35 @@ func NewClient(srv Server) (*gomail.Client, error) {
 // Build turns an outbox entry into a MIME message. Every mail gets the
 // case token in its subject (set by the caller), its own Message-ID, and
 // In-Reply-To/References (RFC 5322 3.6.4) when it answers a message.
+// EncodeSubject writes a subject for the header: RFC 2047 encoded words
+// for non-ASCII text, folded between words (RFC 5322 2.2.3), the first
+// word on the "Subject:" line itself. go-mail folds right after the colon,
+// and readers that do not unfold that exactly show the subject with a
+// leading space (issue 13). Surrounding white space is dropped.
+func EncodeSubject(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	enc := mime.QEncoding.Encode("UTF-8", s)
+	if enc == s {
+		return s // plain ASCII
+	}
+	var b strings.Builder
+	line := len("Subject: ")
+	for i, w := range strings.Split(enc, " ") {
+		if i > 0 {
+			if line+1+len(w) > 76 {
+				b.WriteString("\r\n ")
+				line = 1
+			} else {
+				b.WriteString(" ")
+				line++
+			}
+		}
+		b.WriteString(w)
+		line += len(w)
+	}
+	return b.String()
+}
+
 func Build(o cases.Outgoing, from *mail.Address, files []File) (*gomail.Msg, error) {
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	sender := from.String()
@@ -362,7 +393,7 @@ func Build(o cases.Outgoing, from *mail.Address, files []File) (*gomail.Msg, err
 			return nil, fmt.Errorf("cc: %w", err)
 		}
 	}
-	m.Subject(o.Subject)
+	m.SetGenHeaderPreformatted(gomail.HeaderSubject, EncodeSubject(o.Subject))
 	m.SetMessageIDWithValue(o.MessageID)
 	m.SetDate()
 	if o.InReplyTo != "" {

@@ -17,7 +17,7 @@ respond_by, solve_online_by, onsite_by, responded_at, resolved_at, closed_at, on
 onsite_engineer, escalation_level, last_reply_at, replies_sent, linked_case, approved,
 last_customer_msgid, thread_ids, next_respond_check, stuck_escalated, onsite_escalated,
 onsite_arrived_at, confirm_asked_at, clock_start, kind, planned_date, report_due_by, late, billable,
-reminded_at, bounced_at`
+reminded_at, bounced_at, dispatched_at, resolution_note`
 
 type scanner interface{ Scan(...any) error }
 
@@ -27,13 +27,13 @@ func scanCase(s scanner) (*cases.Case, error) {
 	var opened int64
 	var threads string
 	var nextRespond, arrived, asked, clockStart sql.NullInt64
-	var planned, reportDue, reminded, bounced sql.NullInt64
+	var planned, reportDue, reminded, bounced, dispatched sql.NullInt64
 	err := s.Scan(&c.Number, &c.Subject, &c.Status, &c.Severity, &c.Priority, &c.Company, &c.ContactName,
 		&c.ContactPhone, &c.ContactEmail, &c.Region, &c.Language, &c.Foreign, &c.Plan, &c.Engineer,
 		&c.Description, &opened, &assigned, &respond, &solve, &onsite, &responded, &resolved, &closed,
 		&c.OnsiteNeeded, &c.OnsiteEngineer, &c.EscalationLevel, &lastReply, &c.RepliesSent, &linked,
 		&c.Approved, &c.LastCustomerMsgID, &threads, &nextRespond, &c.StuckEscalated, &c.OnsiteEscalated,
-		&arrived, &asked, &clockStart, &c.Kind, &planned, &reportDue, &c.Late, &c.Billable, &reminded, &bounced)
+		&arrived, &asked, &clockStart, &c.Kind, &planned, &reportDue, &c.Late, &c.Billable, &reminded, &bounced, &dispatched, &c.ResolutionNote)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -47,6 +47,7 @@ func scanCase(s scanner) (*cases.Case, error) {
 	c.NextRespondCheck, c.OnsiteArrivedAt, c.ConfirmAskedAt = fromMS(nextRespond), fromMS(arrived), fromMS(asked)
 	c.ClockStart = fromMS(clockStart)
 	c.PlannedDate, c.ReportDueBy, c.RemindedAt, c.BouncedAt = fromMS(planned), fromMS(reportDue), fromMS(reminded), fromMS(bounced)
+	c.DispatchedAt = fromMS(dispatched)
 	if err := json.Unmarshal([]byte(threads), &c.ThreadIDs); err != nil {
 		return nil, fmt.Errorf("case %d thread ids: %w", c.Number, err)
 	}
@@ -69,7 +70,7 @@ func caseArgs(c *cases.Case) []any {
 		c.EscalationLevel, ms(c.LastReplyAt), c.RepliesSent, linked, c.Approved, c.LastCustomerMsgID,
 		string(threads), ms(c.NextRespondCheck), c.StuckEscalated, c.OnsiteEscalated, ms(c.OnsiteArrivedAt),
 		ms(c.ConfirmAskedAt), ms(c.ClockStart), orKind(c.Kind), ms(c.PlannedDate), ms(c.ReportDueBy), c.Late,
-		c.Billable, ms(c.RemindedAt), ms(c.BouncedAt)}
+		c.Billable, ms(c.RemindedAt), ms(c.BouncedAt), ms(c.DispatchedAt), c.ResolutionNote}
 }
 
 func orKind(k string) string {
@@ -116,26 +117,7 @@ func (t *Txn) Case(n int64) (*cases.Case, error) {
 
 // Cases lists cases with the given status ("" or "all" = every case), newest first.
 func (t *Txn) Cases(status string) ([]*cases.Case, error) {
-	q := "SELECT " + caseCols + " FROM cases"
-	var args []any
-	if status != "" && status != "all" {
-		q += " WHERE status = ?"
-		args = append(args, status)
-	}
-	rows, err := t.query(q+" ORDER BY number DESC", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*cases.Case
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return t.ListCases(ListFilter{Status: status})
 }
 
 // AddEvent appends an event to a case's timeline.
@@ -150,22 +132,7 @@ func (t *Txn) AddEvent(e cases.Event) error {
 
 // Events returns a case's timeline, oldest first.
 func (t *Txn) Events(n int64) ([]cases.Event, error) {
-	rows, err := t.query("SELECT id, case_number, at, kind, actor, detail FROM events WHERE case_number = ? ORDER BY id", n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []cases.Event
-	for rows.Next() {
-		var e cases.Event
-		var at int64
-		if err := rows.Scan(&e.ID, &e.Case, &at, &e.Kind, &e.Actor, &e.Detail); err != nil {
-			return nil, err
-		}
-		e.At = time.UnixMilli(at).UTC()
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return t.eventRows("SELECT id, case_number, at, kind, actor, detail FROM events WHERE case_number = ? ORDER BY id", n)
 }
 
 // CaseByMessageID finds the case that any of ids (incoming or outgoing
@@ -299,4 +266,19 @@ func (t *Txn) LastStaffReply(n int64) (string, error) {
 		return "", nil
 	}
 	return s, err
+}
+
+// SuppressionToldSince reports whether an acknowledgement to rcpt was
+// suppressed (and staff told) since t (SPEC §11.4: staff are told once per
+// sender and hour). It reads the suppressions since t by the events_kind
+// index.
+func (t *Txn) SuppressionToldSince(rcpt string, since time.Time) (bool, error) {
+	var n int
+	err := t.row(`SELECT count(*) FROM events WHERE kind = ? AND at >= ? AND detail LIKE ? ESCAPE '\'`,
+		cases.EvAutoReplySuppressed, since.UnixMilli(), "acknowledgement to "+likeEscape(rcpt)+" %").Scan(&n)
+	return n > 0, err
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

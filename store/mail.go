@@ -179,11 +179,11 @@ func (t *Txn) Enqueue(o *cases.Outgoing, now time.Time) error {
 	return err
 }
 
-// AutoRepliesSince counts automatic mails queued to rcpt since t (the rate
-// limit of SPEC §2).
+// AutoRepliesSince counts acknowledgements queued to rcpt since t (the
+// automatic-reply limit of SPEC §11.4 counts acknowledgements only).
 func (t *Txn) AutoRepliesSince(rcpt string, since time.Time) (int, error) {
 	var n int
-	err := t.row(`SELECT COUNT(*) FROM outbox WHERE rcpt_key = ? AND created_at >= ? AND kind != 'relay'`,
+	err := t.row(`SELECT COUNT(*) FROM outbox WHERE rcpt_key = ? AND created_at >= ? AND kind = 'ack'`,
 		strings.ToLower(rcpt), since.UnixMilli()).Scan(&n)
 	return n, err
 }

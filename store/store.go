@@ -275,7 +275,26 @@ ALTER TABLE cases ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cases ADD COLUMN billable INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cases ADD COLUMN reminded_at INTEGER;
 ALTER TABLE cases ADD COLUMN bounced_at INTEGER;
+ALTER TABLE cases ADD COLUMN dispatched_at INTEGER;
+ALTER TABLE cases ADD COLUMN resolution_note TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX cases_inspection ON cases(company, planned_date) WHERE kind = 'inspection';
+CREATE INDEX events_kind ON events(kind, at);
+`,
+	// 4: how far each customer's inspection schedule was handled (SPEC §11.7).
+	`
+CREATE TABLE inspection_cursor (
+	company TEXT PRIMARY KEY,
+	next_day INTEGER NOT NULL,
+	reminded_day INTEGER,
+	since INTEGER NOT NULL DEFAULT 0
+);
+`,
+	// 5: the report and case list read cases by opening and closing time
+	// and by engineer (events by kind and time use events_kind).
+	`
+CREATE INDEX cases_opened ON cases(opened_at);
+CREATE INDEX cases_closed ON cases(closed_at);
+CREATE INDEX cases_engineer ON cases(engineer, status);
 `,
 }
 

@@ -30,7 +30,7 @@ var Languages = []string{"zh", "en"}
 // Names lists every template the daemon uses.
 var Names = []string{"ack", "notify_new", "notify_assigned", "status", "daily", "escalation", "warning",
 	"confirm_request", "resolved_notice", "confirmed_notice", "closed", "reopened_notice", "relay",
-	"note", "command_error", "staff_notice"}
+	"note", "command_error", "staff_notice", "visit_offer", "consulting", "inspection_report", "inspection_reminder"}
 
 // Set is a parsed set of templates.
 type Set struct {
@@ -73,6 +73,15 @@ type Data struct {
 	Review    bool
 	Signed    bool // the relayed text already ends with the sender's name
 	Errors    []string
+	// ReasonCode is the reason as a code of package cases; Reason is it
+	// in the recipient's words (ReasonText).
+	ReasonCode string
+	Who        string // an address or name the reason is about
+	Duration   string // a duration in the recipient's words ("30 分钟"), "" if none
+	Level      int    // an escalation step, a limit
+	Date       string // a planned visit or inspection day, YYYY-MM-DD
+	Kind       string // the case's kind in the recipient's words
+	Title      string // a short title of the reason, for subjects
 }
 
 // Load parses the built-in templates and the overrides in dir ("" = none).
@@ -186,5 +195,6 @@ var sample = Data{
 	Liaison:   Person{Name: "Li", Email: "li@example.com"},
 	Support:   "Support <support@example.com>",
 	Reply:     "reply", Text: "text", Reason: "reason", Deadline: "2026-11-26 17:00", Nth: 2,
-	Errors: []string{"bad"},
+	Errors: []string{"bad"}, ReasonCode: "respond", Who: "eng@example.com", Duration: "30 分钟", Level: 1,
+	Date: "2026-11-27", Kind: "fault", Title: "title",
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBuiltinRender(t *testing.T) {
@@ -28,6 +29,8 @@ func TestBuiltinRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang+"/"+tt.name, func(t *testing.T) {
+			d := d
+			d.Duration = Duration(tt.lang, 30*time.Minute)
 			subj, body, err := s.Render(tt.lang, tt.name, d)
 			if err != nil {
 				t.Fatal(err)
@@ -79,5 +82,40 @@ func TestBrokenOverride(t *testing.T) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestDurationAndReasonWords(t *testing.T) {
+	tests := []struct {
+		lang string
+		d    time.Duration
+		want string
+	}{
+		{"zh", 30 * time.Minute, "30 分钟"},
+		{"en", 30 * time.Minute, "30 minutes"},
+		{"en", time.Hour, "1 hour"},
+		{"en", 90 * time.Minute, "1 hour 30 minutes"},
+		{"zh", 168 * time.Hour, "7 天"},
+		{"en", 168 * time.Hour, "7 days"},
+		{"zh", 45 * time.Second, "45 秒"},
+	}
+	for _, tt := range tests {
+		if got := Duration(tt.lang, tt.d); got != tt.want {
+			t.Errorf("Duration(%s, %v) = %q, want %q", tt.lang, tt.d, got, tt.want)
+		}
+	}
+	// Every reason code has words in both languages, and the Chinese ones
+	// carry no English words or Go duration syntax.
+	for code := range reasons["en"] {
+		zh := ReasonText("zh", code, Data{Who: "eng1@example.com", Duration: "30 分钟", Level: 1, Date: "2026-12-02"})
+		if zh == code || strings.Contains(zh, "%!") || strings.Contains(zh, "m0s") {
+			t.Errorf("zh %s = %q", code, zh)
+		}
+		if _, ok := reasons["zh"][code]; !ok {
+			t.Errorf("no zh words for %s", code)
+		}
+	}
+	if got := ReasonText("zh", "stuck", Data{Duration: Duration("zh", 30*time.Minute)}); !strings.Contains(got, "30 分钟") {
+		t.Errorf("stuck reason = %q", got)
 	}
 }

@@ -28,10 +28,13 @@ commands:
   serve                      run the daemon until SIGINT/SIGTERM
   check [--offline]          validate config and templates, test IMAP/SMTP logins
   case open --company C --contact NAME --phone P --email E --severity N --subject S [--body TEXT | --body-file F | stdin]
-  case list [--status open|resolved|closed|all] [--json]
+             [--kind fault|installation|training --date YYYY-MM-DD]
+  case list [--status open|resolved|closed|all] [--engineer EMAIL] [--company C] [--kind K] [--overdue] [--json]
   case show N [--json]
-  sla --customer EMAIL --severity N --at RFC3339 [--json]
-  report [--from DATE] [--to DATE] [--json]
+  case onsite N dispatch EMAIL [--billable] | case onsite N arrived    [--as EMAIL]
+  case part N TEXT | case note N TEXT                                   [--as EMAIL]
+  sla --customer EMAIL|COMPANY --severity N --at RFC3339 [--json]
+  report [--from DATE] [--to DATE] [--json | --csv]
   quarantine list [--json]   unreadable mail kept aside
   quarantine replay ID       run a quarantined mail through intake again
   demo [--keep]              a case flowing end to end on embedded mail servers
@@ -81,7 +84,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdCheck(rest, stdout, stderr)
 	case "case":
 		if len(rest) == 0 {
-			return usagef("case: want open, list or show")
+			return usagef("case: want open, list, show, onsite, part or note")
 		}
 		switch rest[0] {
 		case "open":
@@ -90,8 +93,12 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return cmdCaseList(rest[1:], stdout)
 		case "show":
 			return cmdCaseShow(rest[1:], stdout)
+		case "onsite":
+			return cmdCaseOnsite(rest[1:], stdout)
+		case "part", "note":
+			return cmdCaseText(rest[0], rest[1:], stdin, stdout)
 		}
-		return usagef("case: unknown subcommand %q (want open, list or show)", rest[0])
+		return usagef("case: unknown subcommand %q (want open, list, show, onsite, part or note)", rest[0])
 	case "sla":
 		return cmdSLA(rest, stdout)
 	case "report":
@@ -134,7 +141,7 @@ func noArgs(fs *flag.FlagSet, args []string) error {
 // that flags can be moved from before the command words to after them.
 var valueFlags = map[string]bool{"config": true, "status": true, "company": true, "contact": true, "phone": true,
 	"email": true, "severity": true, "subject": true, "body": true, "body-file": true, "customer": true,
-	"at": true, "from": true, "to": true}
+	"at": true, "from": true, "to": true, "kind": true, "date": true, "engineer": true, "as": true}
 
 // hoist moves flags that come before the command words ("--config F case
 // list") after them, so that flags may stand anywhere (SPEC §10).

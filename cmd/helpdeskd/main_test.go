@@ -9,14 +9,14 @@ import (
 	"testing"
 )
 
-func runCmd(t *testing.T, args ...string) (int, string, string) {
+func runCmd(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(args, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
-func exampleConfig(t *testing.T) string {
+func exampleConfig(t testing.TB) string {
 	t.Helper()
 	src, err := os.ReadFile("../../config.example.toml")
 	if err != nil {

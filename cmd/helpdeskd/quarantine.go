@@ -24,7 +24,7 @@ func cmdQuarantine(args []string, stdout io.Writer) error {
 		if err := noArgs(fs, args[1:]); err != nil {
 			return err
 		}
-		_, db, err := openRead(*cfgPath)
+		cfg, db, err := openRead(*cfgPath)
 		if err != nil {
 			return err
 		}
@@ -53,8 +53,8 @@ func cmdQuarantine(args []string, stdout io.Writer) error {
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tRECEIVED\tMAILBOX\tUID\tSIZE\tPROBLEM")
-		for _, e := range out {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\n", e.ID, e.ReceivedAt, e.Mailbox, e.UID, e.Size, e.Problem)
+		for i, e := range out {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\n", e.ID, textTime(list[i].ReceivedAt, cfg.Display.Location), e.Mailbox, e.UID, e.Size, e.Problem)
 		}
 		return tw.Flush()
 	case "replay":
