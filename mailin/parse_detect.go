@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -227,15 +228,16 @@ func detectCharset(b []byte, hints []string) string {
 	if utf8.Valid(b) {
 		return "utf-8"
 	}
-	if !latinLike(b) {
-		for _, h := range hints {
-			if isMultibyteLabel(h) && decodesCleanly(h, b) {
-				return h
-			}
-		}
-	}
-	for _, h := range hints {
-		if isSingleByteLabel(h) {
+	// Hints in order; a single-byte charset (which decodes anything) gives
+	// way to a later multibyte one only when the text has CJK structure
+	// and decodes in it.
+	latin := latinLike(b)
+	fits := func(h string) bool { return !latin && isMultibyteLabel(h) && decodesCleanly(h, b) }
+	for i, h := range hints {
+		switch {
+		case fits(h):
+			return h
+		case isSingleByteLabel(h) && (latin || !slices.ContainsFunc(hints[i+1:], fits)):
 			return h
 		}
 	}

@@ -41,6 +41,8 @@ func TestDetectCharset(t *testing.T) {
 		{"big5 declared elsewhere", detEnc(t, traditionalchinese.Big5, "系統"), []string{"big5"}, "big5"},
 		{"hint that does not decode is passed over", detEnc(t, simplifiedchinese.GBK, "服务器"), []string{"shift_jis", "gbk"}, "gbk"},
 		{"single-byte hint", []byte("Dobr\xfd den"), []string{"iso-8859-2"}, "iso-8859-2"},
+		{"single-byte hint first, latin text", []byte("za\xbf\xf3\xb3\xe6 g\xea\xb6l\xb1 ja\xbc\xf1"), []string{"iso-8859-2", "gbk"}, "iso-8859-2"},
+		{"single-byte hint first, gbk text", detEnc(t, simplifiedchinese.GBK, "服务器宕机"), []string{"koi8-r", "gbk"}, "gbk"},
 		{"long big5, detector", detEnc(t, traditionalchinese.Big5, long), nil, "big5"},
 		{"long shift_jis, detector", detEnc(t, japanese.ShiftJIS, "お世話になっております。先日ご依頼いただいた件ですが、まだエラーが出ております。"), nil, "shift_jis"},
 		{"long euc-kr, detector", detEnc(t, korean.EUCKR, "안녕하세요. 어제부터 시스템에 로그인할 수 없습니다. 빠른 확인 부탁드립니다."), nil, "euc-kr"},
