@@ -137,6 +137,7 @@ var autoFields = []struct{ key, reason string }{
 	{"X-Ms-Exchange-Message-Is-Ndr", "exchange ndr"},
 	{"X-Loop", "x-loop"}, // loop guard of procmail, ticket systems
 	{"X-Cron-Env", "cron"},
+	{"X-Amazon-Mail-Relay-Type", "mail service notification"}, // Amazon's own notifications
 }
 
 // espFields mark mail sent through a cloud mail service (Amazon SES,
@@ -271,6 +272,8 @@ func robotAddress(addr string) string {
 		return "mailer-daemon"
 	case "postmaster", "postmast":
 		return "postmaster"
+	case "mdaemon":
+		return "mailer-daemon"
 	case "listserv", "majordomo", "sympa", "mailman", "listproc", "ecartis", "lyris", "listmanager":
 		return "list manager"
 	case "calendarnotification", "quarantine", "msonlineservicesteam":
@@ -319,10 +322,26 @@ var robotNames = map[string]string{
 	"系统退信": "mailer-daemon", "退信服务": "mailer-daemon", "邮件系统": "mailer-daemon",
 }
 
+// robotNamePrefixes start the display names that bounce generators make
+// up from their host name ("Mail Delivery System at mx1.customer.test",
+// "Courier mail server at ...", "MDaemon at ...").
+var robotNamePrefixes = []string{
+	"mail delivery subsystem ", "mail delivery system ", "mail delivery service ",
+	"mailer-daemon ", "mailer daemon ", "courier mail server at ", "mdaemon at ",
+}
+
 // robotName recognises the display name of a bounce generator.
 func robotName(name string) string {
 	n := strings.Join(strings.Fields(strings.ToLower(name)), " ")
-	return robotNames[n]
+	if r := robotNames[n]; r != "" {
+		return r
+	}
+	for _, p := range robotNamePrefixes {
+		if strings.HasPrefix(n, p) {
+			return "mailer-daemon"
+		}
+	}
+	return ""
 }
 
 // robotSubjects are the fixed subjects that MTAs, list managers and
@@ -414,6 +433,11 @@ var oooPrefixes = []string{
 	"automatická odpověď", "nepřítomnost", "automatikus válasz", "házon kívül",
 	"otomatik yanıt", "otomatik cevap", "ofis dışında",
 	"αυτόματη απάντηση", "εκτός γραφείου",
+	// The other Outlook translations of "Automatic reply"
+	"automatski odgovor", "samodejni odgovor", "automatická odpoveď", "răspuns automat", "automātiska atbilde",
+	"automatinis atsakymas", "automaatne vastus", "автоматичен отговор", "автоматична відповідь", "sjálfvirkt svar",
+	"resposta automàtica", "erantzun automatikoa", "balasan otomatis", "trả lời tự động", "ตอบกลับอัตโนมัติ",
+	"رد تلقائي", "الرد التلقائي", "תשובה אוטומטית", "स्वचालित जवाब", "automatisch beantwortet",
 	"автоматический ответ", "автоответ", "нет на месте", "вне офиса", "в отпуске",
 }
 
