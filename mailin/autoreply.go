@@ -18,7 +18,8 @@ import (
 //   - Content-Type multipart/report (RFC 6522: DSNs and MDNs): "delivery
 //     report"; with report-type=feedback-report (RFC 5965, ARF): "abuse report".
 //   - Return-Path: <> (the null reverse-path of bounces, RFC 5321 4.5.5):
-//     "null sender"; a Return-Path, From or Sender address of a mail system
+//     "null sender"; a MAILER-DAEMON or postmaster Return-Path or Sender;
+//     a From address of a mail system
 //     (robotAddress: MAILER-DAEMON and postmaster also as "post_master" or
 //     "Mailer_Daemon", Microsoft 365's system mailbox, no-reply addresses,
 //     list managers such as LISTSERV, Sympa, Majordomo and the -owner,
@@ -210,7 +211,7 @@ func fieldKeyword(v string) string {
 }
 
 // robotSender recognises the sender field of mail made by a mail system:
-// "From: <>" (a null address), the local parts of robotLocal, and the
+// "From: <>" (a null address), the addresses of robotAddress, and the
 // display names that bounce generators use ("Mail Delivery Subsystem",
 // also from an ordinary address), also when the field has no address at
 // all ("From: MAILER-DAEMON <>", "From: MAILER-DAEMON").
