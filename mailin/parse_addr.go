@@ -17,9 +17,14 @@ const maxAddresses = 1000
 // an address are skipped. Addr is lowercased. hints are the charsets the
 // message declares elsewhere, for raw 8-bit names.
 func parseAddressList(v string, hints ...string) []Address {
-	// Raw 8-bit bytes stay as they are until the display name is decoded
-	// (cleanDisplayName), so that those inside an encoded word are read in
-	// its charset; the address itself keeps only valid UTF-8.
+	// Raw 8-bit text is read as undeclared text first, before the quotes
+	// and backslashes are looked at (a Big5 or Shift_JIS trail byte may be
+	// 0x5C, "\\"), except next to encoded words: then the bytes stay raw
+	// until the display name is decoded (cleanDisplayName), so that those
+	// inside a word are read in its charset.
+	if !utf8.ValidString(v) && !strings.Contains(v, "=?") {
+		v = undeclaredToUTF8([]byte(v), hints...)
+	}
 	var out []Address
 	carry := ""
 	for _, it := range splitAddressItems(v) {

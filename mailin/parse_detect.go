@@ -141,13 +141,18 @@ func isSingleByteLabel(label string) bool {
 }
 
 // highByteStats counts the non-ASCII bytes of b and those that stand
-// alone, between ASCII bytes (or the ends).
+// alone, between ASCII bytes (or the ends). A byte followed by one of
+// "@[\\]^_`{|}~" does not count as alone: these are Big5 and Shift_JIS
+// trail bytes ("許" is B3 5C) and never follow an accented letter.
 func highByteStats(b []byte) (high, alone int) {
 	for i, c := range b {
 		if c < 0x80 {
 			continue
 		}
 		high++
+		if i+1 < len(b) && (b[i+1] == '@' || b[i+1] >= '[' && b[i+1] <= '`' || b[i+1] >= '{' && b[i+1] <= '~') {
+			continue
+		}
 		if (i == 0 || b[i-1] < 0x80) && (i == len(b)-1 || b[i+1] < 0x80) {
 			alone++
 		}
