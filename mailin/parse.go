@@ -157,20 +157,43 @@ func (m *Message) problem(p string) {
 }
 
 // bareCRLines reports mail whose lines end in a lone CR: its first line
-// end is a CR not followed by LF.
+// end is a CR not followed by LF (nor by more CRs and an LF, "\r\r\n",
+// which double conversion makes and which ends one line).
 func bareCRLines(raw []byte) bool {
 	i := bytes.IndexAny(raw, "\r\n")
-	return i >= 0 && raw[i] == '\r' && (i+1 == len(raw) || raw[i+1] != '\n')
+	return i >= 0 && raw[i] == '\r' && !crRunEndsInLF(raw, i)
 }
 
-// crToLF turns lone CRs into LFs, leaving CRLF alone.
+// crRunEndsInLF reports whether the CRs starting at raw[i] are followed by
+// an LF.
+func crRunEndsInLF(raw []byte, i int) bool {
+	for i < len(raw) && raw[i] == '\r' {
+		i++
+	}
+	return i < len(raw) && raw[i] == '\n'
+}
+
+// crToLF turns lone CRs into LFs, leaving CRLF (and CR CR LF) alone.
 func crToLF(raw []byte) []byte {
 	out := make([]byte, 0, len(raw))
-	for i, c := range raw {
-		if c == '\r' && (i+1 == len(raw) || raw[i+1] != '\n') {
-			c = '\n'
+	for i := 0; i < len(raw); {
+		if raw[i] != '\r' {
+			out = append(out, raw[i])
+			i++
+			continue
 		}
-		out = append(out, c)
+		j := i
+		for j < len(raw) && raw[j] == '\r' {
+			j++
+		}
+		if j < len(raw) && raw[j] == '\n' {
+			out = append(out, raw[i:j]...)
+		} else {
+			for range j - i {
+				out = append(out, '\n')
+			}
+		}
+		i = j
 	}
 	return out
 }

@@ -160,6 +160,22 @@ func TestParseBareCR(t *testing.T) {
 	parseWantEq(t, "Text", m.Text, "line 1\nline 2\n")
 	parseWantEq(t, "Auto", m.Auto, "auto-submitted: auto-replied")
 	parseWantProblem(t, m, "bare CR")
+
+	// CR CR LF (a CRLF file converted once more) is one line end.
+	m, err = Parse(strings.NewReader("From: Ann <ann@customer.test>\r\r\nSubject: crcrlf\r\r\n\r\r\nline 1\r\r\n"), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parseWantEq(t, "Subject", m.Subject, "crcrlf")
+	parseWantEq(t, "From.Addr", m.From.Addr, "ann@customer.test")
+	parseWantContains(t, "Text", m.Text, "line 1")
+
+	// A long run of CRs is read in linear time (the fuzz test bounds it).
+	m, err = Parse(strings.NewReader("Subject: runs\r"+strings.Repeat("\r", 1<<20)+"x"), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parseWantEq(t, "Subject", m.Subject, "runs")
 }
 
 func BenchmarkParseUndeclared8bit(b *testing.B) {
