@@ -15,14 +15,15 @@ import (
 // left out. Blockquotes that quote a message (type=cite, a quote class, a
 // left border) have their lines prefixed with "> ", one ">" per level, the
 // way plain-text clients quote. Entities are decoded; runs of white space
-// collapse as a browser collapses them, except inside <pre>.
+// collapse as a browser collapses them, except inside <pre>. Invalid UTF-8
+// becomes U+FFFD.
 func HTMLToText(s string) string {
 	doc, err := html.Parse(strings.NewReader(s))
 	if err != nil {
 		// Only nesting deeper than the parser allows gets here.
-		return tokenText(s)
+		return strings.ToValidUTF8(tokenText(s), "\uFFFD")
 	}
-	return render(doc)
+	return strings.ToValidUTF8(render(doc), "\uFFFD")
 }
 
 // StripHTML returns the new text of an HTML reply as plain text: the quoted
@@ -32,14 +33,19 @@ func HTMLToText(s string) string {
 // The history starts at the first of these outside a quoting blockquote, and
 // it and everything after it in the document are removed: Outlook's
 // divRplyFwdMsg (and the appendonsend and reference-message containers of
-// newer Outlooks), a block with a top border whose text begins "From:" or
-// "发件人:" (Outlook, Foxmail), QQ Mail's and Tencent Exmail's <includetail>,
-// NetEase's isReplyContent/isForwardContent and J-reply blocks, Thunderbird's
-// moz-forward-container, yahoo_quoted and Zimbra's zwchr rule. Gmail and
-// Thunderbird attribution lines (gmail_attr, moz-cite-prefix) are removed
-// where they are. Quoting blockquotes (gmail_quote, type=cite as Apple Mail
-// and Thunderbird write them) become "> " lines, which Strip removes, so text
-// a person wrote between or below them is kept. Text markers such as
+// newer Outlooks), a block with a top border whose text begins with a
+// header line ("From:", "De :", "Von:", "发件人:"; Outlook's
+// "border-top:solid #E1E1E1" and "#B5C4DF" dividers, Foxmail), Hotmail's
+// <hr id="stopSpelling">, an <hr> followed by a From/Sent header block, QQ
+// Mail's and Tencent Exmail's <includetail>, NetEase's
+// isReplyContent/isForwardContent and J-reply blocks, Thunderbird's
+// moz-forward-container, yahoo_quoted, protonmail_quote, Zoho's zmail_extra,
+// Zimbra's zwchr rule, and a gmail_quote container without a quoting
+// blockquote (a forward). Gmail and Thunderbird attribution lines
+// (gmail_attr, moz-cite-prefix) are removed where they are. Quoting
+// blockquotes (gmail_quote, type=cite as Apple Mail and Thunderbird write
+// them, and bare ones) become "> " lines, which Strip removes, so text a
+// person wrote between or below them is kept. Text markers such as
 // "------------------ 原始邮件 ------------------" are left to Strip.
 func StripHTML(s string) string {
 	doc, err := html.Parse(strings.NewReader(s))
@@ -101,25 +107,118 @@ func startsHTMLHistory(n *html.Node) bool {
 		id == "zwchr": // Zimbra
 		return true
 	}
-	for _, c := range []string{"yahoo_quoted", "moz-forward-container", "outlookmessageheader", "j-reply"} {
+	for _, c := range []string{"yahoo_quoted", "moz-forward-container", "outlookmessageheader", "j-reply",
+		"protonmail_quote", "zmail_extra", "aolreplycontainer"} {
 		if hasClass(n, c) {
 			return true
 		}
 	}
-	// Outlook desktop and Foxmail: a block with a top border whose text
-	// starts with the header block ("From: …", "发件人: …").
+	// Gmail's quote container holding no quoting blockquote: a forward, or
+	// a quote whose blockquote another client stripped.
+	if hasClass(n, "gmail_quote") && n.DataAtom != atom.Blockquote && !hasQuoteBlock(n) {
+		return true
+	}
+	if n.DataAtom == atom.Hr {
+		// Hotmail and Outlook.com's reply rule, or any rule followed by
+		// a header block ("From: … Sent: … Subject: …").
+		if strings.EqualFold(id, "stopspelling") {
+			return true
+		}
+		lines := linesAfter(n, 12)
+		return len(lines) > 0 && headerBlock(lines, 0)
+	}
+	if n.DataAtom == atom.Table && isHeaderTable(n) {
+		return true
+	}
+	// Outlook desktop and Foxmail: a block with a top border (Outlook's
+	// "border-top:solid #E1E1E1 1.0pt", older Outlooks' #B5C4DF) whose text
+	// starts with the header block ("From: …", "Von: …", "发件人: …").
 	st := cssProps(attr(n, "style"))
 	if v, ok := st["border-top"]; ok && !strings.HasPrefix(v, "none") && isBlockAtom(n.DataAtom) {
-		if headerKey(firstTextLine(n)) == keyFrom {
+		if headerKey(firstTextLine(n)) != keyNone {
 			return true
 		}
 	}
 	return false
 }
 
+// isHeaderTable reports whether table n is the header table Lotus Notes
+// puts above the quoted message: the sender and date in one cell, and
+// cells that hold just the labels "To" and "Subject" (or their translations,
+// with or without a colon) in different rows.
+func isHeaderTable(n *html.Node) bool {
+	toRow, subjectRow := -1, -1
+	row := 0
+	var walk func(*html.Node)
+	walk = func(c *html.Node) {
+		for ; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			switch c.DataAtom {
+			case atom.Tr:
+				row++
+			case atom.Td, atom.Th:
+				label := strings.TrimFunc(textContent(c), func(r rune) bool {
+					return isSpace(r) || r == ':' || r == '：'
+				})
+				if len(label) <= 40 {
+					switch headerKeys[strings.ToLower(label)] {
+					case keyTo:
+						toRow = row
+					case keySubject:
+						subjectRow = row
+					}
+				}
+			}
+			walk(c.FirstChild)
+		}
+	}
+	walk(n.FirstChild)
+	return toRow >= 0 && subjectRow >= 0 && toRow != subjectRow &&
+		strings.ContainsAny(textContent(n), "0123456789")
+}
+
+// hasQuoteBlock reports whether a quoting blockquote is under n.
+func hasQuoteBlock(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if isQuoteBlock(c) || hasQuoteBlock(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// linesAfter returns up to max non-blank rendered lines of what follows n
+// in document order.
+func linesAfter(n *html.Node, max int) []string {
+	w := textWriter{limit: 2 * max}
+	for cur := n; cur != nil && cur.Type != html.DocumentNode; cur = cur.Parent {
+		for s := cur.NextSibling; s != nil; s = s.NextSibling {
+			w.walk(s)
+			if len(w.lines) >= max {
+				break
+			}
+		}
+		if len(w.lines) >= max {
+			break
+		}
+	}
+	var out []string
+	for _, l := range w.finish() {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+		if len(out) == max {
+			break
+		}
+	}
+	return out
+}
+
 // firstTextLine returns the first non-blank line of n's rendered text.
 func firstTextLine(n *html.Node) string {
-	var w textWriter
+	w := textWriter{limit: 16}
 	w.walk(n)
 	for _, l := range w.finish() {
 		if t := strings.TrimSpace(l); t != "" {
@@ -142,8 +241,10 @@ func cutFrom(n *html.Node) {
 }
 
 // isQuoteBlock reports whether n is a blockquote that quotes a message, as
-// opposed to one a person used to indent their own text (Gmail and Apple
-// Mail indent with a borderless blockquote, Thunderbird with a bare one).
+// opposed to one a person used to indent their own text. Gmail and Apple
+// Mail indent with a blockquote styled "margin: 0 0 0 40px; border: none";
+// every other blockquote, with or without a class or type=cite, is taken as
+// a quote.
 func isQuoteBlock(n *html.Node) bool {
 	if n.Type != html.ElementNode || n.DataAtom != atom.Blockquote {
 		return false
@@ -164,7 +265,10 @@ func isQuoteBlock(n *html.Node) bool {
 			return true
 		}
 	}
-	return false
+	if b, ok := st["border"]; ok && (strings.HasPrefix(b, "none") || strings.HasPrefix(b, "0")) {
+		return false // an indent
+	}
+	return true
 }
 
 func attr(n *html.Node, key string) string {

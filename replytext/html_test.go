@@ -45,7 +45,7 @@ func TestHTMLToText(t *testing.T) {
 		{"nested quotes", `<blockquote type="cite">x<blockquote type="cite">y</blockquote></blockquote>`, "> x\n>\n>> y"},
 		{"gmail quote", `<blockquote class="gmail_quote" style="border-left:1px solid #ccc">q</blockquote>`, "> q"},
 		{"indent blockquote not a quote", `<blockquote style="margin:0 0 0 40px;border:none;padding:0px">indented</blockquote>`, "indented"},
-		{"bare blockquote not a quote", `<blockquote>indented</blockquote>`, "indented"},
+		{"bare blockquote is a quote", `<blockquote>quoted</blockquote>`, "> quoted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,6 +59,8 @@ type textWriter struct {
 	pre   int    // inside <pre>
 	mark  string // list marker for the next line that gets content
 	lists []listState
+
+	limit int // when > 0, stop walking once this many lines are written
 }
 
 type listState struct {
@@ -248,6 +250,9 @@ func skipped(n *html.Node) bool {
 }
 
 func (w *textWriter) walk(n *html.Node) {
+	if w.limit > 0 && len(w.lines) >= w.limit {
+		return
+	}
 	switch n.Type {
 	case html.DocumentNode:
 		w.children(n)

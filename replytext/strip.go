@@ -1,9 +1,7 @@
 package replytext
 
 import (
-	"regexp"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -12,34 +10,61 @@ import (
 //
 // Lines quoted with ">" are dropped wherever they are, so the person's text
 // between and below quoted lines (interleaved or bottom-posted replies) is
-// kept. Attribution lines ("On … wrote:", "… 写道：") that introduce quoted
-// lines are dropped with them. A separator line ("-----Original Message-----",
-// "------------------ 原始邮件 ------------------", "---- 回复的原邮件 ----",
-// a forwarded-message line), an Outlook header block (a "From:" line followed
-// within a few lines by "Sent:"/"Date:" and "Subject:" lines, or their
-// Chinese forms), or an attribution naming a date and an address or time
-// followed by unquoted text (Yahoo) ends the new text: it and everything
-// after it are dropped. A "From:" line without the rest of a header block,
-// and a sentence that merely ends in "wrote:", are the person's text.
+// kept. Attribution lines that introduce quoted lines are dropped with them,
+// in the word orders of the clients' languages ("On … wrote:", "Am …
+// schrieb …:", "Le … a écrit :", "… 写道：", "…님이 작성:", and Gmail's
+// date-first "2014-03-20 8:48 GMT+01:00 Name <addr>:"), also when wrapped
+// over two or three lines or when they share a line with the person's text
+// ("Thanks. On … wrote:" keeps "Thanks."). GroupWise's ">>> Name <addr>
+// date >>>" ends the new text.
+//
+// These end the new text, and they and everything after them are dropped: a
+// separator line ("-----Original Message-----", "-------- Oprindelig besked
+// --------", "---- On … wrote ----", "------------------ 原始邮件
+// ------------------", "Begin forwarded message:"), a header block (a "From:"
+// or "Date:" line followed by the other header lines, in the languages of
+// Outlook and the others: "De :/Envoyé :/À :/Objet :", "Von:/Gesendet:",
+// "差出人:/送信日時:", "发件人:/发送时间:"), an underscore rule followed by a
+// header block, and an attribution naming an address, or a date and a time,
+// followed by unquoted text (Yahoo and some mobile clients quote without ">"
+// marks). A mobile signature ("Sent from my iPhone", "Von meinem iPhone
+// gesendet", "发自我的iPhone", "Get Outlook for iOS") that ends its paragraph
+// ends the new text after itself. A "From:" line without the rest of a header block, and a sentence
+// that merely ends in "wrote:" ("On Monday the vendor wrote:"), are the
+// person's text: an attribution needs a date- or time-like part and a name
+// or address.
 //
 // A signature the person typed above the quote, including its "-- "
 // separator, is kept. Where lines were removed between kept lines, one blank
-// line stands in for them. CRLF and lone CR become LF; leading and trailing
-// blank lines are trimmed; kept lines are otherwise returned unchanged.
+// line stands in for them. CRLF and lone CR become LF; invalid UTF-8 becomes
+// U+FFFD; leading and trailing blank lines are trimmed; kept lines are
+// otherwise returned unchanged.
 //
-// The result is never longer than text, and Strip(Strip(x)) == Strip(x).
+// Strip(Strip(x)) == Strip(x), and the result is never longer than text
+// with its invalid UTF-8 replaced.
 func Strip(text string) string {
-	lines := strings.Split(normalizeNewlines(text), "\n")
+	text = strings.ToValidUTF8(normalizeNewlines(text), "\uFFFD")
+	lines := splitInline(strings.Split(text, "\n"))
 	s := &stripper{lines: lines, fate: make([]int8, len(lines))}
 	keep := make([]bool, len(lines))
 	end := len(lines) // lines from end on are history
 scan:
 	for i := 0; i < len(lines); i++ {
+		if isGroupWise(lines[i]) {
+			end = i
+			break
+		}
 		if isQuoted(lines[i]) {
 			continue
 		}
 		if startsHistory(lines, i) {
 			end = i
+			break
+		}
+		if isMobileSignature(lines[i]) && (i+1 == len(lines) || isBlank(lines[i+1]) ||
+			isQuoted(lines[i+1]) || startsHistory(lines, i+1)) {
+			keep[i] = true
+			end = i + 1
 			break
 		}
 		if last, ok := attribution(lines, i); ok {
@@ -115,9 +140,10 @@ func norm(line string) string {
 		line = strings.ReplaceAll(line, "&nbsp;", " ")
 	}
 	line = strings.TrimFunc(line, isSpace)
-	if strings.Contains(line, "\u00a0") || strings.Contains(line, "\u3000") {
+	if strings.Contains(line, "\u00a0") || strings.Contains(line, "\u3000") ||
+		strings.Contains(line, "\u202f") {
 		line = strings.Map(func(r rune) rune {
-			if r == '\u00a0' || r == '\u3000' {
+			if r == '\u00a0' || r == '\u3000' || r == '\u202f' {
 				return ' '
 			}
 			return r
@@ -128,7 +154,7 @@ func norm(line string) string {
 
 func isSpace(r rune) bool {
 	switch r {
-	case ' ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u3000', '\ufeff', '\u200b':
+	case ' ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u3000', '\ufeff', '\u200b', '\u202f':
 		return true
 	}
 	return false
@@ -141,25 +167,82 @@ func isQuoted(line string) bool {
 	return strings.HasPrefix(t, ">")
 }
 
-// separatorRe matches the lines clients put between the new text and the
-// quoted message: "-----Original Message-----" (Outlook),
-// "-------- Original Message --------" and "-------- 原始信息 --------"
-// (Thunderbird), "------------------ 原始邮件 ------------------" and
-// "------------------ Original ------------------" (Foxmail, QQ Mail, Tencent
-// Exmail), "---- 回复的原邮件 ----" and "---- Replied Message ----" (NetEase),
-// and the forwarded-message lines of the same clients and of Gmail.
-var separatorRe = regexp.MustCompile(`(?i)^[-=_*]{2,}\s*(` +
-	`original message|original e-?mail|original|replied message|reply message|` +
-	`forwarded message|forwarded e-?mail|forwarded|forward message|` +
-	`原始邮件|原始郵件|原始信息|原始訊息|原邮件|原郵件|回复的原邮件|转发的原邮件|` +
-	`转发邮件信息|转发邮件|转发的邮件|轉寄郵件|转发信息|` +
-	`message d'origine|message transféré|ursprüngliche nachricht|weitergeleitete nachricht|` +
-	`mensaje original|mensaje reenviado|messaggio originale|messaggio inoltrato` +
-	`)\s*[:：]?\s*[-=_*]{2,}$`)
+// isSeparator reports whether l (normalized) is a separator line: a known
+// label between runs of dashes ("-----Original Message-----",
+// "-------- Oprindelig besked --------", "------------------ 原始邮件
+// ------------------"), or an attribution between them ("---- On Tue, 03 Mar
+// 2026 10:00:00 +0100 Alice <alice@acme.test> wrote ----" from Zoho Mail,
+// "-----Alice Wonderland/ACME wrote: -----" from Lotus Notes).
+func isSeparator(l string) bool {
+	if l == "" || !strings.ContainsRune("-=_*", rune(l[0])) {
+		return false
+	}
+	const marks = "-=_*"
+	inner := strings.TrimLeft(l, marks)
+	if len(l)-len(inner) < 2 {
+		return false
+	}
+	rest := strings.TrimRight(inner, marks)
+	if len(inner)-len(rest) < 2 {
+		return false
+	}
+	label := strings.TrimFunc(rest, func(r rune) bool { return isSpace(r) || r == ':' || r == '：' })
+	if label == "" || len(label) > maxAttrLn {
+		return false
+	}
+	lower := strings.ToLower(label)
+	for _, w := range separatorLabels {
+		if lower == w {
+			return true
+		}
+	}
+	// "---- On … wrote ----": an attribution without its colon.
+	return hasVerb(lower) && (endsWithVerb(lower) || hasEmail(lower) || hasDate(lower))
+}
 
-// forwardRe matches the forwarded-message headers that are not dashed lines
-// (Apple Mail).
-var forwardRe = regexp.MustCompile(`(?i)^(begin forwarded message|下面是被转发的邮件|开始转发的邮件|以下是转发的邮件)\s*[:：]$`)
+// isGroupWise reports whether line is the attribution GroupWise puts above
+// the unquoted history: ">>> Name <addr> 03/03/2026 10:00 >>>".
+func isGroupWise(line string) bool {
+	l := norm(line)
+	if !strings.HasPrefix(l, ">>> ") || !strings.HasSuffix(l, " >>>") || len(l) > maxAttrLn {
+		return false
+	}
+	return hasDate(l) || hasTime(l)
+}
+
+// isForwardLine reports whether l (normalized) is a forwarded-message header
+// such as Apple Mail's "Begin forwarded message:".
+func isForwardLine(l string) bool {
+	if !endsWithColon(l) || len(l) > 120 {
+		return false
+	}
+	l = strings.TrimRightFunc(trimColon(l), isSpace)
+	l = strings.ToLower(l)
+	for _, w := range forwardLines {
+		if l == w {
+			return true
+		}
+	}
+	return false
+}
+
+// isMobileSignature reports whether line is the signature a mail app
+// appends ("Sent from my iPhone"), alone on its line. It ends the text only
+// where the paragraph ends, so "Sent from my laptop, see below:" followed by
+// the person's text is not taken for one.
+func isMobileSignature(line string) bool {
+	l := norm(line)
+	if l == "" || len(l) > 120 {
+		return false
+	}
+	l = strings.ToLower(l)
+	for _, w := range mobileSignatures {
+		if strings.HasPrefix(l, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // isUnderscoreRule reports whether l is the rule Outlook puts above its
 // header block.
@@ -175,10 +258,7 @@ func startsHistory(lines []string, i int) bool {
 	if l == "" {
 		return false
 	}
-	if strings.ContainsRune("-=_*", rune(l[0])) && separatorRe.MatchString(l) {
-		return true
-	}
-	if endsWithColon(l) && forwardRe.MatchString(l) {
+	if isSeparator(l) || isForwardLine(l) {
 		return true
 	}
 	if isUnderscoreRule(l) {
@@ -188,289 +268,176 @@ func startsHistory(lines []string, i int) bool {
 		}
 		return j < len(lines) && headerBlock(lines, j)
 	}
-	return headerBlock(lines, i)
+	return headerBlock(lines, i) || notesHeader(lines, i)
 }
 
-// Header keys of the blocks that Outlook, Foxmail, QQ Mail and others print
-// above the quoted message, in the languages our staff's clients use.
-const (
-	keyNone = iota
-	keyFrom
-	keyDate
-	keyTo
-	keyCc
-	keySubject
-)
-
-var headerKeys = map[string]int{
-	"from": keyFrom, "发件人": keyFrom, "發件人": keyFrom, "寄件者": keyFrom, "寄件人": keyFrom,
-	"发信人": keyFrom, "von": keyFrom, "de": keyFrom, "van": keyFrom, "da": keyFrom, "差出人": keyFrom,
-
-	"sent": keyDate, "date": keyDate, "发送时间": keyDate, "發送時間": keyDate, "发送日期": keyDate,
-	"发件时间": keyDate, "日期": keyDate, "时间": keyDate, "時間": keyDate, "寄件日期": keyDate,
-	"傳送時間": keyDate, "gesendet": keyDate, "datum": keyDate, "envoyé": keyDate,
-	"enviado": keyDate, "fecha": keyDate, "data": keyDate, "inviato": keyDate,
-	"送信日時": keyDate, "日時": keyDate,
-
-	"to": keyTo, "收件人": keyTo, "收件者": keyTo, "an": keyTo, "à": keyTo, "para": keyTo,
-	"a": keyTo, "aan": keyTo, "宛先": keyTo,
-
-	"cc": keyCc, "抄送": keyCc, "抄送人": keyCc, "副本": keyCc, "kopie": keyCc,
-
-	"subject": keySubject, "主题": keySubject, "主題": keySubject, "主旨": keySubject,
-	"标题": keySubject, "標題": keySubject, "betreff": keySubject, "objet": keySubject,
-	"asunto": keySubject, "oggetto": keySubject, "onderwerp": keySubject, "件名": keySubject,
-}
-
-// headerKey returns the kind of "Key: value" header line l is, allowing the
-// full-width colon and the "*From:*" bold that text renderings of HTML add.
-func headerKey(line string) int {
-	l := strings.TrimLeft(norm(line), "*")
-	if len(l) > 48 {
-		l = l[:48]
-	}
-	idx := strings.IndexByte(l, ':')
-	if w := strings.Index(l, "："); w >= 0 && (idx < 0 || w < idx) {
-		idx = w
-	}
-	if idx <= 0 || idx > 40 {
-		return keyNone
-	}
-	key := strings.TrimFunc(l[:idx], func(r rune) bool { return isSpace(r) || r == '*' })
-	return headerKeys[strings.ToLower(key)]
-}
-
-// headerBlock reports whether line i starts a header block: a "From:" line
-// followed, within the next few contiguous lines, by a date line ("Sent:",
-// "Date:", "发送时间:") and a "Subject:" line. A "From:" line on its own, or in
-// a sentence, does not start one.
-func headerBlock(lines []string, i int) bool {
-	if headerKey(lines[i]) != keyFrom {
+// notesHeader reports whether line i starts the header Lotus Notes writes
+// above the quoted message in plain text: the sender, the date and time on
+// the next line, then within a few lines the labels "To" and "Subject"
+// alone on their lines, their values below them.
+func notesHeader(lines []string, i int) bool {
+	if i+1 >= len(lines) || isBlank(lines[i]) || len(lines[i]) > 200 {
 		return false
 	}
-	var date, subject bool
-	for j := i + 1; j < len(lines) && j <= i+8; j++ {
-		if isBlank(lines[j]) || isQuoted(lines[j]) {
-			break
-		}
-		switch headerKey(lines[j]) {
-		case keyDate:
-			date = true
+	if d := norm(lines[i+1]); len(d) > 60 || !hasDate(d) || !hasTime(d) {
+		return false
+	}
+	var to, subject bool
+	for j := i + 2; j < len(lines) && j <= i+10; j++ {
+		l := strings.ToLower(strings.TrimSuffix(norm(lines[j]), ":"))
+		switch headerKeys[l] {
+		case keyTo:
+			to = true
 		case keySubject:
 			subject = true
 		}
-		if date && subject {
+		if to && subject {
 			return true
 		}
 	}
 	return false
 }
 
-// attrEndWords end an attribution line before its colon: "wrote:", "写道：".
-var attrEndWords = []string{"wrote", "writes", "a écrit", "schrieb", "escribió", "ha scritto",
-	"schreef", "skrev", "写道", "寫道", "来信", "來信", "書きました"}
+// headerLine splits a "Key: value" header line into the kind of its key and
+// its value, allowing the full-width colon, a space before the colon
+// (French "De :"), and the "*From:*" bold that text renderings of HTML add.
+func headerLine(line string) (key int, value string) {
+	l := strings.TrimLeft(norm(line), "*")
+	head := l
+	if len(head) > 48 {
+		head = head[:48]
+	}
+	idx := strings.IndexByte(head, ':')
+	width := 1
+	if w := strings.Index(head, "："); w >= 0 && (idx < 0 || w < idx) {
+		idx, width = w, len("：")
+	}
+	if idx <= 0 || idx > 40 {
+		return keyNone, ""
+	}
+	k := strings.TrimFunc(l[:idx], func(r rune) bool { return isSpace(r) || r == '*' })
+	kind := headerKeys[strings.ToLower(k)]
+	if kind == keyNone {
+		return keyNone, ""
+	}
+	return kind, strings.TrimFunc(l[idx+width:], func(r rune) bool { return isSpace(r) || r == '*' })
+}
+
+// headerKey returns the kind of "Key: value" header line l is.
+func headerKey(line string) int {
+	k, _ := headerLine(line)
+	return k
+}
+
+// headerBlock reports whether line i starts a header block: a "From:" or
+// "Date:" line followed, within the next few contiguous lines, by the other
+// of the two and by a "Subject:" or "To:" line. The date line must name a
+// date (hold a digit). Wrapped lines of a long "To:" are allowed in between.
+// A "From:" line on its own, or in a sentence, does not start one.
+func headerBlock(lines []string, i int) bool {
+	k, v := headerLine(lines[i])
+	if k != keyFrom && k != keyDate {
+		return false
+	}
+	var from, date, rest bool
+	seen := func(k int, v string) {
+		switch k {
+		case keyFrom:
+			from = true
+		case keyDate:
+			date = date || strings.ContainsAny(v, "0123456789")
+		case keySubject, keyTo:
+			rest = true
+		}
+	}
+	seen(k, v)
+	other := 0 // lines that are not header lines
+	for j := i + 1; j < len(lines) && j <= i+10; j++ {
+		if isBlank(lines[j]) || isQuoted(lines[j]) {
+			break
+		}
+		k, v := headerLine(lines[j])
+		if k == keyNone {
+			if other++; other > 2 {
+				break
+			}
+			continue
+		}
+		seen(k, v)
+		if from && date && rest {
+			return true
+		}
+	}
+	return false
+}
 
 func endsWithColon(l string) bool {
 	return strings.HasSuffix(l, ":") || strings.HasSuffix(l, "：")
 }
 
-// attrEnd reports whether l ends like an attribution line.
-func attrEnd(l string) bool {
-	if !endsWithColon(l) {
-		return false
-	}
-	l = strings.TrimSuffix(strings.TrimSuffix(l, ":"), "：")
-	l = strings.TrimRightFunc(l, isSpace)
-	if len(l) > 32 {
-		l = l[len(l)-32:]
-	}
-	l = strings.ToLower(l)
-	for _, w := range attrEndWords {
-		if !strings.HasSuffix(l, w) {
-			continue
-		}
-		before := l[:len(l)-len(w)]
-		if w[0] < utf8.RuneSelf && before != "" {
-			// An English word must start a word: "wrote", not "rewrote".
-			r, _ := utf8.DecodeLastRuneInString(before)
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
-				continue
-			}
-		}
-		return true
-	}
-	return false
+func trimColon(l string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(l, ":"), "：")
 }
-
-// attrStartWords start an attribution line: "On Mon, …", "Am 23.11.2026 …",
-// "在 2026/11/23 …".
-var attrStartWords = []string{"on", "am", "le", "el", "il", "op", "em", "den", "在", "于", "於"}
-
-// attrWordStart reports whether l starts with one of attrStartWords.
-func attrWordStart(l string) bool {
-	for _, w := range attrStartWords {
-		if len(l) <= len(w) || !strings.EqualFold(l[:len(w)], w) {
-			continue
-		}
-		c := l[len(w)]
-		if c == ' ' || c == '\t' || (w[0] >= utf8.RuneSelf && c >= '0' && c <= '9') {
-			return true
-		}
-	}
-	return false
-}
-
-// attrStart reports whether l starts like an attribution line: with one of
-// attrStartWords or with a date ("2026年11月23日 …", "23.11.2026 …").
-func attrStart(l string) bool {
-	return attrWordStart(l) || (l != "" && l[0] >= '0' && l[0] <= '9')
-}
-
-func hasEmail(s string) bool {
-	return strings.Contains(s, "@") && emailRe.MatchString(s)
-}
-
-var (
-	emailRe = regexp.MustCompile(`[^\s<>"]@[^\s<>"]+\.[^\s<>"]`)
-	timeRe  = regexp.MustCompile(`\d{1,2}[:：]\d{2}`)
-	yearRe  = regexp.MustCompile(`(^|\D)(19|20)\d\d(\D|$)`)
-)
 
 // maxAttrLn bounds the length of an attribution, in bytes.
 const maxAttrLn = 400
 
-// attribution reports whether an attribution starts at line i and, if so,
-// the index of its last line. Gmail wraps long attributions, so one may span
-// up to three lines.
-func attribution(lines []string, i int) (last int, ok bool) {
-	first := norm(lines[i])
-	if first == "" || isQuoted(lines[i]) {
-		return 0, false
-	}
-	if i+1 < len(lines) && isQuoted(lines[i+1]) && leadsQuote(first) {
-		return i, true
-	}
-	joined := first
-	for j := i; j < len(lines) && j <= i+2; j++ {
-		l := norm(lines[j])
-		if l == "" || isQuoted(lines[j]) {
-			return 0, false
-		}
-		if j > i {
-			if attrWordStart(l) || (attrEnd(l) && attrStart(l)) {
-				return 0, false // a new attribution starts there
+// splitInline splits a line where an attribution follows the person's text
+// on the same line ("Thanks, fixed. On Tue, 3 Mar 2026 … wrote:"), so that
+// the text is kept and the attribution handled on its own line. Only
+// attributions that name an address, or a date and a time, are split off.
+func splitInline(lines []string) []string {
+	var out []string
+	for i, line := range lines {
+		if k := inlineAttribution(lines, i); k > 0 {
+			if out == nil {
+				out = append(make([]string, 0, len(lines)+1), lines[:i]...)
 			}
-			joined += " " + l
-		}
-		if len(joined) > maxAttrLn {
-			return 0, false
-		}
-		if !attrEnd(l) {
+			out = append(out, strings.TrimRightFunc(line[:k], isSpace), line[k:])
 			continue
 		}
-		if attrStart(first) && strings.ContainsAny(joined, "0123456789") {
-			return j, true
+		if out != nil {
+			out = append(out, line)
 		}
-		// "Alice <alice@acme.test> wrote:" with no date: only when
-		// quoted lines follow, which fateOf checks.
-		if j == i && utf8.RuneCountInString(first) <= 200 {
-			return j, true
-		}
-		return 0, false
 	}
-	return 0, false
+	if out == nil {
+		return lines
+	}
+	return out
 }
 
-// leadsQuote reports whether l reads like a custom attribution such as
-// "* Alice <alice@acme.test> [2026-11-23 10:00 +0800]:": it ends with a
-// colon and names an address, or a year and a time. It counts only directly
-// above a quoted line.
-func leadsQuote(l string) bool {
-	if !endsWithColon(l) || len(l) > maxAttrLn {
-		return false
+// inlineAttribution returns the byte offset in lines[i] at which an
+// attribution starts after the person's text, or 0.
+func inlineAttribution(lines []string, i int) int {
+	line := lines[i]
+	if len(line) > maxAttrLn || isQuoted(line) || !strings.ContainsAny(line, ".!?。！？") {
+		return 0
 	}
-	return hasEmail(l) || (yearRe.MatchString(l) && timeRe.MatchString(l))
-}
-
-const (
-	fateUnknown int8 = iota
-	fateKeep         // not an attribution after all: the person's text
-	fateDrop         // drop the attribution lines; what follows is removed too
-	fateCut          // the attribution and everything after it are history
-)
-
-// stripper holds the lines of one Strip call and the fates decided so far
-// for the attributions among them, keyed by their first line.
-type stripper struct {
-	lines []string
-	fate  []int8
-}
-
-// fateOf decides what to do with the attribution on lines first..last. It is
-// dropped when what follows it is removed anyway: quoted lines, a separator,
-// or another attribution that is removed. An attribution that is specific
-// (it starts like "On …" or with a date, and names an address or a time) is
-// also dropped when nothing follows it (an HTML quote was cut below it), and
-// ends the new text when unquoted text follows it, as Yahoo and some mobile
-// clients quote without ">" marks. Anything else is the person's own text.
-//
-// Attributions can follow each other (a forwarded chain); fateOf walks the
-// chain once and records the fate of each link.
-func (s *stripper) fateOf(first, last int) int8 {
-	if f := s.fate[first]; f != fateUnknown {
-		return f
-	}
-	type span struct{ first, last int }
-	const (
-		followText = iota
-		followRemoved
-		followEnd
-	)
-	chain := []span{{first, last}}
-	follow := followText
-	for {
-		j := chain[len(chain)-1].last + 1
-		for j < len(s.lines) && isBlank(s.lines[j]) {
-			j++
-		}
-		if j == len(s.lines) {
-			follow = followEnd
-			break
-		}
-		if isQuoted(s.lines[j]) || startsHistory(s.lines, j) {
-			follow = followRemoved
-			break
-		}
-		if f := s.fate[j]; f != fateUnknown {
-			if f != fateKeep {
-				follow = followRemoved
+	for _, w := range inlineStarts {
+		for off := 0; off < len(line); {
+			k := strings.Index(line[off:], w)
+			if k < 0 {
+				break
 			}
-			break
-		}
-		l, ok := attribution(s.lines, j)
-		if !ok {
-			break
-		}
-		chain = append(chain, span{j, l})
-	}
-	for k := len(chain) - 1; k >= 0; k-- {
-		c := chain[k]
-		joined := strings.Join(s.lines[c.first:c.last+1], " ")
-		specific := attrStart(norm(s.lines[c.first])) && (hasEmail(joined) || timeRe.MatchString(joined))
-		f := fateKeep
-		switch {
-		case follow == followRemoved:
-			f = fateDrop
-		case follow == followEnd && specific:
-			f = fateDrop
-		case follow == followText && specific:
-			f = fateCut
-		}
-		s.fate[c.first] = f
-		follow = followRemoved
-		if f == fateKeep {
-			follow = followText
+			k += off
+			off = k + len(w)
+			if k == 0 {
+				continue
+			}
+			before := strings.TrimRightFunc(line[:k], isSpace)
+			if before == "" || before == line[:k] && w[0] < utf8.RuneSelf {
+				continue // not at a word start
+			}
+			r, _ := utf8.DecodeLastRuneInString(before)
+			if !strings.ContainsRune(".!?。！？", r) {
+				continue
+			}
+			rest := append([]string{line[k:]}, lines[i+1:min(len(lines), i+3)]...)
+			if last, ok := attribution(rest, 0); ok &&
+				specific(strings.Join(rest[:last+1], " ")) {
+				return k
+			}
 		}
 	}
-	return s.fate[first]
+	return 0
 }
