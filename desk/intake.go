@@ -106,6 +106,12 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 		sm.Auto = "own mail"
 		return mailin.Kept, t.InsertMessage(sm)
 	}
+	if (m.Auto != "" || m.NullSender) && !archived {
+		// A delivery report about our own mail lands on its case.
+		if handled, err := d.bounce(t, ch, sm, raw); handled || err != nil {
+			return mailin.Kept, err
+		}
+	}
 
 	n, match, err := d.findCase(t, m)
 	if err != nil {
