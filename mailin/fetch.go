@@ -106,6 +106,10 @@ type Fetcher struct {
 	// OnReady, if set, is called each time the fetcher has caught up and
 	// waits for new mail (tests and the demo use it).
 	OnReady func(idle bool)
+	// Now is the clock of Health; zero value: time.Now.
+	Now func() time.Time
+
+	health healthState // see health.go
 }
 
 func (f *Fetcher) log() *slog.Logger {
@@ -133,6 +137,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		f.markDown(err)
 		if time.Since(start) > time.Minute {
 			backoff = time.Second
 		}
@@ -177,14 +182,14 @@ func (f *Fetcher) dial(newMail chan struct{}) (*imapclient.Client, error) {
 func (f *Fetcher) Check() error {
 	c, err := f.dial(make(chan struct{}, 1))
 	if err != nil {
-		return fmt.Errorf("connect %s: %w", f.Address, err)
+		return stageErr(StageConnect, fmt.Errorf("connect %s: %w", f.Address, err))
 	}
 	defer c.Close()
 	if err := c.Login(f.Username, f.Password).Wait(); err != nil {
-		return fmt.Errorf("login %s: %w", f.Username, err)
+		return stageErr(StageLogin, fmt.Errorf("login %s: %w", f.Username, err))
 	}
 	if _, err := c.Select(f.folder(), nil).Wait(); err != nil {
-		return fmt.Errorf("select %s: %w", f.folder(), err)
+		return stageErr(StageSelect, fmt.Errorf("select %s: %w", f.folder(), err))
 	}
 	return c.Logout().Wait()
 }
@@ -200,13 +205,13 @@ func (f *Fetcher) session(ctx context.Context) (err error) {
 	newMail := make(chan struct{}, 1)
 	c, err := f.dial(newMail)
 	if err != nil {
-		return fmt.Errorf("connect %s: %w", f.Address, err)
+		return stageErr(StageConnect, fmt.Errorf("connect %s: %w", f.Address, err))
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	if err := c.Login(f.Username, f.Password).Wait(); err != nil {
-		return fmt.Errorf("login %s: %w", f.Username, err)
+		return stageErr(StageLogin, fmt.Errorf("login %s: %w", f.Username, err))
 	}
 	for _, folder := range []string{f.ProcessedFolder, f.QuarantineFolder} {
 		if folder != "" {
@@ -215,15 +220,17 @@ func (f *Fetcher) session(ctx context.Context) (err error) {
 	}
 	sel, err := c.Select(f.folder(), nil).Wait()
 	if err != nil {
-		return fmt.Errorf("select %s: %w", f.folder(), err)
+		return stageErr(StageSelect, fmt.Errorf("select %s: %w", f.folder(), err))
 	}
+	f.markUp()
 	f.log().Info("imap connected", "mailbox", f.folder(), "addr", f.Address, "uidvalidity", sel.UIDValidity,
 		"messages", sel.NumMessages, "idle", c.Caps().Has(imap.CapIdle))
-	for {
+	for recheck := true; ; recheck = false {
 		if err := f.sync(ctx, c, sel.UIDValidity); err != nil {
 			return err
 		}
-		if err := f.wait(ctx, c, newMail); err != nil {
+		f.markSynced()
+		if err := f.wait(ctx, c, newMail, recheck); err != nil {
 			return err
 		}
 	}
@@ -237,8 +244,11 @@ func ensureFolder(c *imapclient.Client, name string) {
 // wait returns when new mail may have arrived: on EXISTS during IDLE, or
 // after the poll interval (always, as a safety net). IDLE is restarted at
 // least every 10 minutes with a NOOP in between, so a dead connection is
-// noticed.
-func (f *Fetcher) wait(ctx context.Context, c *imapclient.Client, newMail chan struct{}) error {
+// noticed. With recheck (the session's first IDLE), IDLE ends once shortly
+// after the server accepted it, for one more sync: a server may drop an
+// EXISTS for mail that arrived just as IDLE began (imapmemserver does),
+// and that mail would otherwise wait for the poll interval.
+func (f *Fetcher) wait(ctx context.Context, c *imapclient.Client, newMail chan struct{}, recheck bool) error {
 	poll := f.PollInterval
 	if poll <= 0 {
 		poll = 30 * time.Second
@@ -273,10 +283,15 @@ func (f *Fetcher) wait(ctx context.Context, c *imapclient.Client, newMail chan s
 	if f.OnReady != nil {
 		f.OnReady(true)
 	}
+	var settle <-chan time.Time
+	if recheck {
+		settle = time.After(idleRecheck)
+	}
 	select {
 	case <-ctx.Done():
 	case <-newMail:
 	case <-timer.C:
+	case <-settle:
 	case <-c.Closed():
 		return errors.New("connection closed")
 	}

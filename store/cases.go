@@ -117,26 +117,7 @@ func (t *Txn) Case(n int64) (*cases.Case, error) {
 
 // Cases lists cases with the given status ("" or "all" = every case), newest first.
 func (t *Txn) Cases(status string) ([]*cases.Case, error) {
-	q := "SELECT " + caseCols + " FROM cases"
-	var args []any
-	if status != "" && status != "all" {
-		q += " WHERE status = ?"
-		args = append(args, status)
-	}
-	rows, err := t.query(q+" ORDER BY number DESC", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*cases.Case
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return t.ListCases(ListFilter{Status: status})
 }
 
 // AddEvent appends an event to a case's timeline.
@@ -151,22 +132,7 @@ func (t *Txn) AddEvent(e cases.Event) error {
 
 // Events returns a case's timeline, oldest first.
 func (t *Txn) Events(n int64) ([]cases.Event, error) {
-	rows, err := t.query("SELECT id, case_number, at, kind, actor, detail FROM events WHERE case_number = ? ORDER BY id", n)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []cases.Event
-	for rows.Next() {
-		var e cases.Event
-		var at int64
-		if err := rows.Scan(&e.ID, &e.Case, &at, &e.Kind, &e.Actor, &e.Detail); err != nil {
-			return nil, err
-		}
-		e.At = time.UnixMilli(at).UTC()
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return t.eventRows("SELECT id, case_number, at, kind, actor, detail FROM events WHERE case_number = ? ORDER BY id", n)
 }
 
 // CaseByMessageID finds the case that any of ids (incoming or outgoing

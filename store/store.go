@@ -289,6 +289,13 @@ CREATE TABLE inspection_cursor (
 	since INTEGER NOT NULL DEFAULT 0
 );
 `,
+	// 5: the report and case list read cases by opening and closing time
+	// and by engineer (events by kind and time use events_kind).
+	`
+CREATE INDEX cases_opened ON cases(opened_at);
+CREATE INDEX cases_closed ON cases(closed_at);
+CREATE INDEX cases_engineer ON cases(engineer, status);
+`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

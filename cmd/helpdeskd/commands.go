@@ -9,18 +9,13 @@ import (
 	"log/slog"
 	"net/mail"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"helpdeskd/cases"
 	"helpdeskd/config"
-	"helpdeskd/daemon"
 	"helpdeskd/desk"
-	"helpdeskd/mailout"
 	"helpdeskd/store"
 	"helpdeskd/templates"
 )
@@ -51,107 +46,6 @@ func reportSecrets(cfg *config.Config) error {
 	return nil
 }
 
-func cmdServe(args []string, stderr io.Writer) error {
-	fs, cfgPath := newFlags("serve")
-	debug := fs.Bool("debug", false, "debug logging")
-	if err := noArgs(fs, args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	if err := reportSecrets(cfg); err != nil {
-		return err
-	}
-	level := slog.LevelInfo
-	if *debug {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		// A second signal exits at once.
-		<-ctx.Done()
-		stop()
-		c := make(chan os.Signal, 1)
-		signal.Notify(c, syscall.SIGINT, syscall.SIGTERM)
-		<-c
-		log.Warn("second signal, exiting now")
-		os.Exit(1)
-	}()
-	return daemon.Run(ctx, cfg, daemon.Options{Logger: log})
-}
-
-func cmdCheck(args []string, stdout, stderr io.Writer) error {
-	fs, cfgPath := newFlags("check")
-	offline := fs.Bool("offline", false, "skip the IMAP and SMTP logins")
-	if err := noArgs(fs, args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*cfgPath)
-	var ps config.Problems
-	if errors.As(err, &ps) {
-		for _, p := range ps {
-			fmt.Fprintln(stdout, p.Error())
-		}
-		return fmt.Errorf("%d problem(s) in %s", len(ps), *cfgPath)
-	}
-	if err != nil {
-		return err
-	}
-	for _, w := range cfg.Warnings() { // they do not fail the check
-		fmt.Fprintln(stdout, w.Error())
-	}
-	if _, err := templates.Load(cfg.Templates.Dir); err != nil {
-		for _, l := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stdout, "%s:%d: templates.dir: %s\n", *cfgPath, cfg.Line("templates.dir"), l)
-		}
-		return fmt.Errorf("templates of %s are broken", *cfgPath)
-	}
-	if !*offline {
-		var ps config.Problems
-		if errors.As(cfg.CheckSecrets(), &ps) {
-			for _, p := range ps {
-				fmt.Fprintln(stdout, p.Error())
-			}
-			return fmt.Errorf("%d problem(s) in %s", len(ps), *cfgPath)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		var errs []error
-		if err := daemon.NewFetcher(cfg, nil).Check(); err != nil {
-			fmt.Fprintf(stdout, "%s: mailbox: %v\n", *cfgPath, err)
-			errs = append(errs, err)
-		}
-		if err := checkSMTP(ctx, cfg); err != nil {
-			fmt.Fprintf(stdout, "%s: smtp: %v\n", *cfgPath, err)
-			errs = append(errs, err)
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("server check failed: %w", errors.Join(errs...))
-		}
-	}
-	fmt.Fprintf(stdout, "%s: ok\n", *cfgPath)
-	return nil
-}
-
-func checkSMTP(ctx context.Context, cfg *config.Config) error {
-	srv, err := mailout.ParseServer(cfg.SMTP.Address, string(cfg.SMTP.TLS), cfg.SMTP.Username, cfg.SMTP.Password, cfg.SMTP.HELO, cfg.SMTP.InsecureSkipVerify)
-	if err != nil {
-		return err
-	}
-	c, err := mailout.NewClient(srv)
-	if err != nil {
-		return err
-	}
-	if err := c.DialWithContext(ctx); err != nil {
-		return fmt.Errorf("connect %s: %w", cfg.SMTP.Address, err)
-	}
-	return c.Close()
-}
-
 // openDesk opens the database and a desk for one-shot commands.
 func openDesk(cfgPath string) (*config.Config, *store.DB, *desk.Desk, error) {
 	cfg, err := loadConfig(cfgPath)
@@ -162,7 +56,7 @@ func openDesk(cfgPath string) (*config.Config, *store.DB, *desk.Desk, error) {
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("templates: %w", err)
 	}
-	db, err := store.Open(context.Background(), cfg.Database.Path)
+	db, err := store.OpenExisting(context.Background(), cfg.Database.Path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -171,7 +65,7 @@ func openDesk(cfgPath string) (*config.Config, *store.DB, *desk.Desk, error) {
 
 func cmdCaseOpen(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs, cfgPath := newFlags("case open")
-	company := fs.String("company", "", "company")
+	company := fs.String("company", "", "company, as in the config's [[customers]]")
 	contact := fs.String("contact", "", "contact name")
 	phone := fs.String("phone", "", "contact phone")
 	email := fs.String("email", "", "contact email")
@@ -179,6 +73,8 @@ func cmdCaseOpen(args []string, stdin io.Reader, stdout io.Writer) error {
 	subject := fs.String("subject", "", "subject")
 	body := fs.String("body", "", "fault description")
 	bodyFile := fs.String("body-file", "", "read the description from a file")
+	kind := fs.String("kind", cases.KindFault, "fault, installation or training (SPEC §11.8)")
+	date := fs.String("date", "", "planned day of an installation or training visit, YYYY-MM-DD")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -201,6 +97,10 @@ func cmdCaseOpen(args []string, stdin io.Reader, stdout io.Writer) error {
 	if a, err := mail.ParseAddress(*email); err != nil || a.Name != "" {
 		return usagef("case open: --email %q is not an email address", *email)
 	}
+	planned, err := visitFlags(*kind, *date)
+	if err != nil {
+		return err
+	}
 	text := *body
 	switch {
 	case *bodyFile != "":
@@ -210,29 +110,82 @@ func cmdCaseOpen(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 		text = string(b)
 	case text == "":
-		if f, ok := stdin.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				break // a terminal: no description given
-			}
-		}
-		b, err := io.ReadAll(stdin)
-		if err != nil {
+		if text, err = readStdin(stdin); err != nil {
 			return err
 		}
-		text = string(b)
 	}
-	_, db, d, err := openDesk(*cfgPath)
+	cfg, db, d, err := openDesk(*cfgPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	n, err := d.OpenCase(context.Background(), desk.OpenInput{Company: *company, Contact: *contact, Phone: *phone,
+	if err := knownCustomer(cfg, *company, *email); err != nil {
+		return err
+	}
+	in := desk.OpenInput{Company: *company, Contact: *contact, Phone: *phone,
 		Email: strings.ToLower(*email), Severity: *severity, Subject: *subject, Description: strings.TrimSpace(text),
-		Actor: "hotline"})
+		Actor: "hotline", Kind: *kind, PlannedDate: planned}
+	n, err := d.OpenCase(context.Background(), in)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, n)
+	return nil
+}
+
+// readStdin reads text piped in; a terminal gives none.
+func readStdin(stdin io.Reader) (string, error) {
+	if f, ok := stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return "", nil
+		}
+	}
+	b, err := io.ReadAll(stdin)
+	return string(b), err
+}
+
+// visitFlags checks case open's --kind and --date (SPEC §11.8): a visit
+// (installation, training) needs its planned day, a fault has none.
+func visitFlags(kind, date string) (time.Time, error) {
+	switch kind {
+	case cases.KindFault:
+		if date != "" {
+			return time.Time{}, usagef("case open: --date is for --kind installation or training")
+		}
+		return time.Time{}, nil
+	case cases.KindInstallation, cases.KindTraining:
+	default:
+		return time.Time{}, usagef("case open: --kind %q: want fault, installation or training", kind)
+	}
+	if date == "" {
+		return time.Time{}, usagef("case open: --kind %s needs --date YYYY-MM-DD", kind)
+	}
+	// The civil date at 00:00 UTC, as cases.Case.PlannedDate is stored.
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return time.Time{}, usagef("case open: --date %q is not a date (YYYY-MM-DD)", date)
+	}
+	return t, nil
+}
+
+// knownCustomer refuses a hotline case for a company that is not
+// configured, or whose contact address belongs to another customer,
+// instead of opening it on the default plan (issue 9).
+func knownCustomer(cfg *config.Config, company, email string) error {
+	cu := cfg.CustomerByCompany(company)
+	if cu == nil {
+		var names []string
+		for _, c := range cfg.Customers {
+			names = append(names, c.Company)
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("no customer %q: the config has no [[customers]]", company)
+		}
+		return fmt.Errorf("no customer %q in the config (customers: %s)", company, strings.Join(names, ", "))
+	}
+	if other, _ := cfg.CustomerFor(email); other != nil && other != cu {
+		return fmt.Errorf("%s is a contact of %s, not of %s", email, other.Company, cu.Company)
+	}
 	return nil
 }
 
@@ -241,6 +194,7 @@ type caseJSON struct {
 	Number       int64         `json:"number"`
 	Subject      string        `json:"subject"`
 	Status       string        `json:"status"`
+	Kind         string        `json:"kind"`
 	Severity     int           `json:"severity"`
 	Priority     string        `json:"priority"`
 	Company      string        `json:"company"`
@@ -252,6 +206,7 @@ type caseJSON struct {
 	OnsiteNeeded bool          `json:"onsite_required"`
 	LinkedCase   *int64        `json:"linked_case"`
 	OpenedAt     string        `json:"opened_at"`
+	PlannedDate  *string       `json:"planned_date"` // YYYY-MM-DD of a visit or inspection
 	Deadlines    deadlinesJSON `json:"deadlines"`
 	Events       []eventJSON   `json:"events,omitempty"`
 }
@@ -260,6 +215,7 @@ type deadlinesJSON struct {
 	RespondBy     *string `json:"respond_by"`
 	SolveOnlineBy *string `json:"solve_online_by"`
 	OnsiteBy      *string `json:"onsite_by"`
+	ReportDueBy   *string `json:"report_due_by"`
 }
 
 type eventJSON struct {
@@ -287,13 +243,17 @@ func caseLoc(cfg *config.Config, c *cases.Case) *time.Location {
 
 func toJSON(cfg *config.Config, c *cases.Case, evs []cases.Event) caseJSON {
 	loc := caseLoc(cfg, c)
-	j := caseJSON{Number: c.Number, Subject: c.Subject, Status: c.Status, Severity: c.Severity, Priority: c.Priority,
+	j := caseJSON{Number: c.Number, Subject: c.Subject, Status: c.Status, Kind: kindOf(c), Severity: c.Severity, Priority: c.Priority,
 		Company: c.Company, ContactName: c.ContactName, ContactEmail: c.ContactEmail, ContactPhone: c.ContactPhone,
 		Region: c.Region, Engineer: c.Engineer, OnsiteNeeded: c.OnsiteNeeded, OpenedAt: *timeJSON(c.OpenedAt, loc),
 		Deadlines: deadlinesJSON{RespondBy: timeJSON(c.RespondBy, loc), SolveOnlineBy: timeJSON(c.SolveOnlineBy, loc),
-			OnsiteBy: timeJSON(c.OnsiteBy, loc)}}
+			OnsiteBy: timeJSON(c.OnsiteBy, loc), ReportDueBy: timeJSON(c.ReportDueBy, loc)}}
 	if c.LinkedCase != 0 {
 		j.LinkedCase = &c.LinkedCase
+	}
+	if !c.PlannedDate.IsZero() {
+		d := c.PlannedDate.UTC().Format(time.DateOnly)
+		j.PlannedDate = &d
 	}
 	for _, e := range evs {
 		j.Events = append(j.Events, eventJSON{At: e.At.In(loc).Format(time.RFC3339), Kind: e.Kind, Actor: e.Actor, Detail: e.Detail})
@@ -306,53 +266,17 @@ func openRead(cfgPath string) (*config.Config, *store.DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := store.Open(context.Background(), cfg.Database.Path)
+	db, err := store.OpenExisting(context.Background(), cfg.Database.Path)
 	return cfg, db, err
 }
 
-func cmdCaseList(args []string, stdout io.Writer) error {
-	fs, cfgPath := newFlags("case list")
-	status := fs.String("status", "open", "open, resolved, closed or all")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+// caseNumber parses a case number argument ("12" or "#12").
+func caseNumber(cmd, s string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, usagef("%s: %q is not a case number", cmd, s)
 	}
-	if len(pos) > 0 {
-		return usagef("case list: unexpected argument %q", pos[0])
-	}
-	switch *status {
-	case "open", "resolved", "closed", "all":
-	default:
-		return usagef("case list: --status %q: want open, resolved, closed or all", *status)
-	}
-	cfg, db, err := openRead(*cfgPath)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	var list []*cases.Case
-	if err := db.Read(context.Background(), func(t *store.Txn) error {
-		list, err = t.Cases(*status)
-		return err
-	}); err != nil {
-		return err
-	}
-	if *asJSON {
-		out := make([]caseJSON, 0, len(list))
-		for _, c := range list {
-			out = append(out, toJSON(cfg, c, nil))
-		}
-		return writeJSON(stdout, out)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tSTATUS\tSEV\tPRIORITY\tCOMPANY\tENGINEER\tRESPOND BY\tSUBJECT")
-	for _, c := range list {
-		j := toJSON(cfg, c, nil)
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", c.Number, c.Status, c.Severity, c.Priority, c.Company,
-			orDash(c.Engineer), orDash(deref(j.Deadlines.RespondBy)), c.Subject)
-	}
-	return tw.Flush()
+	return n, nil
 }
 
 func cmdCaseShow(args []string, stdout io.Writer) error {
@@ -365,9 +289,9 @@ func cmdCaseShow(args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("case show: want exactly one case number")
 	}
-	n, err := strconv.ParseInt(strings.TrimPrefix(pos[0], "#"), 10, 64)
-	if err != nil || n <= 0 {
-		return usagef("case show: %q is not a case number", pos[0])
+	n, err := caseNumber("case show", pos[0])
+	if err != nil {
+		return err
 	}
 	cfg, db, err := openRead(*cfgPath)
 	if err != nil {
@@ -389,21 +313,79 @@ func cmdCaseShow(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	j := toJSON(cfg, c, evs)
 	if *asJSON {
-		return writeJSON(stdout, j)
+		return writeJSON(stdout, toJSON(cfg, c, evs))
 	}
-	fmt.Fprintf(stdout, "Case %d: %s\n", j.Number, j.Subject)
-	fmt.Fprintf(stdout, "  status %s, severity %d, priority %s\n", j.Status, j.Severity, j.Priority)
-	fmt.Fprintf(stdout, "  company %s, contact %s <%s> %s\n", j.Company, j.ContactName, j.ContactEmail, j.ContactPhone)
-	fmt.Fprintf(stdout, "  engineer %s, opened %s\n", orDash(j.Engineer), j.OpenedAt)
-	fmt.Fprintf(stdout, "  respond by %s, solve online by %s, on site by %s\n", orDash(deref(j.Deadlines.RespondBy)),
-		orDash(deref(j.Deadlines.SolveOnlineBy)), orDash(deref(j.Deadlines.OnsiteBy)))
-	fmt.Fprintln(stdout, "Timeline:")
-	for _, e := range j.Events {
-		fmt.Fprintf(stdout, "  %s  %-18s %-24s %s\n", e.At, e.Kind, e.Actor, e.Detail)
+	return showText(stdout, c, evs, cfg.Display.Location, now())
+}
+
+// showText prints a case for people: its facts, every deadline with the
+// time left or how late it is, and the timeline with multi-line details
+// indented under their first line.
+func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location, at time.Time) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Case %d: %s\n", c.Number, c.Subject)
+	fmt.Fprintf(&b, "  kind %s, status %s, severity %d, priority %s\n", kindOf(c), c.Status, c.Severity, c.Priority)
+	fmt.Fprintf(&b, "  company %s, contact %s\n", orDash(c.Company), strings.TrimSpace(orDash(c.ContactName)+" <"+c.ContactEmail+"> "+c.ContactPhone))
+	fmt.Fprintf(&b, "  engineer %s, opened %s (%s ago)\n", orDash(c.Engineer), textTime(c.OpenedAt, loc), human(at.Sub(c.OpenedAt)))
+	if c.OnsiteEngineer != "" {
+		fmt.Fprintf(&b, "  on-site engineer %s\n", c.OnsiteEngineer)
 	}
-	return nil
+	if !c.PlannedDate.IsZero() {
+		fmt.Fprintf(&b, "  planned for %s\n", c.PlannedDate.UTC().Format(time.DateOnly))
+	}
+	if c.LinkedCase != 0 {
+		fmt.Fprintf(&b, "  follows case %d\n", c.LinkedCase)
+	}
+	b.WriteString("Deadlines:\n")
+	dl := table{indent: "  "}
+	for _, d := range caseDeadlines(c) {
+		var state string
+		switch {
+		case !d.Met.IsZero() && d.Met.After(d.Due):
+			state = "met " + textTime(d.Met, loc) + ", !" + human(d.Met.Sub(d.Due)) + " late"
+		case !d.Met.IsZero():
+			state = "met " + textTime(d.Met, loc) + ", on time"
+		case d.Missed:
+			state = "!missed (on site instead)"
+		case d.Pending:
+			state = left(d.Due, at)
+		case d.Due.Before(at) || c.Status == cases.StatusClosed:
+			state = "not met"
+		default:
+			state = "not due yet"
+		}
+		dl.add(d.Name, textTime(d.Due, loc), state)
+	}
+	if c.OnsiteBy.IsZero() {
+		what := "not dispatched"
+		if c.OnsiteNeeded {
+			what = "!needed, not dispatched yet"
+		}
+		dl.add("on site", "-", what)
+	}
+	if err := dl.write(&b); err != nil {
+		return err
+	}
+	b.WriteString("Timeline:\n")
+	head := table{indent: "  "}
+	for _, e := range evs {
+		head.add(textTime(e.At, loc), e.Kind, orDash(e.Actor), "")
+	}
+	var hb strings.Builder
+	head.write(&hb)
+	heads := strings.Split(strings.TrimSuffix(hb.String(), "\n"), "\n")
+	for i, e := range evs {
+		prefix := heads[i]
+		lines := strings.Split(strings.TrimRight(strings.ReplaceAll(localStamps(e.Detail, loc), "\r\n", "\n"), "\n"), "\n")
+		b.WriteString(strings.TrimRight(prefix+lines[0], " ") + "\n")
+		pad := strings.Repeat(" ", textWidth(prefix))
+		for _, l := range lines[1:] {
+			b.WriteString(strings.TrimRight(pad+l, " ") + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -22,23 +22,6 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-const usage = `usage: helpdeskd COMMAND [flags]
-
-commands:
-  serve                      run the daemon until SIGINT/SIGTERM
-  check [--offline]          validate config and templates, test IMAP/SMTP logins
-  case open --company C --contact NAME --phone P --email E --severity N --subject S [--body TEXT | --body-file F | stdin]
-  case list [--status open|resolved|closed|all] [--json]
-  case show N [--json]
-  sla --customer EMAIL --severity N --at RFC3339 [--json]
-  report [--from DATE] [--to DATE] [--json]
-  quarantine list [--json]   unreadable mail kept aside
-  quarantine replay ID       run a quarantined mail through intake again
-  demo [--keep]              a case flowing end to end on embedded mail servers
-
-every command takes --config FILE (default $HELPDESKD_CONFIG, else helpdeskd.toml)
-`
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -46,11 +29,15 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := dispatch(args, stdin, stdout, stderr)
 	var ue usageError
+	var hr helpRequest
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &hr):
+		printHelp(stdout, hr.fs)
+		return 0
 	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "helpdeskd: %s\n", ue.msg)
@@ -69,8 +56,11 @@ func oneLine(s string) string {
 
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	args = hoist(args)
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args[0] = "version"
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return usagef("no command given")
 	}
 	cmd, rest := args[0], args[1:]
@@ -80,8 +70,11 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case "check":
 		return cmdCheck(rest, stdout, stderr)
 	case "case":
+		if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help") {
+			return flag.ErrHelp
+		}
 		if len(rest) == 0 {
-			return usagef("case: want open, list or show")
+			return usagef("case: want open, list, show, onsite, part or note")
 		}
 		switch rest[0] {
 		case "open":
@@ -90,8 +83,12 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return cmdCaseList(rest[1:], stdout)
 		case "show":
 			return cmdCaseShow(rest[1:], stdout)
+		case "onsite":
+			return cmdCaseOnsite(rest[1:], stdout)
+		case "part", "note":
+			return cmdCaseText(rest[0], rest[1:], stdin, stdout)
 		}
-		return usagef("case: unknown subcommand %q (want open, list or show)", rest[0])
+		return usagef("case: unknown subcommand %q (want open, list, show, onsite, part or note)", rest[0])
 	case "sla":
 		return cmdSLA(rest, stdout)
 	case "report":
@@ -100,10 +97,22 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdDemo(rest, stdout)
 	case "quarantine":
 		return cmdQuarantine(rest, stdout)
+	case "backup":
+		return cmdBackup(rest, stdout)
+	case "version":
+		return cmdVersion(rest, stdout)
 	case "help", "-h", "--help":
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			// helpdeskd help COMMAND [SUBCOMMAND] = COMMAND [SUBCOMMAND] --help
+			words := rest[:1]
+			if (rest[0] == "case" || rest[0] == "quarantine") && len(rest) > 1 {
+				words = rest[:2]
+			}
+			return dispatch(append(append([]string(nil), words...), "--help"), stdin, stdout, stderr)
+		}
 		return flag.ErrHelp
 	}
-	return usagef("unknown command %q\n%s", cmd, usage)
+	return usagef("unknown command %q (run helpdeskd help)", cmd)
 }
 
 // flags returns a FlagSet with --config.
@@ -114,7 +123,7 @@ func newFlags(name string) (*flag.FlagSet, *string) {
 	if def == "" {
 		def = "helpdeskd.toml"
 	}
-	cfg := fs.String("config", def, "config file")
+	cfg := fs.String("config", def, "Read the configuration from `FILE` (default $HELPDESKD_CONFIG, else helpdeskd.toml).")
 	return fs, cfg
 }
 
@@ -134,7 +143,7 @@ func noArgs(fs *flag.FlagSet, args []string) error {
 // that flags can be moved from before the command words to after them.
 var valueFlags = map[string]bool{"config": true, "status": true, "company": true, "contact": true, "phone": true,
 	"email": true, "severity": true, "subject": true, "body": true, "body-file": true, "customer": true,
-	"at": true, "from": true, "to": true}
+	"at": true, "from": true, "to": true, "kind": true, "date": true, "engineer": true, "as": true}
 
 // hoist moves flags that come before the command words ("--config F case
 // list") after them, so that flags may stand anywhere (SPEC §10).
@@ -171,7 +180,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				return nil, helpRequest{fs}
 			}
 			return nil, usagef("%s: %v", fs.Name(), err)
 		}
