@@ -93,3 +93,31 @@ func TestReviewUnknownTimerKindIsDropped(t *testing.T) {
 		t.Errorf("unknown timer kept: %v", got)
 	}
 }
+
+// A timer that is due but not fired yet when a change moves it (here
+// /assign restarts the stuck clock) is set to its new time, not fired at
+// the old one; one that the change made unwanted stays for fire to check.
+func TestReviewChangeMovesADueTimer(t *testing.T) {
+	f := newFixture(t, false)
+	f.mail("alice@acme.test", "Printer down", "It broke.")
+	now := thu9.Add(40 * time.Minute) // stuck (+30m) is due, the scheduler has not run
+	f.clk.Set(now)
+	f.mail("csm@example.com", "Re: [Case#1] Printer down", "/assign eng2@example.com")
+	var stuck time.Time
+	f.db.Read(f.ctx, func(t *store.Txn) error {
+		tms, err := t.Timers(1)
+		for _, tm := range tms {
+			if tm.Kind == cases.TimerStuck {
+				stuck = tm.Due
+			}
+		}
+		return err
+	})
+	if want := now.Add(30 * time.Minute); !stuck.Equal(want) {
+		t.Errorf("stuck timer at %v, want %v", stuck.In(thu9.Location()), want)
+	}
+	f.advance(now)
+	if n := count(f.outbox(1), "escalation>impl@example.com"); n != 0 {
+		t.Errorf("stuck escalation right after the reassignment: %v", f.outbox(1))
+	}
+}
