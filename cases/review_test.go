@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -380,5 +381,19 @@ func TestReviewReopenedInspectionHasReportTimer(t *testing.T) {
 	c, _ = decideAll(t, c, again, CustomerMail{From: "peter@initech.test", Text: "The report misses the firewall."})
 	if due, ok := Timers(cfg, c, again)[TimerReport]; c.Status != StatusOpen || !ok || !due.After(again) {
 		t.Errorf("reopened inspection: status %s, report timer %v (%v)", c.Status, due, ok)
+	}
+}
+
+// SPEC §4, §3 (full-width forms): a command typed with a Chinese input
+// method in full-width mode (／resolve, ／severity　２) is a command: it is
+// applied and not relayed to the customer verbatim.
+func TestReviewFullWidthCommand(t *testing.T) {
+	cmds, rest := ParseBody("您好，\n／resolve\n已更换硒鼓。")
+	if len(cmds) != 1 || cmds[0].Name != "resolve" || strings.Contains(rest, "resolve") {
+		t.Errorf("／resolve: %+v, rest %q", cmds, rest)
+	}
+	cmds, _ = ParseBody("／severity　２")
+	if len(cmds) != 1 || cmds[0].Name != "severity" || len(cmds[0].Args) != 1 || cmds[0].Args[0] != "2" {
+		t.Errorf("／severity　２: %+v", cmds)
 	}
 }
