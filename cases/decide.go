@@ -354,14 +354,7 @@ func (d *decider) customerMail(m CustomerMail) {
 		}
 		// New information on an open case: the engineer sees it, or the
 		// consulting team for a case handed to them.
-		var to []string
-		if c.Engineer != "" {
-			to = []string{c.Engineer}
-		}
-		if c.KindOrFault() == KindConsulting {
-			to = roleAddrs(d.cfg, "consulting")
-		}
-		d.staff("staff_notice", Msg{Reason: ReasonCustomerWrote, Text: m.Text}, to)
+		d.staff("staff_notice", Msg{Reason: ReasonCustomerWrote, Text: m.Text}, handlers(d.cfg, c))
 	}
 }
 
@@ -371,9 +364,19 @@ func (d *decider) customerMail(m CustomerMail) {
 func (d *decider) reopen(actor, reason, why string) {
 	d.record(EvReopened, actor, why)
 	d.reopenCase()
-	if d.c.Engineer != "" {
-		d.staff("reopened_notice", Msg{Reason: reason}, []string{d.c.Engineer})
+	d.staff("reopened_notice", Msg{Reason: reason}, handlers(d.cfg, d.c))
+}
+
+// handlers are who works a case: its engineer, or the consulting team for
+// a case handed to them (SPEC §1 scope note).
+func handlers(cfg *config.Config, c *Case) []string {
+	if c.KindOrFault() == KindConsulting {
+		return roleAddrs(cfg, "consulting")
 	}
+	if c.Engineer != "" {
+		return []string{c.Engineer}
+	}
+	return nil
 }
 
 // reopenCase sets a resolved or closed case open, restarts its clocks and

@@ -397,3 +397,15 @@ func TestReviewFullWidthCommand(t *testing.T) {
 		t.Errorf("／severity　２: %+v", cmds)
 	}
 }
+
+// Issue 12.4: a consulting case the customer reopens is the consulting
+// team's to pick up again.
+func TestReviewConsultingReopenToConsulting(t *testing.T) {
+	cfg := rulesCfg(t)
+	c := opened(t, cfg, "alice@acme.test", 2, thu)
+	_, got := decideAll(t, c, thu.Add(time.Hour), staffMail(eng1, "/scope consulting"), staffMail(eng1, "/close"),
+		CustomerMail{From: "alice@acme.test", Text: "We need help again."})
+	if err := has(got, "rec:reopened", "staff:reopened_notice>consult@example.com"); err != nil {
+		t.Error(err)
+	}
+}
