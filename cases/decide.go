@@ -326,8 +326,12 @@ func (d *decider) customerMail(m CustomerMail) {
 		c.ThreadIDs = AppendThread(c.ThreadIDs, m.MessageID)
 	}
 	if !c.BouncedAt.IsZero() {
-		// Mail from the address again: it works, scheduled replies resume.
-		c.BouncedAt = time.Time{}
+		// Mail from the address again: it works, scheduled replies
+		// resume one interval on (not at once, beside the mail it wrote).
+		c.BouncedAt, c.LastReplyAt = time.Time{}, d.now
+		if c.RepliesSent == 0 {
+			c.RepliesSent = 1 // the acknowledgement's window passed
+		}
 	}
 	d.changed()
 	d.record(EvMessageIn, m.From, fmt.Sprintf("(%s) %s", m.Match, Excerpt(m.Text)))

@@ -409,3 +409,20 @@ func TestReviewConsultingReopenToConsulting(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Issue 11, SPEC §1.3: after a bounce, scheduled replies stop until the
+// contact writes; then they resume one interval on, not with a status
+// reply in the same second as the customer's own mail.
+func TestReviewRepliesResumeAfterBounce(t *testing.T) {
+	cfg := rulesCfg(t)
+	c := opened(t, cfg, "alice@acme.test", 2, thu)
+	c, _ = decideAll(t, c, thu.Add(time.Minute), DeliveryFailed{Kind: "ack", Rcpt: "alice@acme.test", Status: "5.2.2", Bounce: true})
+	if _, ok := Timers(cfg, c, thu.Add(time.Minute))[TimerReply]; ok {
+		t.Fatal("reply timer after the bounce")
+	}
+	now := thu.Add(3 * time.Hour)
+	c, _ = decideAll(t, c, now, CustomerMail{From: "alice@acme.test", Text: "My mailbox was full, sorry."})
+	if due, ok := Timers(cfg, c, now)[TimerReply]; !ok || !due.After(now) {
+		t.Errorf("reply timer after the customer wrote: %v (%v), want after %v", due.In(sh), ok, now.In(sh))
+	}
+}
