@@ -426,3 +426,22 @@ func TestReviewRepliesResumeAfterBounce(t *testing.T) {
 		t.Errorf("reply timer after the customer wrote: %v (%v), want after %v", due.In(sh), ok, now.In(sh))
 	}
 }
+
+// SPEC §1.5: "Any other customer reply reopens the case". A reply that
+// says the fault is still there is no confirmation, even with a confirm
+// word in it.
+func TestReviewStillBrokenIsNoConfirmation(t *testing.T) {
+	words := rulesCfg(t).Closing.ConfirmWords
+	for text, want := range map[string]bool{
+		"Yes, still broken.":       false,
+		"Yes.\nIt still fails.":    false,
+		"确认了一下，问题依旧":               false,
+		"已解决了一部分，但还是报错":            false,
+		"Yes, it works again":      true,
+		"Confirmed, thank you all": true,
+	} {
+		if got := IsConfirmation(text, words); got != want {
+			t.Errorf("IsConfirmation(%q) = %v, want %v", text, got, want)
+		}
+	}
+}

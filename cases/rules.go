@@ -73,20 +73,26 @@ func StepPriority(p string, delta int) string {
 // Only the text above any quote is considered, so a quoted "confirm" in
 // the request does not count.
 func IsConfirmation(text string, words []string) bool {
-	lines := strings.Split(strings.ToLower(text), "\n")
-	seen := 0
-	for _, l := range lines {
+	var first []string
+	for _, l := range strings.Split(strings.ToLower(text), "\n") {
 		l = strings.TrimSpace(l)
 		if l == "" {
 			continue
 		}
-		if strings.HasPrefix(l, ">") {
+		if strings.HasPrefix(l, ">") || len(first) == 3 {
 			break
 		}
-		seen++
-		if seen > 3 {
-			break
+		first = append(first, l)
+	}
+	for _, l := range first {
+		// "Yes, still broken", "问题依旧": the fault is not solved.
+		for _, s := range stillBroken {
+			if containsWord(l, s) {
+				return false
+			}
 		}
+	}
+	for _, l := range first {
 		for _, w := range words {
 			w = strings.ToLower(w)
 			if containsWord(l, w) {
@@ -96,6 +102,10 @@ func IsConfirmation(text string, words []string) bool {
 	}
 	return false
 }
+
+// stillBroken are words that say the fault is still there; a reply with
+// one of them in its first lines is no confirmation.
+var stillBroken = []string{"still", "仍", "依旧", "依然", "还是"}
 
 // cjkNotConfirming are the words that, right before a CJK confirm word,
 // turn it into no confirmation.
