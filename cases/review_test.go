@@ -238,10 +238,10 @@ func TestReviewConsultingCustomerMailToConsulting(t *testing.T) {
 
 // SPEC §1.5: "确认" is a confirm word, but a customer who asks us to
 // check (请确认…) or says they cannot confirm (无法确认…, 不能确认…) has not
-// confirmed the fix: the case reopens, it does not close.
-func TestReviewChineseRequestIsNoConfirmation(t *testing.T) {
-	words := rulesCfg(t).Closing.ConfirmWords
-	for text, want := range map[string]bool{
+// confirmed the fix, nor one who says it is still broken: the case
+// reopens, it does not close.
+func TestReviewNoConfirmation(t *testing.T) {
+	confirmations(t, map[string]bool{
 		"请确认一下为什么还是报错":           false,
 		"请帮忙确认，问题依旧":             false,
 		"无法确认是否已经恢复":             false,
@@ -249,9 +249,24 @@ func TestReviewChineseRequestIsNoConfirmation(t *testing.T) {
 		"确认已恢复，谢谢":               true,
 		"已解决，多谢":                 true,
 		"I confirm it works now": true,
-	} {
-		if got := IsConfirmation(text, words); got != want {
-			t.Errorf("IsConfirmation(%q) = %v, want %v", text, got, want)
+		// "Any other customer reply reopens the case": a reply that says
+		// the fault is still there is no confirmation.
+		"Yes, still broken.":       false,
+		"Yes.\nIt still fails.":    false,
+		"确认了一下，问题依旧":               false,
+		"已解决了一部分，但还是报错":            false,
+		"Yes, it works again":      true,
+		"Confirmed, thank you all": true,
+	})
+}
+
+// confirmations checks IsConfirmation with the default confirm words.
+func confirmations(t *testing.T, want map[string]bool) {
+	t.Helper()
+	words := rulesCfg(t).Closing.ConfirmWords
+	for text, w := range want {
+		if got := IsConfirmation(text, words); got != w {
+			t.Errorf("IsConfirmation(%q) = %v, want %v", text, got, w)
 		}
 	}
 }
@@ -345,14 +360,21 @@ func TestReviewSolveSlipAfterDispatch(t *testing.T) {
 	}
 }
 
+// inspectionCase is Initech's scheduled inspection of Thursday, opened at
+// thu.
+func inspectionCase(t *testing.T, cfg *config.Config) *Case {
+	t.Helper()
+	cu, _ := cfg.CustomerFor("peter@initech.test")
+	return Open(cfg, OpenInput{Company: "Initech", Email: "peter@initech.test", Severity: 3, Kind: KindInspection, Via: "schedule",
+		PlannedDate: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}, cu, Facts{}, thu).Case
+}
+
 // SPEC §11.7: a late inspection report escalates once. Recording the
 // engineer's dispatch afterwards does not set the report timer again in
 // the past (a second escalation at once).
 func TestReviewInspectionDispatchAfterReportSlip(t *testing.T) {
 	cfg := rulesCfg(t)
-	cu, _ := cfg.CustomerFor("peter@initech.test")
-	c := Open(cfg, OpenInput{Company: "Initech", Email: "peter@initech.test", Severity: 3, Kind: KindInspection, Via: "schedule",
-		PlannedDate: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}, cu, Facts{}, thu).Case
+	c := inspectionCase(t, cfg)
 	late := c.ReportDueBy.Add(time.Hour)
 	c, got := decideAll(t, c, late, TimerFired{TimerReport})
 	if err := has(got, "rec:escalated"); err != nil {
@@ -368,9 +390,7 @@ func TestReviewInspectionDispatchAfterReportSlip(t *testing.T) {
 // its slip escalates again, even when the first report was late.
 func TestReviewReopenedInspectionHasReportTimer(t *testing.T) {
 	cfg := rulesCfg(t)
-	cu, _ := cfg.CustomerFor("peter@initech.test")
-	c := Open(cfg, OpenInput{Company: "Initech", Email: "peter@initech.test", Severity: 3, Kind: KindInspection, Via: "schedule",
-		PlannedDate: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)}, cu, Facts{}, thu).Case
+	c := inspectionCase(t, cfg)
 	late := c.ReportDueBy.Add(time.Hour)
 	c, _ = decideAll(t, c, late, TimerFired{TimerReport},
 		StaffMail{Staff: eng1, Text: "Report attached.", Attachment: []int64{1}}, staffMail(eng1, "/done"))
@@ -424,24 +444,5 @@ func TestReviewRepliesResumeAfterBounce(t *testing.T) {
 	c, _ = decideAll(t, c, now, CustomerMail{From: "alice@acme.test", Text: "My mailbox was full, sorry."})
 	if due, ok := Timers(cfg, c, now)[TimerReply]; !ok || !due.After(now) {
 		t.Errorf("reply timer after the customer wrote: %v (%v), want after %v", due.In(sh), ok, now.In(sh))
-	}
-}
-
-// SPEC §1.5: "Any other customer reply reopens the case". A reply that
-// says the fault is still there is no confirmation, even with a confirm
-// word in it.
-func TestReviewStillBrokenIsNoConfirmation(t *testing.T) {
-	words := rulesCfg(t).Closing.ConfirmWords
-	for text, want := range map[string]bool{
-		"Yes, still broken.":       false,
-		"Yes.\nIt still fails.":    false,
-		"确认了一下，问题依旧":               false,
-		"已解决了一部分，但还是报错":            false,
-		"Yes, it works again":      true,
-		"Confirmed, thank you all": true,
-	} {
-		if got := IsConfirmation(text, words); got != want {
-			t.Errorf("IsConfirmation(%q) = %v, want %v", text, got, want)
-		}
 	}
 }
