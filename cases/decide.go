@@ -454,7 +454,7 @@ func (d *decider) staffMail(m StaffMail) {
 		d.record(EvMessageIn, m.Staff.Email, "empty staff mail")
 		return
 	}
-	d.staffReply = rest != "" && !resolving(cmds)
+	d.staffReply = rest != "" && !resolving(cmds) && !approving(cmds)
 	if len(cmds) > 0 {
 		ok := d.commands(m.Staff, cmds, rest, func(errs []string) {
 			d.do(CommandReply{To: m.Staff.Email, Errors: errs, InReplyTo: m.MessageID,
@@ -468,10 +468,23 @@ func (d *decider) staffMail(m StaffMail) {
 			// confirmation request: one mail, not a relay and a request.
 			return
 		}
+		if approving(cmds) {
+			// The reviewer's remark stays on the case; the customer
+			// gets the confirmation request only.
+			if rest != "" {
+				d.record(EvNote, m.Staff.Email, "review: "+rest)
+			}
+			return
+		}
 	}
 	if rest != "" {
 		d.publicReply(m, rest)
 	}
+}
+
+// approving reports whether cmds approve a resolution (SPEC §1.5).
+func approving(cmds []Command) bool {
+	return slices.ContainsFunc(cmds, func(c Command) bool { return c.Name == "approve" })
 }
 
 // signatureOnly reports whether text is nothing but a signature block:

@@ -446,3 +446,16 @@ func TestReviewRepliesResumeAfterBounce(t *testing.T) {
 		t.Errorf("reply timer after the customer wrote: %v (%v), want after %v", due.In(sh), ok, now.In(sh))
 	}
 }
+
+// SPEC §1.5 step 2: the manager's review ends in the confirmation request,
+// one mail. What the manager wrote with /approve is a remark for the
+// case, not relayed to the customer beside the request.
+func TestReviewApproveWithTextIsOneMail(t *testing.T) {
+	cfg := rulesCfg(t, func(c *config.Config) { c.Closing.Review = true })
+	c := opened(t, cfg, "alice@acme.test", 2, thu)
+	c = Decide(cfg, c, staffMail(eng1, "/resolve\nReplaced the fuser."), Facts{}, thu.Add(time.Hour)).Case
+	d := Decide(cfg, c, StaffMail{Staff: scm, Text: "/approve\n做得好，下次请先备份。"}, Facts{}, thu.Add(70*time.Minute))
+	if err := has(acts(d.Actions), "rec:approved", "cust:confirm_request", "!cust:relay", "rec:note"); err != nil {
+		t.Error(err)
+	}
+}
