@@ -99,7 +99,13 @@ func Open(cfg *config.Config, in OpenInput, cu *config.Customer, f Facts, now ti
 		c.ThreadIDs = AppendThread(c.ThreadIDs, r)
 	}
 	c.ThreadIDs = AppendThread(c.ThreadIDs, in.MessageID)
-	c.Engineer = Route(cfg, c.Region, f.Load)
+	load := f.Load
+	if c.Kind == KindInspection {
+		// The region's first engineer: the one the schedule reminded
+		// the working day before (Inspections), however loaded.
+		load = nil
+	}
+	c.Engineer = Route(cfg, c.Region, load)
 	d := &decider{cfg: cfg, c: c, f: f, now: now, dirty: true}
 	via := orStr(in.Via, "mail")
 	detail := fmt.Sprintf("via %s: %s (severity %d, priority %s, plan %s, kind %s)", via, c.Subject, c.Severity, c.Priority, c.Plan, c.Kind)

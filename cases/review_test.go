@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"helpdeskd/calendar"
 	"helpdeskd/config"
 )
 
@@ -457,5 +458,26 @@ func TestReviewApproveWithTextIsOneMail(t *testing.T) {
 	d := Decide(cfg, c, StaffMail{Staff: scm, Text: "/approve\n做得好，下次请先备份。"}, Facts{}, thu.Add(70*time.Minute))
 	if err := has(acts(d.Actions), "rec:approved", "cust:confirm_request", "!cust:relay", "rec:note"); err != nil {
 		t.Error(err)
+	}
+}
+
+// SPEC §11.7: an inspection goes to the region's first engineer, the one
+// the schedule reminded the day before (InspectionStep.Engineer), however
+// many open cases they have: cases decides it, whatever load the desk
+// passes.
+func TestReviewInspectionGoesToTheRemindedEngineer(t *testing.T) {
+	cfg := rulesCfg(t, func(c *config.Config) {
+		c.Staff = append(c.Staff, config.Staff{Name: "Eng Three", Email: "eng3@example.com", Roles: []string{"engineer"}, Regions: []string{"north"}})
+	})
+	cu, _ := cfg.CustomerFor("peter@initech.test")
+	cu.Inspections = append(cu.Inspections, config.Inspection{Every: "once", Date: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)})
+	steps, _ := Inspections(cfg, cu, InspectionCursor{Next: calendar.Date{Year: 2026, Month: 12, Day: 1}}, at(12, 1, 10, 0))
+	if len(steps) == 0 {
+		t.Fatal("no inspection step")
+	}
+	c := Open(cfg, OpenInput{Company: "Initech", Email: "peter@initech.test", Severity: 3, Kind: KindInspection, Via: "schedule",
+		PlannedDate: steps[0].Day.Midnight()}, cu, Facts{Load: map[string]int{steps[0].Engineer: 9}}, at(12, 1, 10, 0)).Case
+	if c.Engineer != steps[0].Engineer {
+		t.Errorf("inspection assigned to %s, reminded was %s", c.Engineer, steps[0].Engineer)
 	}
 }
