@@ -12,6 +12,7 @@ import (
 	"helpdeskd/cases"
 	"helpdeskd/config"
 	"helpdeskd/mailin"
+	"helpdeskd/mailin/dsn"
 	"helpdeskd/replytext"
 	"helpdeskd/store"
 )
@@ -106,7 +107,7 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 		sm.Auto = "own mail"
 		return mailin.Kept, t.InsertMessage(sm)
 	}
-	if (m.Auto != "" || m.NullSender) && !archived {
+	if (m.Auto != "" || m.NullSender || dsn.LooksLikeBounce(raw)) && !archived {
 		// A delivery report about our own mail lands on its case.
 		if handled, err := d.bounce(t, ch, sm, raw); handled || err != nil {
 			return mailin.Kept, err
