@@ -133,7 +133,7 @@ func (d *decider) timer(kind string) {
 		d.record(EvReminded, "", fmt.Sprintf("%s visit on %s: %s reminded", c.KindOrFault(), c.PlannedDate.Format(time.DateOnly), to))
 		d.staff("staff_notice", Msg{Reason: ReasonVisitReminder, Date: c.PlannedDate, Who: c.KindOrFault()}, []string{to})
 	case TimerDaily:
-		if open {
+		if open && FullSchedule(d.cfg, c) {
 			d.staff("daily", Msg{}, roleAddrs(d.cfg, "customer_service_manager"))
 		}
 	case TimerAutoClose:

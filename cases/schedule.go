@@ -50,6 +50,10 @@ func UpdateInterval(cfg *config.Config, c *Case) time.Duration {
 // opening+second, then every interval after the last reply, whoever sent
 // it (a staff reply inside a window counts as that window's reply).
 func NextReplyDue(cfg *config.Config, c *Case) time.Time {
+	return inWorkingTime(cfg, c, nextReplyDue(cfg, c))
+}
+
+func nextReplyDue(cfg *config.Config, c *Case) time.Time {
 	switch {
 	case c.RepliesSent == 0:
 		return c.OpenedAt.Add(cfg.Replies.First)
@@ -61,6 +65,20 @@ func NextReplyDue(cfg *config.Config, c *Case) time.Time {
 		return c.OpenedAt.Add(cfg.Replies.Second)
 	}
 	return c.LastReplyAt.Add(UpdateInterval(cfg, c))
+}
+
+// inWorkingTime moves a scheduled status reply that falls outside the
+// working time of the case's plan calendar to the next working minute: a
+// 5×8 customer is not written to at night or on a holiday (the seed
+// rules' reply mechanism runs "在5*8正常工作时间范围内"); on the always-open
+// 7×24 calendar nothing moves. The acknowledgement is not scheduled and
+// always goes at once.
+func inWorkingTime(cfg *config.Config, c *Case, t time.Time) time.Time {
+	cal := cfg.PlanOrDefault(c.Plan).Calendar
+	if cal == nil || cal.IsWorking(t) {
+		return t
+	}
+	return cal.AddWorking(t, time.Nanosecond).Add(-time.Nanosecond)
 }
 
 // RespondCheck is when the respond escalation is checked next: respond_by,
@@ -117,7 +135,9 @@ func Timers(cfg *config.Config, c *Case, now time.Time) map[string]time.Time {
 				want[TimerSolve] = c.SolveOnlineBy
 				setWarn(TimerSolveWarn, c.SolveOnlineBy)
 			}
-			if p := cfg.PlanOrDefault(c.Plan); p.Calendar != nil {
+			// The end-of-day report to the superior is part of the full
+			// schedule (the seed rules' ⑶, severities 1-3 by default).
+			if p := cfg.PlanOrDefault(c.Plan); p.Calendar != nil && FullSchedule(cfg, c) {
 				want[TimerDaily] = p.Calendar.NextEndOfWorkingDay(now)
 			}
 		} else if !c.PlannedDate.IsZero() && c.RemindedAt.IsZero() {
