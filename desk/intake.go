@@ -3,6 +3,7 @@ package desk
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"helpdeskd/cases"
 	"helpdeskd/config"
 	"helpdeskd/mailin"
+	"helpdeskd/mailin/dsn"
 	"helpdeskd/replytext"
 	"helpdeskd/store"
 )
@@ -33,6 +35,11 @@ func (d *Desk) Deliver(ctx context.Context, place Place, raw []byte) (mailin.Out
 			out = mailin.Quarantined
 			sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
 				Hash: sha256Hex(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
+			// Mail with text but no header stays readable in quarantine.
+			var nh *mailin.NoHeaderError
+			if errors.As(perr, &nh) {
+				sm.Subject = cases.Excerpt(nh.Text)
+			}
 			seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, "", sm.Hash)
 			if err != nil || seen {
 				return err
@@ -99,6 +106,12 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 	if own {
 		sm.Auto = "own mail"
 		return mailin.Kept, t.InsertMessage(sm)
+	}
+	if (m.Auto != "" || m.NullSender || dsn.LooksLikeBounce(raw)) && !archived {
+		// A delivery report about our own mail lands on its case.
+		if handled, err := d.bounce(t, ch, sm, raw); handled || err != nil {
+			return mailin.Kept, err
+		}
 	}
 
 	n, match, err := d.findCase(t, m)

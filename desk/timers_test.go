@@ -42,7 +42,13 @@ func TestReplySchedule(t *testing.T) {
 	if status() != 2 {
 		t.Fatalf("automatic reply sent although staff replied in the window: %v", f.outbox(1))
 	}
+	// One interval after the staff reply is 12:00, the lunch break of the
+	// 5×8 calendar: the reply waits for the afternoon's first minute.
 	f.advance(thu9.Add(180 * time.Minute))
+	if status() != 2 {
+		t.Fatalf("status reply in the lunch break: %v", f.outbox(1))
+	}
+	f.advance(thu9.Add(270 * time.Minute))
 	if status() != 3 {
 		t.Fatalf("no reply one interval after the staff reply: %v", f.outbox(1))
 	}

@@ -155,7 +155,7 @@ func (t *Txn) Quarantined(mailbox string, uidvalidity, uid uint32) (bool, error)
 
 // QuarantinedMessages lists the unreadable messages not yet replayed.
 func (t *Txn) QuarantinedMessages() ([]StoredMessage, error) {
-	rows, err := t.query(`SELECT id, mailbox, uidvalidity, uid, hash, problems, received_at, length(raw)
+	rows, err := t.query(`SELECT id, mailbox, uidvalidity, uid, hash, problems, subject, received_at, length(raw)
 		FROM messages WHERE matched = 'quarantine' ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -165,7 +165,7 @@ func (t *Txn) QuarantinedMessages() ([]StoredMessage, error) {
 	for rows.Next() {
 		var m StoredMessage
 		var at int64
-		if err := rows.Scan(&m.ID, &m.Mailbox, &m.UIDValidity, &m.UID, &m.Hash, &m.Problems, &at, &m.Size); err != nil {
+		if err := rows.Scan(&m.ID, &m.Mailbox, &m.UIDValidity, &m.UID, &m.Hash, &m.Problems, &m.Subject, &at, &m.Size); err != nil {
 			return nil, err
 		}
 		m.ReceivedAt = time.UnixMilli(at).UTC()
