@@ -220,6 +220,22 @@ func Archive(cfg *config.Config, firstSync, internalDate time.Time) bool {
 	return internalDate.Before(firstSync.Add(-cfg.Mailbox.AnswerBacklog))
 }
 
+// SuppressionNoticeEvery is how often staff are told of suppressed
+// acknowledgements to one sender (SPEC §11.4).
+const SuppressionNoticeEvery = time.Hour
+
+// Liaison is the foreign-liaison contact copied on a foreign customer's
+// mail and named as their contact (SPEC §1.3); false if none applies.
+func Liaison(cfg *config.Config, c *Case) (config.Staff, bool) {
+	if !c.Foreign {
+		return config.Staff{}, false
+	}
+	for _, s := range cfg.StaffWithRole("foreign_liaison") {
+		return s, true
+	}
+	return config.Staff{}, false
+}
+
 // NewMail decides whether a mail that threads into no case opens one
 // (SPEC §1.2, §2): automatic mail never does, and with [policy]
 // unknown_senders = "ignore" a sender who is neither a customer nor

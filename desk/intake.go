@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"helpdeskd/cases"
 	"helpdeskd/config"
@@ -312,7 +311,7 @@ func (d *Desk) open(t *store.Txn, ch *change, in cases.OpenInput, cu *config.Cus
 				return nil, err
 			}
 			if f.AcksToSender >= d.cfg.Policy.AutoReplyLimit {
-				if f.SuppressionTold, err = t.SuppressionToldSince(rcpt, d.now().Add(-time.Hour)); err != nil {
+				if f.SuppressionTold, err = t.SuppressionToldSince(rcpt, d.now().Add(-cases.SuppressionNoticeEvery)); err != nil {
 					return nil, err
 				}
 			}
