@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/width"
+
 	"helpdeskd/config"
 )
 
@@ -38,6 +40,10 @@ func ParseBody(body string) (cmds []Command, rest string) {
 	noteAt := -1
 	for _, raw := range lines {
 		l := strings.TrimSpace(raw)
+		if rest, ok := strings.CutPrefix(l, "／"); ok {
+			// A full-width slash, typed with a CJK input method.
+			l = "/" + rest
+		}
 		if l == "" {
 			if !top {
 				kept = append(kept, raw)
@@ -50,12 +56,16 @@ func ParseBody(body string) (cmds []Command, rest string) {
 			continue
 		}
 		f := strings.Fields(l)
+		first := f[0]
+		for i := range f {
+			f[i] = width.Fold.String(f[i]) // ２ is 2, ｅｎｇ１＠… an address
+		}
 		name := strings.ToLower(strings.TrimPrefix(f[0], "/"))
 		if !top && !slices.Contains(commandNames, name) {
 			kept = append(kept, raw)
 			continue
 		}
-		c := Command{Name: name, Args: f[1:], Text: strings.TrimSpace(strings.TrimPrefix(l, f[0])), Line: l}
+		c := Command{Name: name, Args: f[1:], Text: strings.TrimSpace(strings.TrimPrefix(l, first)), Line: l}
 		if name == "note" && noteAt < 0 {
 			noteAt = len(cmds)
 		}

@@ -186,6 +186,7 @@ const (
 	ReasonWarnRespond     = "warn_respond"      // respond_by is near
 	ReasonWarnSolve       = "warn_solve"        // solve_online_by is near
 	ReasonWarnReport      = "warn_report"       // report due soon
+	ReasonWarnOnsite      = "warn_onsite"       // onsite_by is near
 	ReasonSuppressed      = "ack_suppressed"    // acknowledgement not sent: limit
 	ReasonReopened        = "reopened_customer" // the customer answered without confirming
 	ReasonReopenedWindow  = "reopened_window"   // the customer wrote within the reopen window
@@ -213,6 +214,9 @@ type decider struct {
 	now   time.Time
 	acts  []Action
 	dirty bool
+	// staffReply is set when a staff member's text of this event goes to
+	// the customer: it is the reply of a status change the event makes.
+	staffReply bool
 }
 
 func (d *decider) do(a ...Action) { d.acts = append(d.acts, a...) }
@@ -322,8 +326,12 @@ func (d *decider) customerMail(m CustomerMail) {
 		c.ThreadIDs = AppendThread(c.ThreadIDs, m.MessageID)
 	}
 	if !c.BouncedAt.IsZero() {
-		// Mail from the address again: it works, scheduled replies resume.
-		c.BouncedAt = time.Time{}
+		// Mail from the address again: it works, scheduled replies
+		// resume one interval on (not at once, beside the mail it wrote).
+		c.BouncedAt, c.LastReplyAt = time.Time{}, d.now
+		if c.RepliesSent == 0 {
+			c.RepliesSent = 1 // the acknowledgement's window passed
+		}
 	}
 	d.changed()
 	d.record(EvMessageIn, m.From, fmt.Sprintf("(%s) %s", m.Match, Excerpt(m.Text)))
@@ -348,10 +356,9 @@ func (d *decider) customerMail(m CustomerMail) {
 			}
 			d.record(EvNote, m.From, "commands from a non-staff sender ignored: "+strings.Join(lines, "; "))
 		}
-		// New information on an open case: the engineer sees it.
-		if c.Engineer != "" {
-			d.staff("staff_notice", Msg{Reason: ReasonCustomerWrote, Text: m.Text}, []string{c.Engineer})
-		}
+		// New information on an open case: the engineer sees it, or the
+		// consulting team for a case handed to them.
+		d.staff("staff_notice", Msg{Reason: ReasonCustomerWrote, Text: m.Text}, handlers(d.cfg, c))
 	}
 }
 
@@ -361,9 +368,19 @@ func (d *decider) customerMail(m CustomerMail) {
 func (d *decider) reopen(actor, reason, why string) {
 	d.record(EvReopened, actor, why)
 	d.reopenCase()
-	if d.c.Engineer != "" {
-		d.staff("reopened_notice", Msg{Reason: reason}, []string{d.c.Engineer})
+	d.staff("reopened_notice", Msg{Reason: reason}, handlers(d.cfg, d.c))
+}
+
+// handlers are who works a case: its engineer, or the consulting team for
+// a case handed to them (SPEC §1 scope note).
+func handlers(cfg *config.Config, c *Case) []string {
+	if c.KindOrFault() == KindConsulting {
+		return roleAddrs(cfg, "consulting")
 	}
+	if c.Engineer != "" {
+		return []string{c.Engineer}
+	}
+	return nil
 }
 
 // reopenCase sets a resolved or closed case open, restarts its clocks and
@@ -383,7 +400,9 @@ func restartClocks(cfg *config.Config, c *Case, now time.Time) {
 	if c.Kind == KindInspection {
 		c.RespondBy, c.SolveOnlineBy = time.Time{}, time.Time{}
 		c.ReportDueBy = cfg.Inspections.ReportWithin.After(cfg.PlanOrDefault(c.Plan).Calendar, now)
+		c.OnsiteEscalated = false // the new report's slip escalates again
 	}
+	dropKindDeadlines(c)
 	c.RespondedAt, c.NextRespondCheck, c.EscalationLevel = time.Time{}, time.Time{}, 0
 	c.StuckEscalated, c.OnsiteNeeded = false, false
 	if c.Engineer != "" {
@@ -391,9 +410,26 @@ func restartClocks(cfg *config.Config, c *Case, now time.Time) {
 	}
 }
 
+// dropKindDeadlines clears the deadlines a case's kind does not have: a
+// visit is no fault to solve online, a consulting case has no SLA clock
+// (SPEC §11.8, scope note of §1).
+func dropKindDeadlines(c *Case) {
+	switch c.KindOrFault() {
+	case KindConsulting:
+		c.RespondBy, c.SolveOnlineBy = time.Time{}, time.Time{}
+	case KindInstallation, KindTraining:
+		c.SolveOnlineBy = time.Time{}
+	}
+}
+
 // statusReply sends the customer the next status reply of the schedule,
 // with the latest staff reply if given.
 func (d *decider) statusReply(reply string) {
+	if d.staffReply || d.c.ContactEmail == "" {
+		// The staff member's reply counts as this reply (SPEC §1.3), or
+		// there is no one to reply to.
+		return
+	}
 	nth := d.c.RepliesSent + 1
 	d.customer("status", AutoGenerate, Msg{Nth: nth, Reply: reply})
 	d.c.RepliesSent = nth
@@ -410,10 +446,15 @@ func (d *decider) staffMail(m StaffMail) {
 		return
 	}
 	cmds, rest := ParseBody(m.Text)
+	if len(cmds) > 0 && signatureOnly(rest) {
+		// Commands and the writer's signature: nothing to relay.
+		rest = ""
+	}
 	if len(cmds) == 0 && rest == "" {
 		d.record(EvMessageIn, m.Staff.Email, "empty staff mail")
 		return
 	}
+	d.staffReply = rest != "" && !resolving(cmds) && !approving(cmds)
 	if len(cmds) > 0 {
 		ok := d.commands(m.Staff, cmds, rest, func(errs []string) {
 			d.do(CommandReply{To: m.Staff.Email, Errors: errs, InReplyTo: m.MessageID,
@@ -427,10 +468,30 @@ func (d *decider) staffMail(m StaffMail) {
 			// confirmation request: one mail, not a relay and a request.
 			return
 		}
+		if approving(cmds) {
+			// The reviewer's remark stays on the case; the customer
+			// gets the confirmation request only.
+			if rest != "" {
+				d.record(EvNote, m.Staff.Email, "review: "+rest)
+			}
+			return
+		}
 	}
 	if rest != "" {
 		d.publicReply(m, rest)
 	}
+}
+
+// approving reports whether cmds approve a resolution (SPEC §1.5).
+func approving(cmds []Command) bool {
+	return slices.ContainsFunc(cmds, func(c Command) bool { return c.Name == "approve" })
+}
+
+// signatureOnly reports whether text is nothing but a signature block:
+// it starts with the signature separator line "-- " (RFC 3676 §4.3).
+func signatureOnly(text string) bool {
+	first, _, _ := strings.Cut(text, "\n")
+	return strings.TrimRight(first, " \r") == "--"
 }
 
 // resolving reports whether cmds resolve the case.
@@ -480,10 +541,19 @@ func (d *decider) effect(actor config.Staff, e Effect, text string) {
 		// from the dispatch.
 		if c.Kind != KindInspection {
 			c.RespondBy, c.SolveOnlineBy = Deadlines(d.cfg, d.cfg.PlanOrDefault(c.Plan), c.Severity, c.ClockStart)
+			dropKindDeadlines(c)
 		}
 		c.NextRespondCheck = time.Time{}
+		if c.EscalationLevel > 0 && !c.RespondBy.After(now) {
+			// Already escalated for the slip: the next step is one
+			// respond interval of the new severity on, not at once.
+			c.NextRespondCheck = respondAfter(d.cfg, c, now)
+		}
 		if !c.OnsiteBy.IsZero() && c.OnsiteArrivedAt.IsZero() && !c.DispatchedAt.IsZero() {
 			c.OnsiteBy = OnsiteDeadlineFor(d.cfg, c, c.DispatchedAt)
+			if c.Kind == KindInstallation || c.Kind == KindTraining {
+				c.OnsiteBy = visitDeadline(d.cfg, c)
+			}
 		}
 	case EvAssigned:
 		c.AssignedAt, c.StuckEscalated = now, false
@@ -491,9 +561,9 @@ func (d *decider) effect(actor config.Staff, e Effect, text string) {
 	case EvResolved:
 		c.ResolvedAt = now
 		d.staff("resolved_notice", Msg{Review: d.cfg.Closing.Review, Text: text}, roleAddrs(d.cfg, "service_centre_manager"))
-		if text != "" {
-			c.ResolutionNote = text
-		}
+		// This resolution's note, or none: a note of an earlier
+		// resolution (before a reopen) is not quoted again.
+		c.ResolutionNote = text
 		if !d.cfg.Closing.Review {
 			d.askConfirmation()
 		}
@@ -501,7 +571,11 @@ func (d *decider) effect(actor config.Staff, e Effect, text string) {
 		d.askConfirmation()
 	case EvOnsiteDispatch:
 		c.DispatchedAt = now
-		c.OnsiteBy, c.OnsiteArrivedAt, c.OnsiteEscalated = OnsiteDeadlineFor(d.cfg, c, now), time.Time{}, false
+		c.OnsiteBy, c.OnsiteArrivedAt = OnsiteDeadlineFor(d.cfg, c, now), time.Time{}
+		if c.Kind != KindInspection {
+			// An inspection's flag is its report slip, escalated once.
+			c.OnsiteEscalated = false
+		}
 		if c.Kind == KindInstallation || c.Kind == KindTraining {
 			c.OnsiteBy = visitDeadline(d.cfg, c)
 		}

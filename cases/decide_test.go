@@ -364,10 +364,14 @@ func TestReplySchedule(t *testing.T) {
 				}
 				return nil
 			}},
-		{name: "severity 4 gets first and last only", sev: 4, ev: TimerFired{TimerDaily}, want: []string{"staff:daily>csm@example.com"},
+		{name: "severity 4 gets first and last only, no daily report", sev: 4, ev: TimerFired{TimerDaily}, want: []string{"!staff:daily"},
 			check: func(c *Case) error {
-				if _, ok := Timers(rulesCfg(t), c, thu)[TimerReply]; ok {
+				tm := Timers(rulesCfg(t), c, thu)
+				if _, ok := tm[TimerReply]; ok {
 					return fmt.Errorf("severity 4 has a reply timer after the acknowledgement")
+				}
+				if _, ok := tm[TimerDaily]; ok {
+					return fmt.Errorf("severity 4 has a daily report")
 				}
 				return nil
 			}},
@@ -378,6 +382,23 @@ func TestReplySchedule(t *testing.T) {
 				}
 				if next := Timers(rulesCfg(t), c, thu.Add(20*time.Minute))[TimerReply]; !next.Equal(thu.Add(80 * time.Minute)) {
 					return fmt.Errorf("next window %v, want from the staff reply", next)
+				}
+				return nil
+			}},
+		{name: "5x8: no status reply at night, the next working minute instead", ev: TimerFired{TimerReply},
+			setup: func(c *Case) { c.RepliesSent, c.LastReplyAt = 2, at(11, 26, 17, 30) }, now: at(11, 26, 17, 30),
+			check: func(c *Case) error {
+				c.RepliesSent, c.LastReplyAt = 2, at(11, 26, 17, 30)
+				if next := NextReplyDue(rulesCfg(t), c); !next.Equal(at(11, 27, 9, 0)) {
+					return fmt.Errorf("next reply %v, want Fri 09:00", next.In(sh))
+				}
+				return nil
+			}},
+		{name: "7x24: status replies at night", addr: "carol@globex.test", ev: TimerFired{TimerReply},
+			check: func(c *Case) error {
+				c.RepliesSent, c.LastReplyAt = 2, at(11, 26, 23, 0)
+				if next := NextReplyDue(rulesCfg(t), c); !next.Equal(at(11, 27, 1, 0)) {
+					return fmt.Errorf("next reply %v, want 01:00 (Globex every 2h)", next.In(sh))
 				}
 				return nil
 			}},

@@ -22,6 +22,16 @@ func (c *Case) KindOrFault() string {
 func (d *decider) timer(kind string) {
 	c, now := d.c, d.now
 	open := c.Status == StatusOpen
+	// A clock the case's kind does not have (Timers sets none for it) does
+	// nothing, though a timer set before /scope or /kind still fires: a
+	// consulting case has no SLA clock, a visit or an inspection is not a
+	// fault to solve online.
+	switch k := c.KindOrFault(); {
+	case k == KindConsulting,
+		k == KindInspection && kind != TimerReport && kind != TimerReportWarn,
+		k != KindFault && (kind == TimerStuck || kind == TimerSolve || kind == TimerSolveWarn || kind == TimerDaily):
+		return
+	}
 	switch kind {
 	case TimerReply:
 		if !open {
@@ -55,6 +65,10 @@ func (d *decider) timer(kind string) {
 		if open && c.Engineer != "" {
 			d.staff("warning", Msg{Reason: ReasonWarnSolve, Deadline: c.SolveOnlineBy}, []string{c.Engineer})
 		}
+	case TimerOnsiteWarn:
+		if open && c.OnsiteArrivedAt.IsZero() && c.OnsiteEngineer != "" {
+			d.staff("warning", Msg{Reason: ReasonWarnOnsite, Deadline: c.OnsiteBy}, []string{c.OnsiteEngineer})
+		}
 	case TimerReportWarn:
 		if open && c.Engineer != "" {
 			d.staff("warning", Msg{Reason: ReasonWarnReport, Deadline: c.ReportDueBy}, []string{c.Engineer})
@@ -72,6 +86,13 @@ func (d *decider) timer(kind string) {
 			return
 		}
 		c.OnsiteNeeded = true
+		if c.OnsiteEngineer != "" {
+			// Already dispatched: the on-site deadline runs, there is
+			// nothing to ask the managers or offer the customer.
+			d.changed()
+			d.record(EvNote, "", "not solved online by solve_online_by; "+c.OnsiteEngineer+" is already dispatched")
+			return
+		}
 		managers := roleAddrs(d.cfg, "customer_service_manager", "service_centre_manager")
 		if OnsiteService(d.cfg, c) != "" {
 			d.escalate(Msg{Reason: ReasonSolveOnsite, Deadline: c.SolveOnlineBy}, "solve",
@@ -112,7 +133,7 @@ func (d *decider) timer(kind string) {
 		d.record(EvReminded, "", fmt.Sprintf("%s visit on %s: %s reminded", c.KindOrFault(), c.PlannedDate.Format(time.DateOnly), to))
 		d.staff("staff_notice", Msg{Reason: ReasonVisitReminder, Date: c.PlannedDate, Who: c.KindOrFault()}, []string{to})
 	case TimerDaily:
-		if open {
+		if open && FullSchedule(d.cfg, c) {
 			d.staff("daily", Msg{}, roleAddrs(d.cfg, "customer_service_manager"))
 		}
 	case TimerAutoClose:
@@ -180,10 +201,17 @@ func OnsiteService(cfg *config.Config, c *Case) string {
 }
 
 // onsiteCalendar is the calendar on-site deadlines count on: always open
-// for a 7×24 on-site service, the plan's calendar otherwise (SPEC §11.6).
+// for a 7×24 on-site service, the 5x8 plan's calendar for a 5×8 one
+// (whatever plan the customer's hotline and email support is on), the
+// case's plan calendar otherwise (SPEC §11.6).
 func onsiteCalendar(cfg *config.Config, c *Case) *calendar.Calendar {
-	if OnsiteService(cfg, c) == "onsite_7x24" {
+	switch OnsiteService(cfg, c) {
+	case "onsite_7x24":
 		return calendar.Always()
+	case "onsite_5x8":
+		if p, ok := cfg.Plans["5x8"]; ok && p.Calendar != nil {
+			return p.Calendar
+		}
 	}
 	return cfg.PlanOrDefault(c.Plan).Calendar
 }
@@ -229,14 +257,20 @@ func visitDeadline(cfg *config.Config, c *Case) time.Time {
 // kindChanged acts on /kind and /scope (SPEC §11.8, scope note of §1).
 func (d *decider) kindChanged(actor config.Staff) {
 	c := d.c
+	dropKindDeadlines(c)
 	switch c.Kind {
 	case KindConsulting:
 		// Out of scope: the consulting team takes over, the SLA clocks
 		// stop (Timers sets none), the customer is told.
 		d.staff("notify_new", Msg{Reason: ReasonConsulting, Sender: actor}, roleAddrs(d.cfg, "consulting"))
-		d.customer("consulting", AutoGenerate, Msg{})
+		if !d.staffReply { // else the staff member's own words tell them
+			d.customer("consulting", AutoGenerate, Msg{})
+		}
+	case KindFault:
+		// A hand-over or a visit undone: the fault's deadlines count again
+		// from when its clocks started.
+		c.RespondBy, c.SolveOnlineBy = Deadlines(d.cfg, d.cfg.PlanOrDefault(c.Plan), c.Severity, c.ClockStart)
 	case KindInstallation, KindTraining:
-		c.SolveOnlineBy = time.Time{}
 		if c.Engineer != "" {
 			d.staff("notify_assigned", Msg{Date: c.PlannedDate}, []string{c.Engineer})
 		}

@@ -122,3 +122,16 @@ func Inspections(cfg *config.Config, cu *config.Customer, cur InspectionCursor, 
 	}
 	return steps, cur
 }
+
+// InspectionInput is the case a scheduled inspection day opens: for the
+// customer's first contact, at the default severity, subject in both
+// languages.
+func InspectionInput(cfg *config.Config, cu *config.Customer, s InspectionStep) OpenInput {
+	contact := config.Contact{}
+	if len(cu.Contacts) > 0 {
+		contact = cu.Contacts[0]
+	}
+	return OpenInput{Company: cu.Company, Contact: contact.Name, Phone: contact.Phone, Email: contact.Email,
+		Subject: "定期巡检 / Periodic inspection " + s.Day.String(), Severity: cfg.Policy.DefaultSeverity,
+		Via: "schedule", Kind: KindInspection, PlannedDate: s.Day.Midnight(), Late: s.Late}
+}

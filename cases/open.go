@@ -31,6 +31,11 @@ type OpenInput struct {
 	At       time.Time
 }
 
+// SuppressionToldMark ends the detail of an auto_reply_suppressed event
+// whose suppression staff were told of, so that they are told once per
+// sender and hour (SPEC §11.4), counted from the last telling.
+const SuppressionToldMark = "; staff told"
+
 // ErrTrainingWithoutInstallation refuses a training visit for a customer
 // that did not buy installation (SPEC §11.6).
 var ErrTrainingWithoutInstallation = errors.New("training is only sold with installation, and this customer has no installation service")
@@ -94,7 +99,13 @@ func Open(cfg *config.Config, in OpenInput, cu *config.Customer, f Facts, now ti
 		c.ThreadIDs = AppendThread(c.ThreadIDs, r)
 	}
 	c.ThreadIDs = AppendThread(c.ThreadIDs, in.MessageID)
-	c.Engineer = Route(cfg, c.Region, f.Load)
+	load := f.Load
+	if c.Kind == KindInspection {
+		// The region's first engineer: the one the schedule reminded
+		// the working day before (Inspections), however loaded.
+		load = nil
+	}
+	c.Engineer = Route(cfg, c.Region, load)
 	d := &decider{cfg: cfg, c: c, f: f, now: now, dirty: true}
 	via := orStr(in.Via, "mail")
 	detail := fmt.Sprintf("via %s: %s (severity %d, priority %s, plan %s, kind %s)", via, c.Subject, c.Severity, c.Priority, c.Plan, c.Kind)
@@ -147,8 +158,12 @@ func Open(cfg *config.Config, in OpenInput, cu *config.Customer, f Facts, now ti
 	// limited.
 	if c.ContactEmail != "" {
 		if lim := cfg.Policy.AutoReplyLimit; lim > 0 && f.AcksToSender >= lim {
-			d.record(EvAutoReplySuppressed, "", fmt.Sprintf("acknowledgement to %s not sent: %d in %s (limit %d)",
-				c.ContactEmail, f.AcksToSender, cfg.Policy.AutoReplyWindow, lim))
+			detail := fmt.Sprintf("acknowledgement to %s not sent: %d in %s (limit %d)",
+				c.ContactEmail, f.AcksToSender, cfg.Policy.AutoReplyWindow, lim)
+			if !f.SuppressionTold {
+				detail += SuppressionToldMark
+			}
+			d.record(EvAutoReplySuppressed, "", detail)
 			if !f.SuppressionTold {
 				d.staff("staff_notice", Msg{Reason: ReasonSuppressed, Who: c.ContactEmail, Level: lim, Duration: cfg.Policy.AutoReplyWindow},
 					roleAddrs(cfg, "specialist", "customer_service_manager"))
@@ -164,6 +179,10 @@ func Open(cfg *config.Config, in OpenInput, cu *config.Customer, f Facts, now ti
 		}
 	}
 	d.staff("notify_new", Msg{}, roleAddrs(cfg, "specialist", "customer_service_manager", "quality"), c.Engineer)
+	if c.Kind == KindConsulting {
+		// Out of scope from the start: the consulting team takes it.
+		d.staff("notify_new", Msg{Reason: ReasonConsulting}, roleAddrs(cfg, "consulting"))
+	}
 	if c.Engineer != "" {
 		d.staff("notify_assigned", Msg{Date: c.PlannedDate}, []string{c.Engineer})
 	}
@@ -199,6 +218,22 @@ func Archive(cfg *config.Config, firstSync, internalDate time.Time) bool {
 		return false
 	}
 	return internalDate.Before(firstSync.Add(-cfg.Mailbox.AnswerBacklog))
+}
+
+// SuppressionNoticeEvery is how often staff are told of suppressed
+// acknowledgements to one sender (SPEC §11.4).
+const SuppressionNoticeEvery = time.Hour
+
+// Liaison is the foreign-liaison contact copied on a foreign customer's
+// mail and named as their contact (SPEC §1.3); false if none applies.
+func Liaison(cfg *config.Config, c *Case) (config.Staff, bool) {
+	if !c.Foreign {
+		return config.Staff{}, false
+	}
+	for _, s := range cfg.StaffWithRole("foreign_liaison") {
+		return s, true
+	}
+	return config.Staff{}, false
 }
 
 // NewMail decides whether a mail that threads into no case opens one

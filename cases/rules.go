@@ -73,20 +73,26 @@ func StepPriority(p string, delta int) string {
 // Only the text above any quote is considered, so a quoted "confirm" in
 // the request does not count.
 func IsConfirmation(text string, words []string) bool {
-	lines := strings.Split(strings.ToLower(text), "\n")
-	seen := 0
-	for _, l := range lines {
+	var first []string
+	for _, l := range strings.Split(strings.ToLower(text), "\n") {
 		l = strings.TrimSpace(l)
 		if l == "" {
 			continue
 		}
-		if strings.HasPrefix(l, ">") {
+		if strings.HasPrefix(l, ">") || len(first) == 3 {
 			break
 		}
-		seen++
-		if seen > 3 {
-			break
+		first = append(first, l)
+	}
+	for _, l := range first {
+		// "Yes, still broken", "问题依旧": the fault is not solved.
+		for _, s := range stillBroken {
+			if containsWord(l, s) {
+				return false
+			}
 		}
+	}
+	for _, l := range first {
 		for _, w := range words {
 			w = strings.ToLower(w)
 			if containsWord(l, w) {
@@ -96,6 +102,14 @@ func IsConfirmation(text string, words []string) bool {
 	}
 	return false
 }
+
+// stillBroken are words that say the fault is still there; a reply with
+// one of them in its first lines is no confirmation.
+var stillBroken = []string{"still", "仍", "依旧", "依然", "还是"}
+
+// cjkNotConfirming are the words that, right before a CJK confirm word,
+// turn it into no confirmation.
+var cjkNotConfirming = []string{"未", "没有", "不", "无法", "不能", "没法", "请", "帮忙", "麻烦"}
 
 // containsWord matches w in l at word boundaries for ASCII words, and as a
 // substring for CJK words (which are not separated by spaces). A negation
@@ -116,7 +130,14 @@ func containsWord(l, w string) bool {
 			return false
 		}
 		before := l[:i]
-		return !strings.HasSuffix(before, "未") && !strings.HasSuffix(before, "没有") && !strings.HasSuffix(before, "不")
+		// A negation ("未解决"), an inability ("无法确认") or a request to
+		// us ("请确认", "请帮忙确认") is no confirmation.
+		for _, p := range cjkNotConfirming {
+			if strings.HasSuffix(before, p) {
+				return false
+			}
+		}
+		return true
 	}
 	f := strings.FieldsFunc(l, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '\'')

@@ -18,7 +18,8 @@ const (
 	TimerSolve       = "solve"        // solve_online_by: on-site required (§1.4)
 	TimerSolveWarn   = "solve_warn"
 	TimerOnsite      = "onsite" // onsite_by after dispatch
-	TimerDaily       = "daily"  // end of working day report (§1.3)
+	TimerOnsiteWarn  = "onsite_warn"
+	TimerDaily       = "daily" // end of working day report (§1.3)
 	TimerAutoClose   = "autoclose"
 	TimerReport      = "report"      // inspection report due (SPEC §11.7)
 	TimerReportWarn  = "report_warn" // warn before the report is due
@@ -27,7 +28,7 @@ const (
 
 // TimerKinds lists every timer kind.
 var TimerKinds = []string{TimerReply, TimerRespond, TimerRespondWarn, TimerStuck, TimerSolve, TimerSolveWarn,
-	TimerOnsite, TimerDaily, TimerAutoClose, TimerReport, TimerReportWarn, TimerRemind}
+	TimerOnsite, TimerOnsiteWarn, TimerDaily, TimerAutoClose, TimerReport, TimerReportWarn, TimerRemind}
 
 // FullSchedule reports whether a case gets the second and Nth replies
 // (SPEC §1.3: the other severities get the first and the last only).
@@ -49,6 +50,10 @@ func UpdateInterval(cfg *config.Config, c *Case) time.Duration {
 // opening+second, then every interval after the last reply, whoever sent
 // it (a staff reply inside a window counts as that window's reply).
 func NextReplyDue(cfg *config.Config, c *Case) time.Time {
+	return inWorkingTime(cfg, c, nextReplyDue(cfg, c))
+}
+
+func nextReplyDue(cfg *config.Config, c *Case) time.Time {
 	switch {
 	case c.RepliesSent == 0:
 		return c.OpenedAt.Add(cfg.Replies.First)
@@ -60,6 +65,20 @@ func NextReplyDue(cfg *config.Config, c *Case) time.Time {
 		return c.OpenedAt.Add(cfg.Replies.Second)
 	}
 	return c.LastReplyAt.Add(UpdateInterval(cfg, c))
+}
+
+// inWorkingTime moves a scheduled status reply that falls outside the
+// working time of the case's plan calendar to the next working minute: a
+// 5×8 customer is not written to at night or on a holiday (the seed
+// rules' reply mechanism runs "在5*8正常工作时间范围内"); on the always-open
+// 7×24 calendar nothing moves. The acknowledgement is not scheduled and
+// always goes at once.
+func inWorkingTime(cfg *config.Config, c *Case, t time.Time) time.Time {
+	cal := cfg.PlanOrDefault(c.Plan).Calendar
+	if cal == nil || cal.IsWorking(t) {
+		return t
+	}
+	return cal.AddWorking(t, time.Nanosecond).Add(-time.Nanosecond)
 }
 
 // RespondCheck is when the respond escalation is checked next: respond_by,
@@ -99,7 +118,7 @@ func Timers(cfg *config.Config, c *Case, now time.Time) map[string]time.Time {
 			}
 			return want
 		}
-		if c.BouncedAt.IsZero() && (c.RepliesSent == 0 || (kind == KindFault && FullSchedule(cfg, c))) {
+		if c.ContactEmail != "" && c.BouncedAt.IsZero() && (c.RepliesSent == 0 || (kind == KindFault && FullSchedule(cfg, c))) {
 			want[TimerReply] = NextReplyDue(cfg, c)
 		}
 		if c.RespondedAt.IsZero() && !c.RespondBy.IsZero() {
@@ -116,7 +135,9 @@ func Timers(cfg *config.Config, c *Case, now time.Time) map[string]time.Time {
 				want[TimerSolve] = c.SolveOnlineBy
 				setWarn(TimerSolveWarn, c.SolveOnlineBy)
 			}
-			if p := cfg.PlanOrDefault(c.Plan); p.Calendar != nil {
+			// The end-of-day report to the superior is part of the full
+			// schedule (the seed rules' ⑶, severities 1-3 by default).
+			if p := cfg.PlanOrDefault(c.Plan); p.Calendar != nil && FullSchedule(cfg, c) {
 				want[TimerDaily] = p.Calendar.NextEndOfWorkingDay(now)
 			}
 		} else if !c.PlannedDate.IsZero() && c.RemindedAt.IsZero() {
@@ -126,6 +147,7 @@ func Timers(cfg *config.Config, c *Case, now time.Time) map[string]time.Time {
 		}
 		if !c.OnsiteBy.IsZero() && c.OnsiteArrivedAt.IsZero() && !c.OnsiteEscalated {
 			want[TimerOnsite] = c.OnsiteBy
+			setWarn(TimerOnsiteWarn, c.OnsiteBy)
 		}
 	case StatusResolved:
 		if !c.ConfirmAskedAt.IsZero() {

@@ -124,3 +124,17 @@ func CaseFromMessageID(id, domain string) (int64, bool) {
 	n, err := strconv.ParseInt(m[1], 10, 64)
 	return n, err == nil && n > 0
 }
+
+// MessageIDKind returns the kind of mail (the template name) encoded in
+// one of helpdeskd's own Message-IDs, "" if it is none.
+func MessageIDKind(id string) string {
+	rest, ok := strings.CutPrefix(id, "case-")
+	if !ok {
+		return ""
+	}
+	parts := strings.SplitN(rest, ".", 3)
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[1]
+}

@@ -84,3 +84,16 @@ func TestCaseFromMessageID(t *testing.T) {
 		t.Fatal("matched a bad id")
 	}
 }
+
+func TestMessageIDKind(t *testing.T) {
+	for id, want := range map[string]string{
+		"case-42.ack.1a2b3c4d@example.com":     "ack",
+		"case-7.staff_notice.00ff@example.com": "staff_notice",
+		"someone@example.com":                  "",
+		"case-9@example.com":                   "",
+	} {
+		if got := MessageIDKind(id); got != want {
+			t.Errorf("MessageIDKind(%q) = %q, want %q", id, got, want)
+		}
+	}
+}

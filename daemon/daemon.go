@@ -22,11 +22,9 @@ import (
 
 	"helpdeskd/cases"
 	"helpdeskd/config"
-	"helpdeskd/desk"
 	"helpdeskd/mailin"
 	"helpdeskd/mailout"
 	"helpdeskd/store"
-	"helpdeskd/templates"
 )
 
 // Options tune a run. Zero values: time.Now, slog.Default(), 10s drain.
@@ -37,39 +35,46 @@ type Options struct {
 	OnEvent func(cases.Event)
 	OnSent  func(cases.Outgoing)
 	OnReady func(idle bool)
+	// Reload, if set, makes the daemon read its configuration file again
+	// each time it receives (serve sends on SIGHUP). OnReload, if set, is
+	// called after each reload with its error (nil: the new configuration
+	// is in use).
+	Reload   <-chan struct{}
+	OnReload func(error)
 	// IMAPTLS and SMTPInsecure are for tests against self-signed servers.
 	IMAPTLS *tls.Config
 }
 
 // Run runs the daemon until ctx is done, then drains the outbox for at
-// most Options.Drain and returns.
+// most Options.Drain and returns. It holds the lock of the database
+// (see Lock) while it runs, and creates the database if needed.
 func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	tmpl, err := templates.Load(cfg.Templates.Dir)
-	if err != nil {
-		return fmt.Errorf("templates: %w", err)
+	now := opts.Now
+	if now == nil {
+		now = time.Now
 	}
-	db, err := store.Open(ctx, cfg.Database.Path)
+	release, err := Lock(cfg.Database.Path)
+	if err != nil {
+		return err
+	}
+	defer release()
+	db, err := store.Create(ctx, cfg.Database.Path)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	d := desk.New(cfg, db, tmpl, desk.Options{Now: opts.Now, Logger: log})
-	d.OnEvent = func(e cases.Event) {
-		eventsTotal.WithLabelValues(e.Kind).Inc()
-		if opts.OnEvent != nil {
-			opts.OnEvent(e)
-		}
-	}
 	srv, err := mailout.ParseServer(cfg.SMTP.Address, string(cfg.SMTP.TLS), cfg.SMTP.Username, cfg.SMTP.Password, cfg.SMTP.HELO, cfg.SMTP.InsecureSkipVerify)
 	if err != nil {
 		return err
 	}
-	sender := &mailout.Sender{Server: srv, From: cfg.SMTP.From, Outbox: d.Outbox(), Now: opts.Now,
+	ref := &deskRef{reloaded: make(chan struct{}, 1)}
+	smtpH := &smtpHealth{now: now}
+	sender := &mailout.Sender{Server: srv, From: cfg.SMTP.From, Outbox: healthOutbox{ref.outbox(), smtpH}, Now: opts.Now,
 		Logger: log.With("worker", "smtp"), OnSent: func(o cases.Outgoing) {
 			mailOutTotal.WithLabelValues(o.Kind).Inc()
 			if opts.OnSent != nil {
@@ -77,19 +82,28 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 			}
 		}}
 	sender.Init()
-	d.Kick = sender.Kick
-	sched := desk.NewScheduler(d, opts.Now, log.With("worker", "timers"))
-	d.WakeTimers = sched.Wake
+	b := &builder{db: db, opts: opts, log: log, kick: sender.Kick, wake: ref.wakeTimers, onEvent: opts.OnEvent}
+	d, err := b.desk(cfg)
+	if err != nil {
+		return err
+	}
+	ref.p.Store(d)
 
 	fetcher := NewFetcher(cfg, opts.IMAPTLS)
-	fetcher.Sink, fetcher.State = countingSink{d}, d
-	fetcher.Logger, fetcher.OnReady, fetcher.Now = log.With("worker", "imap"), opts.OnReady, opts.Now
+	fetcher.Sink, fetcher.State, fetcher.Now = ref, ref, opts.Now
+	fetcher.Logger, fetcher.OnReady = log.With("worker", "imap"), opts.OnReady
 	if isatty.IsTerminal(os.Stderr.Fd()) {
 		fetcher.Progress = os.Stderr // the first sync's progress bar (SPEC §11.1)
 	}
 
+	loc := cfg.Display.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	hc := &healthChecks{now: now, loc: loc, db: db, fetch: fetcher, smtp: smtpH, poll: cfg.Mailbox.PollInterval, started: now()}
 	if cfg.HTTP.Listen != "" {
-		hs, err := startHTTP(cfg.HTTP.Listen, db, log)
+		reg := newRegistry(&dbCollector{db: db, now: now, fetch: fetcher, health: hc})
+		hs, err := startHTTP(cfg.HTTP.Listen, hc, reg, log)
 		if err != nil {
 			return err
 		}
@@ -101,7 +115,29 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	defer stopSend()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return fetcher.Run(gctx) })
-	g.Go(func() error { return sched.Run(gctx) })
+	g.Go(func() error { return ref.runTimers(gctx, opts.Now, log.With("worker", "timers")) })
+	if opts.Reload != nil {
+		g.Go(func() error {
+			running := cfg
+			for {
+				select {
+				case <-gctx.Done():
+					return nil
+				case <-opts.Reload:
+				}
+				next, err := reload(running, ref, b)
+				if err != nil {
+					log.Error("config reload failed, keeping the running configuration", "err", err)
+				} else {
+					running = next
+					log.Info("config reloaded", "path", running.Path)
+				}
+				if opts.OnReload != nil {
+					opts.OnReload(err)
+				}
+			}
+		})
+	}
 	sendDone := make(chan error, 1)
 	go func() { sendDone <- sender.Run(sendCtx) }()
 	log.Info("helpdeskd running", "mailbox", cfg.Mailbox.Address, "smtp", cfg.SMTP.Address, "db", cfg.Database.Path)
@@ -120,7 +156,20 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		log.Warn("drain outbox", "err", derr)
 	}
 	sender.Close()
-	log.Info("helpdeskd stopped")
+	var ob store.OutboxStats
+	qerr := db.Read(context.WithoutCancel(ctx), func(t *store.Txn) error {
+		var err error
+		ob, err = t.OutboxStats()
+		return err
+	})
+	switch {
+	case qerr != nil:
+		log.Warn("helpdeskd stopped; outbox unreadable", "err", qerr)
+	case ob.Queued > 0:
+		log.Info("helpdeskd stopped; mail still queued is sent at the next start", "queued", ob.Queued)
+	default:
+		log.Info("helpdeskd stopped", "queued", 0)
+	}
 	return err
 }
 
@@ -140,40 +189,23 @@ func NewFetcher(cfg *config.Config, tlsConf *tls.Config) *mailin.Fetcher {
 	}
 }
 
-type countingSink struct{ d *desk.Desk }
-
-func (s countingSink) Deliver(ctx context.Context, p mailin.Place, raw []byte) (mailin.Outcome, error) {
-	out, err := s.d.Deliver(ctx, p, raw)
-	if err == nil {
-		mailInTotal.Inc()
-	}
-	return out, err
-}
-
-var (
-	mailInTotal  = prometheus.NewCounter(prometheus.CounterOpts{Name: "helpdeskd_mail_in_total", Help: "Incoming messages committed."})
-	mailOutTotal = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpdeskd_mail_out_total", Help: "Mails sent, by kind."}, []string{"kind"})
-	eventsTotal  = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "helpdeskd_events_total", Help: "Case events, by kind."}, []string{"kind"})
-	registry     = prometheus.NewRegistry()
-)
-
-func init() {
-	registry.MustRegister(mailInTotal, mailOutTotal, eventsTotal,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-}
-
-func startHTTP(addr string, db *store.DB, log *slog.Logger) (*http.Server, error) {
+func startHTTP(addr string, hc *healthChecks, reg *prometheus.Registry, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := db.Read(ctx, func(t *store.Txn) error { _, err := t.CountTimers(); return err }); err != nil {
-			http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if bad := hc.check(ctx); len(bad) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			for _, l := range bad {
+				fmt.Fprintln(w, l)
+			}
 			return
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	mux.Handle("/metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("http listen %s: %w", addr, err)

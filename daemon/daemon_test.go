@@ -114,18 +114,24 @@ func start(t *testing.T, opts testmail.Options) (*env, context.CancelFunc, chan 
 	if err != nil {
 		t.Fatal(err)
 	}
+	cancel, done := runReady(t, cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return &env{srv: srv, cfg: cfg}, cancel, done
+}
+
+// runReady runs the daemon until it has caught up with the mailbox; the
+// returned channel gets Run's result after cancel.
+func runReady(t *testing.T, cfg *config.Config, opts Options) (context.CancelFunc, chan error) {
+	t.Helper()
 	ready := make(chan struct{}, 1)
+	opts.OnReady = func(bool) {
+		select {
+		case ready <- struct{}{}:
+		default:
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- Run(ctx, cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			OnReady: func(bool) {
-				select {
-				case ready <- struct{}{}:
-				default:
-				}
-			}})
-	}()
+	go func() { done <- Run(ctx, cfg, opts) }()
 	select {
 	case <-ready:
 	case err := <-done:
@@ -133,7 +139,7 @@ func start(t *testing.T, opts testmail.Options) (*env, context.CancelFunc, chan 
 	case <-time.After(10 * time.Second):
 		t.Fatal("daemon did not connect")
 	}
-	return &env{srv: srv, cfg: cfg}, cancel, done
+	return cancel, done
 }
 
 // waitMail waits for a mail to rcpt (bounded; the servers are in-process).

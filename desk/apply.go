@@ -71,7 +71,17 @@ func (d *Desk) carry(t *store.Txn, ch *change, dec cases.Decision, st *step) err
 			return err
 		}
 	}
-	return d.reschedule(t, ch, c, st.fired, st.have)
+	have := st.have
+	if have == nil {
+		// Read what is stored, so that a timer the event made obsolete
+		// (a consulting case's clocks, a resolved case's deadlines) is
+		// removed, not left to fire.
+		var err error
+		if have, err = t.Timers(c.Number); err != nil {
+			return err
+		}
+	}
+	return d.reschedule(t, ch, c, st.fired, have)
 }
 
 // followUp opens the new case of a customer mail after the reopen window

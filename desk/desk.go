@@ -163,10 +163,7 @@ func (d *Desk) view(c *cases.Case) templates.CaseView {
 // liaison is the foreign-liaison contact of a case's customer, if the
 // customer is foreign (SPEC §1.3).
 func (d *Desk) liaison(c *cases.Case) templates.Person {
-	if !c.Foreign {
-		return templates.Person{}
-	}
-	for _, s := range d.cfg.StaffWithRole("foreign_liaison") {
+	if s, ok := cases.Liaison(d.cfg, c); ok {
 		return templates.Person{Name: s.Name, Email: s.Email}
 	}
 	return templates.Person{}

@@ -55,14 +55,7 @@ func (d *Desk) inspectionStep(t *store.Txn, ch *change, cu *config.Customer, s c
 	if _, exists, err := t.InspectionCase(cu.Company, day); err != nil || exists {
 		return err
 	}
-	contact := config.Contact{}
-	if len(cu.Contacts) > 0 {
-		contact = cu.Contacts[0]
-	}
-	in := cases.OpenInput{Company: cu.Company, Contact: contact.Name, Phone: contact.Phone, Email: contact.Email,
-		Subject: "定期巡检 / Periodic inspection " + s.Day.String(), Severity: d.cfg.Policy.DefaultSeverity,
-		Actor: "", Via: "schedule", Kind: cases.KindInspection, PlannedDate: day, Late: s.Late}
-	_, err := d.open(t, ch, in, cu)
+	_, err := d.open(t, ch, cases.InspectionInput(d.cfg, cu, s), cu)
 	return err
 }
 

@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"helpdeskd/cases"
 	"helpdeskd/config"
 	"helpdeskd/mailin"
+	"helpdeskd/mailin/dsn"
 	"helpdeskd/replytext"
 	"helpdeskd/store"
 )
@@ -32,6 +34,11 @@ func (d *Desk) Deliver(ctx context.Context, place Place, raw []byte) (mailin.Out
 			out = mailin.Quarantined
 			sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
 				Hash: sha256Hex(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
+			// Mail with text but no header stays readable in quarantine.
+			var nh *mailin.NoHeaderError
+			if errors.As(perr, &nh) {
+				sm.Subject = cases.Excerpt(nh.Text)
+			}
 			seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, "", sm.Hash)
 			if err != nil || seen {
 				return err
@@ -98,6 +105,12 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 	if own {
 		sm.Auto = "own mail"
 		return mailin.Kept, t.InsertMessage(sm)
+	}
+	if (m.Auto != "" || m.NullSender || dsn.LooksLikeBounce(raw)) && !archived {
+		// A delivery report about our own mail lands on its case.
+		if handled, err := d.bounce(t, ch, sm, raw); handled || err != nil {
+			return mailin.Kept, err
+		}
 	}
 
 	n, match, err := d.findCase(t, m)
@@ -298,7 +311,7 @@ func (d *Desk) open(t *store.Txn, ch *change, in cases.OpenInput, cu *config.Cus
 				return nil, err
 			}
 			if f.AcksToSender >= d.cfg.Policy.AutoReplyLimit {
-				if f.SuppressionTold, err = t.SuppressionToldSince(rcpt, d.now().Add(-time.Hour)); err != nil {
+				if f.SuppressionTold, err = t.SuppressionToldSince(rcpt, d.now().Add(-cases.SuppressionNoticeEvery)); err != nil {
 					return nil, err
 				}
 			}

@@ -2,6 +2,8 @@ package desk
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -23,7 +25,7 @@ func (o outbox) Due(ctx context.Context, now time.Time, limit int) ([]mailout.It
 	err := o.d.db.Read(ctx, func(t *store.Txn) error {
 		qs, err := t.DueMail(now, limit)
 		for _, q := range qs {
-			items = append(items, mailout.Item{Mail: q.Mail, Attempts: q.Attempts})
+			items = append(items, mailout.Item{Mail: q.Mail, Attempts: q.Attempts, Broken: q.Broken})
 		}
 		return err
 	})
@@ -38,20 +40,62 @@ func (o outbox) Next(ctx context.Context) (next time.Time, ok bool, err error) {
 	return
 }
 
-func (o outbox) Sent(ctx context.Context, id int64, now time.Time) error {
-	return o.d.db.Tx(ctx, func(t *store.Txn) error { return t.MarkSent(id, now) })
+// Attempt records attempts in one transaction; a mail no longer pending
+// is left out.
+func (o outbox) Attempt(ctx context.Context, as []mailout.Attempt) ([]bool, error) {
+	ok := make([]bool, len(as))
+	err := o.d.db.Tx(ctx, func(t *store.Txn) error {
+		for i, a := range as {
+			err := t.StartAttempt(a.ID, a.N, a.At, a.Next)
+			if err != nil && !errors.Is(err, store.ErrNotPending) {
+				return err
+			}
+			ok[i] = err == nil
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ok, nil
 }
 
-func (o outbox) Retry(ctx context.Context, id int64, next time.Time, reason string) error {
-	return o.d.db.Tx(ctx, func(t *store.Txn) error { return t.MarkRetry(id, next, reason) })
+// attempt is how an attempt's result is kept on its outbox row.
+func attempt(r mailout.Result) store.Attempt {
+	a := store.Attempt{N: r.Attempt, At: r.At, Code: r.Code, Enhanced: r.Enhanced, Response: r.Response}
+	if r.Err != nil {
+		a.Temporary, a.Error = r.Err.Temporary, r.Err.Error()
+	}
+	return a
 }
 
-// Failed records a permanent failure on the case and tells its engineer
-// and the customer service managers (SPEC §7), as cases decides.
-func (o outbox) Failed(ctx context.Context, it mailout.Item, reason string, now time.Time) error {
+// Sent records a sent mail. A mail found no longer pending had its
+// outcome recorded already (a commit that reported an error but took
+// place): recording it again is not an error.
+func (o outbox) Sent(ctx context.Context, id int64, r mailout.Result) error {
+	err := o.d.db.Tx(ctx, func(t *store.Txn) error { return t.MarkSent(id, attempt(r)) })
+	if errors.Is(err, store.ErrNotPending) {
+		return nil
+	}
+	return err
+}
+
+func (o outbox) Retry(ctx context.Context, id int64, r mailout.Result, next time.Time) error {
+	err := o.d.db.Tx(ctx, func(t *store.Txn) error { return t.MarkRetry(id, attempt(r), next) })
+	if errors.Is(err, store.ErrNotPending) {
+		return nil
+	}
+	return err
+}
+
+// Failed records a permanent failure on the row and on the case, with the
+// SMTP code and enhanced status in the delivery_failed event, and tells
+// its engineer and the customer service managers (SPEC §7), as cases
+// decides.
+func (o outbox) Failed(ctx context.Context, it mailout.Item, r mailout.Result) error {
 	d := o.d
-	return d.tx(ctx, func(t *store.Txn, ch *change) error {
-		if err := t.MarkFailed(it.Mail.ID, reason); err != nil {
+	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
+		if err := t.MarkFailed(it.Mail.ID, attempt(r)); err != nil {
 			return err
 		}
 		if it.Mail.Case == 0 {
@@ -61,18 +105,28 @@ func (o outbox) Failed(ctx context.Context, it mailout.Item, reason string, now 
 		if err != nil {
 			return err
 		}
-		ev := cases.DeliveryFailed{Kind: it.Mail.Kind, Rcpt: strings.Join(it.Mail.To, ", "), Diagnostic: reason}
+		// The enhanced status and the server's words (with the reply
+		// code and the SMTP stage) go to the delivery_failed event.
+		ev := cases.DeliveryFailed{Kind: it.Mail.Kind, Rcpt: strings.Join(it.Mail.To, ", "), Status: r.Enhanced,
+			Diagnostic: mailout.Describe(r.Err)}
 		if len(it.Mail.To) == 1 {
 			ev.Rcpt = it.Mail.To[0]
 		}
 		return d.decide(t, ch, c, ev, &step{})
 	})
+	if errors.Is(err, store.ErrNotPending) {
+		return nil
+	}
+	return err
 }
 
 func (o outbox) Attachment(ctx context.Context, id int64) (mailout.File, error) {
 	var f mailout.File
 	err := o.d.db.Read(ctx, func(t *store.Txn) error {
 		a, err := t.Attachment(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("attachment %d: %w", id, mailout.ErrNoAttachment)
+		}
 		if err != nil {
 			return err
 		}

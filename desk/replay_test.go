@@ -47,3 +47,20 @@ func TestReplayQuarantined(t *testing.T) {
 		t.Errorf("unreadable replay: %v", err)
 	}
 }
+
+// Issue 11: a mail with text but no header at all is quarantined with its
+// text readable.
+func TestNoHeaderMailKeepsItsText(t *testing.T) {
+	f := newFixture(t, false)
+	raw := []byte("\r\n\r\nthis is all there is: the printer on floor 3 is down\r\n")
+	if out, err := f.d.Deliver(f.ctx, mailinPlace(1), raw); err != nil || out != mailin.Quarantined {
+		t.Fatalf("deliver: %v %v", out, err)
+	}
+	var q []store.StoredMessage
+	if err := f.db.Read(f.ctx, func(tx *store.Txn) error { var err error; q, err = tx.QuarantinedMessages(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if len(q) != 1 || !strings.Contains(q[0].Subject, "printer on floor 3") {
+		t.Fatalf("quarantined = %+v", q)
+	}
+}

@@ -42,12 +42,14 @@ func (d *Desk) reschedule(t *store.Txn, ch *change, c *cases.Case, fired string,
 		due, ok := want[k]
 		cur, exists := current[k]
 		switch {
-		case exists && k != fired && k != cases.TimerReply && !cur.After(d.now()):
+		case exists && !ok && k != fired && k != cases.TimerReply && !cur.After(d.now()):
 			// Due but not fired yet (another timer of the case fired
-			// first in this wake, or a change came just before): keep it.
+			// first in this wake, or a change came just before) and no
+			// longer wanted (a warning whose time passed): keep it.
 			// fire checks the case again, so a timer that no longer
-			// applies does nothing and is then removed. The reply timer
-			// is the exception: a staff reply moves the window.
+			// applies does nothing and is then removed. A timer the
+			// change moved is set to its new time below; the reply
+			// timer always is: a staff reply moves the window.
 		case ok && (!exists || k == fired || !cur.Equal(due.Truncate(time.Millisecond))):
 			if err := t.SetTimer(cases.Timer{Case: c.Number, Kind: k, Due: due}); err != nil {
 				return err
@@ -146,6 +148,7 @@ func (d *Desk) fire(t *store.Txn, ch *change, tm cases.Timer) error {
 	}
 	if !slices.Contains(cases.TimerKinds, tm.Kind) {
 		d.log.Warn("unknown timer kind dropped", "case", c.Number, "kind", tm.Kind)
+		return t.DeleteTimers(tm.Case, tm.Kind)
 	}
 	return d.decide(t, ch, c, cases.TimerFired{Kind: tm.Kind}, &step{fired: tm.Kind, have: have})
 }

@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,13 @@ func TestReplySchedule(t *testing.T) {
 	if status() != 2 {
 		t.Fatalf("automatic reply sent although staff replied in the window: %v", f.outbox(1))
 	}
+	// One interval after the staff reply is 12:00, the lunch break of the
+	// 5×8 calendar: the reply waits for the afternoon's first minute.
 	f.advance(thu9.Add(180 * time.Minute))
+	if status() != 2 {
+		t.Fatalf("status reply in the lunch break: %v", f.outbox(1))
+	}
+	f.advance(thu9.Add(270 * time.Minute))
 	if status() != 3 {
 		t.Fatalf("no reply one interval after the staff reply: %v", f.outbox(1))
 	}
@@ -291,7 +298,10 @@ func TestStaffMailInTheReadersLanguage(t *testing.T) {
 		t.Fatalf("stuck escalation text: %+v", stuck)
 	}
 	qs := f.mails(1)
-	if err := f.d.Outbox().Failed(f.ctx, mailout.Item{Mail: qs[0]}, "550 5.1.1 user unknown", f.clk.Now()); err != nil {
+	fail := &mailout.DeliveryError{Stage: mailout.StageRcpt, Code: 550, Enhanced: "5.1.1", Reply: "550 5.1.1 user unknown",
+		Err: errors.New("550 5.1.1 user unknown")}
+	r := mailout.Result{Attempt: 1, At: f.clk.Now(), Code: 550, Enhanced: "5.1.1", Err: fail}
+	if err := f.d.Outbox().Failed(f.ctx, mailout.Item{Mail: qs[0]}, r); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range f.mails(1) {

@@ -5,6 +5,8 @@
 #   e2e/mailstack.sh start DIR   # (re)create configs under DIR, start, write DIR/env
 #   e2e/mailstack.sh stop DIR    # stop both (ok if already stopped)
 #   e2e/mailstack.sh status DIR  # exit 0 when both answer
+#   e2e/mailstack.sh stop-dovecot DIR   # stop Dovecot only (an IMAP outage)
+#   e2e/mailstack.sh start-dovecot DIR  # start it again with the same config and mail
 #
 # Environment (all optional):
 #   E2E_IMAP_PORT (21143) E2E_LMTP_PORT (21024) E2E_SMTP_PORT (21025)
@@ -32,7 +34,7 @@ log() { printf 'mailstack: %s %s\n' "$(date +%T.%3N)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 usage() {
-	echo "usage: $0 start|stop|status DIR" >&2
+	echo "usage: $0 start|stop|status|stop-dovecot|start-dovecot DIR" >&2
 	exit 2
 }
 
@@ -42,7 +44,7 @@ CMD=$1
 if [ ! -d "$2" ]; then
 	case "$CMD" in
 	start) mkdir -p -- "$2" ;;
-	stop | status)
+	stop | status | stop-dovecot | start-dovecot)
 		log "$2 does not exist: nothing running"
 		[ "$CMD" = stop ] && exit 0 || exit 1
 		;;
@@ -522,8 +524,39 @@ do_status() {
 	return $rc
 }
 
+# An IMAP outage for the tests: Dovecot alone goes down and comes back with
+# the configuration and mail of the running stack.
+do_stop_dovecot() {
+	local dc
+	need_root
+	dc=$(dovecot_pid || true)
+	if alive "$dc"; then
+		log "stopping dovecot (pid $dc)"
+		kill "$dc" 2>/dev/null || true
+		wait_gone "$dc" 15 || kill -9 -- "-$dc" 2>/dev/null || kill -9 "$dc" 2>/dev/null || true
+	fi
+	local deadline=$((SECONDS + 5))
+	while port_open "$IMAP_PORT" && ((SECONDS < deadline)); do sleep 0.1; done
+}
+
+do_start_dovecot() {
+	local i
+	need_root
+	[ -f "$DC_CONF" ] || die "no dovecot config in $DC_DIR: run start first"
+	alive "$(dovecot_pid || true)" && return 0
+	log "starting dovecot imap=$IMAP_PORT"
+	dovecot -c "$DC_CONF" </dev/null >>"$DC_DIR/dovecot.log" 2>&1 || die "dovecot failed to start; see $DC_DIR/dovecot.log"
+	for ((i = 0; i < START_TIMEOUT * 10; i++)); do
+		greets "$IMAP_PORT" '* OK' && return 0
+		sleep 0.1
+	done
+	die "dovecot did not answer on $IMAP_PORT"
+}
+
 case "$CMD" in
 start) do_start ;;
+stop-dovecot) do_stop_dovecot ;;
+start-dovecot) do_start_dovecot ;;
 stop)
 	need_root
 	do_stop

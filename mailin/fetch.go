@@ -122,15 +122,11 @@ type Fetcher struct {
 	// Progress, if set, gets a progress bar of the first sync (a
 	// terminal).
 	Progress io.Writer
-	// Now is the clock that stamps the first sync.
+	// Now is the clock of Health and of the first sync's stamp; zero
+	// value: time.Now.
 	Now func() time.Time
-}
 
-func (f *Fetcher) now() time.Time {
-	if f.Now == nil {
-		return time.Now()
-	}
-	return f.Now()
+	health healthState // see health.go
 }
 
 func (f *Fetcher) log() *slog.Logger {
@@ -158,6 +154,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		f.markDown(err)
 		if time.Since(start) > time.Minute {
 			backoff = time.Second
 		}
@@ -202,14 +199,14 @@ func (f *Fetcher) dial(newMail chan struct{}) (*imapclient.Client, error) {
 func (f *Fetcher) Check() error {
 	c, err := f.dial(make(chan struct{}, 1))
 	if err != nil {
-		return fmt.Errorf("connect %s: %w", f.Address, err)
+		return stageErr(StageConnect, fmt.Errorf("connect %s: %w", f.Address, err))
 	}
 	defer c.Close()
 	if err := c.Login(f.Username, f.Password).Wait(); err != nil {
-		return fmt.Errorf("login %s: %w", f.Username, err)
+		return stageErr(StageLogin, fmt.Errorf("login %s: %w", f.Username, err))
 	}
 	if _, err := c.Select(f.folder(), nil).Wait(); err != nil {
-		return fmt.Errorf("select %s: %w", f.folder(), err)
+		return stageErr(StageSelect, fmt.Errorf("select %s: %w", f.folder(), err))
 	}
 	return c.Logout().Wait()
 }
@@ -225,13 +222,13 @@ func (f *Fetcher) session(ctx context.Context) (err error) {
 	newMail := make(chan struct{}, 1)
 	c, err := f.dial(newMail)
 	if err != nil {
-		return fmt.Errorf("connect %s: %w", f.Address, err)
+		return stageErr(StageConnect, fmt.Errorf("connect %s: %w", f.Address, err))
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	if err := c.Login(f.Username, f.Password).Wait(); err != nil {
-		return fmt.Errorf("login %s: %w", f.Username, err)
+		return stageErr(StageLogin, fmt.Errorf("login %s: %w", f.Username, err))
 	}
 	for _, folder := range []string{f.ProcessedFolder, f.QuarantineFolder} {
 		if folder != "" {
@@ -240,15 +237,17 @@ func (f *Fetcher) session(ctx context.Context) (err error) {
 	}
 	sel, err := c.Select(f.folder(), nil).Wait()
 	if err != nil {
-		return fmt.Errorf("select %s: %w", f.folder(), err)
+		return stageErr(StageSelect, fmt.Errorf("select %s: %w", f.folder(), err))
 	}
+	f.markUp()
 	f.log().Info("imap connected", "mailbox", f.folder(), "addr", f.Address, "uidvalidity", sel.UIDValidity,
 		"messages", sel.NumMessages, "idle", c.Caps().Has(imap.CapIdle))
-	for {
+	for recheck := true; ; recheck = false {
 		n, err := f.sync(ctx, c, sel.UIDValidity)
 		if err != nil {
 			return err
 		}
+		f.markSynced()
 		if n > 0 {
 			// Mail is flowing: a NOOP has the server look for more now
 			// (RFC 9051 6.1.2), where during IDLE it may only look on its
@@ -257,7 +256,7 @@ func (f *Fetcher) session(ctx context.Context) (err error) {
 				return fmt.Errorf("noop: %w", err)
 			}
 		}
-		if err := f.wait(ctx, c, newMail); err != nil {
+		if err := f.wait(ctx, c, newMail, recheck); err != nil {
 			return err
 		}
 	}
@@ -271,8 +270,11 @@ func ensureFolder(c *imapclient.Client, name string) {
 // wait returns when new mail may have arrived: on EXISTS during IDLE, or
 // after the poll interval (always, as a safety net). IDLE is restarted at
 // least every 10 minutes with a NOOP in between, so a dead connection is
-// noticed.
-func (f *Fetcher) wait(ctx context.Context, c *imapclient.Client, newMail chan struct{}) error {
+// noticed. With recheck (the session's first IDLE), IDLE ends once shortly
+// after the server accepted it, for one more sync: a server may drop an
+// EXISTS for mail that arrived just as IDLE began (imapmemserver does),
+// and that mail would otherwise wait for the poll interval.
+func (f *Fetcher) wait(ctx context.Context, c *imapclient.Client, newMail chan struct{}, recheck bool) error {
 	poll := f.PollInterval
 	if poll <= 0 {
 		poll = 30 * time.Second
@@ -307,10 +309,15 @@ func (f *Fetcher) wait(ctx context.Context, c *imapclient.Client, newMail chan s
 	if f.OnReady != nil {
 		f.OnReady(true)
 	}
+	var settle <-chan time.Time
+	if recheck {
+		settle = time.After(idleRecheck)
+	}
 	select {
 	case <-ctx.Done():
 	case <-newMail:
 	case <-timer.C:
+	case <-settle:
 	case <-c.Closed():
 		return errors.New("connection closed")
 	}

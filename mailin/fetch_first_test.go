@@ -58,7 +58,7 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+func stampClock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
 // The first sync of a folder stamps every message it finds with its start
 // and the message's INTERNALDATE, counts the outcomes in one summary line,
@@ -83,7 +83,7 @@ func TestFirstSyncStampsBacklog(t *testing.T) {
 	sink := &memSink{quarantined: map[uint32]bool{}, outcome: func(p Place) Outcome { return outcomes[p.UID] }}
 	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	var logs syncBuffer
-	runWith(t, srv, sink, &Fetcher{Now: fixedClock(start), Batch: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	runWith(t, srv, sink, &Fetcher{Now: stampClock(start), Batch: 2, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 
 	if len(sink.places) != 4 {
 		t.Fatalf("delivered %v", sink.delivered)
@@ -107,7 +107,7 @@ func TestFirstSyncStampsBacklog(t *testing.T) {
 	// A later delivery is new mail, whatever its date.
 	appendAt(t, srv, mailN(5), dates[0])
 	logs = syncBuffer{}
-	runWith(t, srv, sink, &Fetcher{Now: fixedClock(start.Add(time.Hour)), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	runWith(t, srv, sink, &Fetcher{Now: stampClock(start.Add(time.Hour)), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	last := sink.places[len(sink.places)-1]
 	if last.UID != 5 || !last.FirstSync.IsZero() || !last.InternalDate.Equal(dates[0]) {
 		t.Fatalf("later sync: %+v", last)
@@ -134,7 +134,7 @@ func TestFirstSyncResumesAfterCrash(t *testing.T) {
 	sink := &memSink{quarantined: map[uint32]bool{}, failUID: 3}
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	f := &Fetcher{Address: srv.IMAPAddr, TLS: "none", Username: "support@example.com", Password: "pw",
-		ProcessedFolder: "Processed", Sink: sink, State: sink, Now: fixedClock(t0), Batch: 1,
+		ProcessedFolder: "Processed", Sink: sink, State: sink, Now: stampClock(t0), Batch: 1,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -164,7 +164,7 @@ func TestFirstSyncResumesAfterCrash(t *testing.T) {
 	sink.failUID = 0
 	sink.mu.Unlock()
 	var logs syncBuffer
-	runWith(t, srv, sink, &Fetcher{Now: fixedClock(t0.Add(time.Hour)), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	runWith(t, srv, sink, &Fetcher{Now: stampClock(t0.Add(time.Hour)), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	got := map[uint32]time.Time{}
 	for _, p := range sink.places {
 		got[p.UID] = p.FirstSync

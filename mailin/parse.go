@@ -65,19 +65,37 @@ type Message struct {
 	Problems []string // what could not be read (bad charset, broken base64, missing boundary, ...); empty for clean mail
 }
 
-var (
-	errEmpty    = errors.New("parse message: empty input")
-	errNoHeader = errors.New("parse message: no header")
-)
+var errEmpty = errors.New("parse message: empty input")
+
+// ErrNoHeader is the error Parse returns for input that has no header
+// field at all; the error is a *NoHeaderError, which carries the text.
+var ErrNoHeader = errors.New("parse message: no header")
+
+// NoHeaderError is what Parse returns for input without any header field
+// (plain text, a body cut from its header): nothing identifies the mail,
+// so it is no Message, but its text is kept readable for the quarantine.
+// errors.Is(err, ErrNoHeader) holds for it.
+type NoHeaderError struct {
+	// Text is the input read as text: a leading byte-order mark dropped,
+	// its charset detected, line ends turned into LF, valid UTF-8.
+	Text string
+}
+
+func (e *NoHeaderError) Error() string { return ErrNoHeader.Error() }
+
+// Unwrap makes errors.Is(err, ErrNoHeader) hold.
+func (e *NoHeaderError) Unwrap() error { return ErrNoHeader }
 
 // Parse reads one RFC 5322 message. It returns an error only when nothing
-// at all could be read (e.g. empty input, no header); for damaged mail it
-// returns the Message with what could be read and Problems filled in. It
-// never loops forever and never panics.
+// at all could be read: empty input, or no header (a *NoHeaderError that
+// holds the text); for damaged mail it returns the Message with what could
+// be read and Problems filled in. It never loops forever and never panics.
 //
 // Parse reads all of r into memory; the caller bounds the message size.
-// Text and HTML have CRLF and CR line ends turned into LF; attachment Data
-// is kept byte for byte (after the transfer encoding is undone).
+// Mail with bare CR line ends (old Mac tools) is read line by line like
+// any other. Text and HTML have CRLF and CR line ends turned into LF;
+// attachment Data is kept byte for byte (after the transfer encoding is
+// undone).
 func Parse(r io.Reader, opts ParseOptions) (msg *Message, err error) {
 	raw, rerr := io.ReadAll(r)
 	if rerr != nil && len(raw) == 0 {
@@ -100,18 +118,24 @@ func Parse(r io.Reader, opts ParseOptions) (msg *Message, err error) {
 		}
 	}()
 
+	if bareCRLines(raw) {
+		raw = crToLF(raw)
+		m.problem("bare CR line ends")
+	}
 	h, body, probs := readHeader(raw, true)
+	hints := declaredCharsets(raw)
 	if h.Len() == 0 {
-		return nil, errNoHeader
+		text := bytes.TrimPrefix(raw, utf8BOM)
+		return nil, &NoHeaderError{Text: normalizeNewlines(undeclaredToUTF8(text, hints...))}
 	}
 	m.Problems = append(m.Problems, probs...)
-	m.readHeader(h)
+	m.readHeader(h, hints)
 
-	w := walker{m: m, max: opts.MaxAttachment}
+	w := walker{m: m, max: opts.MaxAttachment, hints: hints}
 	if w.max == 0 {
 		w.max = defaultMaxAttachment
 	}
-	w.entity(h, body, 0, "text/plain")
+	w.entity(h, body, 0, "text/plain", "")
 	m.Text = joinParts(w.text)
 	m.HTML = joinParts(w.html)
 	m.Auto = IsAutomatic(mail.Header{Header: message.Header{Header: h}})
@@ -132,8 +156,51 @@ func (m *Message) problem(p string) {
 	}
 }
 
-// readHeader fills the fields that come from the top-level header.
-func (m *Message) readHeader(h textproto.Header) {
+// bareCRLines reports mail whose lines end in a lone CR: its first line
+// end is a CR not followed by LF (nor by more CRs and an LF, "\r\r\n",
+// which double conversion makes and which ends one line).
+func bareCRLines(raw []byte) bool {
+	i := bytes.IndexAny(raw, "\r\n")
+	return i >= 0 && raw[i] == '\r' && !crRunEndsInLF(raw, i)
+}
+
+// crRunEndsInLF reports whether the CRs starting at raw[i] are followed by
+// an LF.
+func crRunEndsInLF(raw []byte, i int) bool {
+	for i < len(raw) && raw[i] == '\r' {
+		i++
+	}
+	return i < len(raw) && raw[i] == '\n'
+}
+
+// crToLF turns lone CRs into LFs, leaving CRLF (and CR CR LF) alone.
+func crToLF(raw []byte) []byte {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); {
+		if raw[i] != '\r' {
+			out = append(out, raw[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(raw) && raw[j] == '\r' {
+			j++
+		}
+		if j < len(raw) && raw[j] == '\n' {
+			out = append(out, raw[i:j]...)
+		} else {
+			for range j - i {
+				out = append(out, '\n')
+			}
+		}
+		i = j
+	}
+	return out
+}
+
+// readHeader fills the fields that come from the top-level header; hints
+// are the charsets the message declares (declaredCharsets).
+func (m *Message) readHeader(h textproto.Header, hints []string) {
 	// RFC 5322 3.6.4: identification fields.
 	if v := h.Get("Message-Id"); strings.TrimSpace(v) != "" {
 		if ids := parseMsgIDs(v); len(ids) > 0 {
@@ -149,7 +216,7 @@ func (m *Message) readHeader(h textproto.Header) {
 
 	// RFC 5322 3.6.2: originator fields.
 	if v := h.Get("From"); strings.TrimSpace(v) != "" {
-		if from := parseAddressList(v); len(from) > 0 {
+		if from := parseAddressList(v, hints...); len(from) > 0 {
 			m.From = from[0]
 		} else {
 			m.problem("bad From header")
@@ -157,9 +224,9 @@ func (m *Message) readHeader(h textproto.Header) {
 	} else {
 		m.problem("no From header")
 	}
-	m.ReplyTo = addressField(h, "Reply-To")
-	m.To = addressField(h, "To")
-	m.Cc = addressField(h, "Cc")
+	m.ReplyTo = addressField(h, "Reply-To", hints)
+	m.To = addressField(h, "To", hints)
+	m.Cc = addressField(h, "Cc", hints)
 
 	// RFC 5321 4.4: Return-Path, added at final delivery. The first (top)
 	// one is the envelope sender of this delivery; "<>" is a bounce.
@@ -167,7 +234,7 @@ func (m *Message) readHeader(h textproto.Header) {
 		m.Sender, m.NullSender = parseReturnPath(rp[0])
 	}
 
-	subj, p := decodeHeaderText(h.Get("Subject"))
+	subj, p := decodeHeaderText(h.Get("Subject"), hints...)
 	m.Subject = cleanHeaderLine(subj)
 	if p != "" {
 		m.problem("Subject: " + p)
@@ -189,10 +256,10 @@ func (m *Message) readHeader(h textproto.Header) {
 }
 
 // addressField reads every field named key as one address list.
-func addressField(h textproto.Header, key string) []Address {
+func addressField(h textproto.Header, key string, hints []string) []Address {
 	var out []Address
 	for _, v := range h.Values(key) {
-		out = append(out, parseAddressList(v)...)
+		out = append(out, parseAddressList(v, hints...)...)
 		if len(out) >= maxAddresses {
 			return out[:maxAddresses]
 		}
@@ -223,35 +290,42 @@ func parseReturnPath(v string) (addr string, null bool) {
 // walker walks the MIME tree (RFC 2046) and collects text and attachments.
 type walker struct {
 	m          *Message
-	max        int64 // attachment bytes kept; < 0 keeps none
+	max        int64    // attachment bytes kept; < 0 keeps none
+	hints      []string // charsets the message declares (declaredCharsets)
 	parts      int
 	text, html []string
 }
 
-// entity handles one entity: its header h and its raw body.
-func (w *walker) entity(h textproto.Header, body []byte, depth int, defaultType string) {
+// entity handles one entity: its header h and its raw body. inherit is
+// the charset an enclosing entity declares, for a text part without one.
+// It returns the entity's media type.
+func (w *walker) entity(h textproto.Header, body []byte, depth int, defaultType, inherit string) string {
 	w.parts++
 	if w.parts > maxParts {
 		w.m.problem("too many MIME parts: rest skipped")
-		return
+		return ""
 	}
-	ct, params := parseParamValue(h.Get("Content-Type"))
+	ct, params := parseParamValue(h.Get("Content-Type"), w.hints...)
 	if ct == "" || strings.Count(ct, "/") != 1 || strings.HasPrefix(ct, "/") || strings.HasSuffix(ct, "/") {
 		if ct != "" {
 			w.m.problem("bad Content-Type " + quoteShort(ct))
 		}
 		ct, params = defaultType, nil
 	}
-	if strings.HasPrefix(ct, "multipart/") {
-		w.multipart(ct, params, body, depth)
-		return
+	if cs := params["charset"]; cs != "" {
+		inherit = cs
 	}
-	w.leaf(h, ct, params, body)
+	if strings.HasPrefix(ct, "multipart/") {
+		w.multipart(ct, params, body, depth, inherit)
+		return ct
+	}
+	w.leaf(h, ct, params, body, inherit)
+	return ct
 }
 
 // multipart splits a multipart body and walks its parts. A body whose
 // boundary cannot be found is read as text/plain so its text is not lost.
-func (w *walker) multipart(ct string, params map[string]string, body []byte, depth int) {
+func (w *walker) multipart(ct string, params map[string]string, body []byte, depth int, inherit string) {
 	if depth >= maxDepth {
 		w.m.problem("MIME parts nested too deep: rest skipped")
 		return
@@ -275,7 +349,7 @@ func (w *walker) multipart(ct string, params map[string]string, body []byte, dep
 	}
 	if !found {
 		var h textproto.Header
-		w.leaf(h, "text/plain", nil, body)
+		w.leaf(h, "text/plain", nil, body, inherit)
 		return
 	}
 	if !closed && !over {
@@ -290,43 +364,60 @@ func (w *walker) multipart(ct string, params map[string]string, body []byte, dep
 	}
 	if ct != "multipart/alternative" {
 		for _, p := range parts {
-			w.part(p, depth, childType)
+			w.part(p, depth, childType, inherit)
 		}
 		return
 	}
-	// RFC 2046 5.1.4: the parts are the same content in different forms;
-	// keep the first plain text and the first HTML form, and the
-	// attachments of all (e.g. images of a multipart/related).
-	var text, html []string
+	// RFC 2046 5.1.4: the parts are the same content in different forms.
+	// Keep the plain text parts that are direct children (several of them
+	// are several pieces of text, as some clients write them), else the
+	// text of the first other part that has some (a multipart/related or
+	// mixed); the same for HTML; and the attachments of all.
+	var text, html, otherText, otherHTML []string
 	for _, p := range parts {
 		t0, h0 := len(w.text), len(w.html)
-		w.part(p, depth, childType)
-		if text == nil && len(w.text) > t0 {
-			text = append([]string(nil), w.text[t0:]...)
+		pct := w.part(p, depth, childType, inherit)
+		switch {
+		case pct == "text/plain":
+			text = append(text, w.text[t0:]...)
+		case otherText == nil && len(w.text) > t0:
+			otherText = append([]string(nil), w.text[t0:]...)
 		}
-		if html == nil && len(w.html) > h0 {
-			html = append([]string(nil), w.html[h0:]...)
+		switch {
+		case pct == "text/html":
+			html = append(html, w.html[h0:]...)
+		case otherHTML == nil && len(w.html) > h0:
+			otherHTML = append([]string(nil), w.html[h0:]...)
 		}
 		w.text, w.html = w.text[:t0], w.html[:h0]
+	}
+	if len(text) == 0 {
+		text = otherText
+	}
+	if len(html) == 0 {
+		html = otherHTML
 	}
 	w.text = append(w.text, text...)
 	w.html = append(w.html, html...)
 }
 
-// part reads the header of one body part of a multipart and walks it.
-func (w *walker) part(p []byte, depth int, defaultType string) {
+// part reads the header of one body part of a multipart and walks it; it
+// returns the part's media type.
+func (w *walker) part(p []byte, depth int, defaultType, inherit string) string {
 	ph, pbody, probs := readHeader(p, false)
 	for _, q := range probs {
 		w.m.problem(q)
 	}
-	w.entity(ph, pbody, depth+1, defaultType)
+	return w.entity(ph, pbody, depth+1, defaultType, inherit)
 }
 
 // leaf handles a non-multipart entity: body text or attachment. A
 // text/plain or text/html part is body text unless it is marked as an
 // attachment or has a file name (RFC 2183).
-func (w *walker) leaf(h textproto.Header, ct string, params map[string]string, body []byte) {
-	disp, dparams := parseParamValue(h.Get("Content-Disposition"))
+// A text part without a charset parameter is read with the charset inherit
+// of an enclosing entity when that fits (see detectCharset).
+func (w *walker) leaf(h textproto.Header, ct string, params map[string]string, body []byte, inherit string) {
+	disp, dparams := parseParamValue(h.Get("Content-Disposition"), w.hints...)
 	name := dparams["filename"]
 	if name == "" {
 		name = params["name"]
@@ -335,11 +426,15 @@ func (w *walker) leaf(h textproto.Header, ct string, params map[string]string, b
 	w.m.problem(p)
 
 	if (ct == "text/plain" || ct == "text/html") && disp != "attachment" && strings.TrimSpace(name) == "" {
+		hints := w.hints
+		if params["charset"] == "" && inherit != "" {
+			hints = append([]string{canonCharset(inherit)}, w.hints...)
+		}
 		var s string
 		if ct == "text/html" {
-			s, p = htmlToUTF8(params["charset"], data)
+			s, p = htmlToUTF8(params["charset"], data, hints...)
 		} else {
-			s, p = charsetToUTF8(params["charset"], data)
+			s, p = charsetToUTF8(params["charset"], data, hints...)
 		}
 		w.m.problem(p)
 		s = normalizeNewlines(strings.TrimPrefix(s, "\uFEFF"))

@@ -14,10 +14,16 @@ const maxAddresses = 1000
 // even inside quotes, raw 8-bit names are read as undeclared text, old
 // style "addr (Name)" is understood, and an unquoted comma inside a
 // display name ("Doe, John <j@example.com>") is joined back. Items without
-// an address are skipped. Addr is lowercased.
-func parseAddressList(v string) []Address {
-	if !utf8.ValidString(v) {
-		v = undeclaredToUTF8([]byte(v))
+// an address are skipped. Addr is lowercased. hints are the charsets the
+// message declares elsewhere, for raw 8-bit names.
+func parseAddressList(v string, hints ...string) []Address {
+	// Raw 8-bit text is read as undeclared text first, before the quotes
+	// and backslashes are looked at (a Big5 or Shift_JIS trail byte may be
+	// 0x5C, "\\"), except next to encoded words: then the bytes stay raw
+	// until the display name is decoded (cleanDisplayName), so that those
+	// inside a word are read in its charset.
+	if !utf8.ValidString(v) && !strings.Contains(v, "=?") {
+		v = undeclaredToUTF8([]byte(v), hints...)
 	}
 	var out []Address
 	carry := ""
@@ -37,7 +43,7 @@ func parseAddressList(v string) []Address {
 			}
 			continue
 		}
-		a, ok := parseAddressItem(it, carry)
+		a, ok := parseAddressItem(it, carry, hints)
 		carry = ""
 		if ok {
 			out = append(out, a)
@@ -135,7 +141,7 @@ func findAngle(it string) (lt, gt int) {
 
 // parseAddressItem parses one mailbox; namePrefix is a display-name part
 // carried over from a split at an unquoted comma.
-func parseAddressItem(it, namePrefix string) (Address, bool) {
+func parseAddressItem(it, namePrefix string, hints []string) (Address, bool) {
 	var name, addr string
 	lt, gt := findAngle(it)
 	if lt >= 0 {
@@ -175,7 +181,7 @@ func parseAddressItem(it, namePrefix string) (Address, bool) {
 	if addr == "" {
 		return Address{}, false
 	}
-	return Address{Name: cleanDisplayName(name), Addr: addr}, true
+	return Address{Name: cleanDisplayName(name, hints), Addr: addr}, true
 }
 
 // stripComments removes RFC 5322 3.2.2 comments outside quoted strings
@@ -229,7 +235,7 @@ func stripComments(s string) (rest, first string) {
 
 // cleanDisplayName unquotes a display name, decodes its encoded words and
 // collapses white space.
-func cleanDisplayName(s string) string {
+func cleanDisplayName(s string, hints []string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -241,7 +247,7 @@ func cleanDisplayName(s string) string {
 			b.WriteByte(c)
 		}
 	}
-	name, _ := decodeHeaderText(b.String())
+	name, _ := decodeHeaderText(b.String(), hints...)
 	name = strings.Join(strings.FieldsFunc(name, unicode.IsSpace), " ")
 	if len(name) >= 2 && name[0] == '\'' && name[len(name)-1] == '\'' {
 		name = strings.TrimSpace(name[1 : len(name)-1])

@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -10,16 +11,19 @@ import (
 	htmlcharset "golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // Charset handling. Everything that leaves this package is valid UTF-8:
 // declared charsets go through go-message/charset (x/text, plus UTF-7
 // registered in parse_utf7.go); undeclared 8-bit text (raw bytes in a
-// header, a body without a charset parameter) is read as UTF-8 when it is
-// valid, else as GB18030 (a superset of GB2312 and GBK, what most of our
-// customers' clients send without saying so) when that decodes cleanly,
-// else as windows-1252, which decodes any byte.
+// header, a body without a charset parameter) and text whose declaration
+// is plainly wrong (UTF-8 or GBK labelled ISO-8859-1 or US-ASCII) are read
+// by detectCharset (parse_detect.go): UTF-8 when valid, else a charset the
+// message declares elsewhere that fits, else what the text itself shows,
+// else windows-1252, which decodes any byte.
 
 // normCharset returns the lowercased charset label without quotes, spaces
 // and an RFC 2231 section 5 language suffix ("utf-8*en").
@@ -53,19 +57,19 @@ var charsetAliases = map[string]string{
 }
 
 // charsetToUTF8 converts b from the charset named label to valid UTF-8.
-// problem is "" when the text could be read as declared.
-func charsetToUTF8(label string, b []byte) (s string, problem string) {
-	label = normCharset(label)
-	if a, ok := charsetAliases[label]; ok {
-		label = a
-	}
+// hints are the charsets the message declares elsewhere (see
+// declaredCharsets); they decide for undeclared text and for text that
+// its label does not fit. problem is "" when the text could be read as
+// declared.
+func charsetToUTF8(label string, b []byte, hints ...string) (s string, problem string) {
+	label = canonCharset(label)
 	switch {
 	case label == "" || label == "unknown-8bit" || label == "x-unknown-8bit" || label == "default":
 		// RFC 1428 unknown-8bit says as much as no charset at all.
-		return undeclaredToUTF8(b), ""
+		return undeclaredToUTF8(b, hints...), ""
 	case label == "us-ascii" || label == "ascii" || label == "ansi_x3.4-1968" || label == "iso646-us" || label == "cp367" || label == "us":
 		// 8-bit text labelled ASCII is common; read it as if undeclared.
-		return undeclaredToUTF8(b), ""
+		return undeclaredToUTF8(b, hints...), ""
 	case label == "utf-8" || label == "utf8" || label == "x-utf-8" || label == "x-utf_8j":
 		if utf8.Valid(b) {
 			return string(b), ""
@@ -73,11 +77,13 @@ func charsetToUTF8(label string, b []byte) (s string, problem string) {
 		return strings.ToValidUTF8(string(b), "\uFFFD"), "invalid UTF-8 in " + label + " text"
 	case isGBLabel(label):
 		return decodeWith(simplifiedchinese.GB18030, b)
+	case isLatin1Label(label):
+		return latin1ToUTF8(b, hints), ""
 	}
 	r, err := charset.Reader(label, bytes.NewReader(b))
 	if err != nil {
 		// Unknown charset: keep the raw text, made valid UTF-8.
-		return undeclaredToUTF8(b), "unknown charset " + quoteShort(label)
+		return undeclaredToUTF8(b, hints...), "unknown charset " + quoteShort(label)
 	}
 	out, err := io.ReadAll(r)
 	s = strings.ToValidUTF8(string(out), "\uFFFD")
@@ -85,6 +91,59 @@ func charsetToUTF8(label string, b []byte) (s string, problem string) {
 		return s, "charset " + quoteShort(label) + ": text only partly decoded"
 	}
 	return s, ""
+}
+
+// latin1ToUTF8 reads text labelled ISO-8859-1 or windows-1252 as
+// windows-1252, unless it is plainly something else: valid UTF-8 with
+// non-ASCII characters (a common mislabel, and Latin-1 text almost never
+// forms valid UTF-8 sequences), or, when its non-ASCII bytes come in
+// pairs, a multibyte charset the message declares elsewhere or that the
+// text shows (CJK mail sent through a client that labels everything
+// ISO-8859-1).
+func latin1ToUTF8(b []byte, hints []string) string {
+	if !hasHighByte(b) {
+		return string(b)
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	if !latinLike(b) {
+		for _, h := range hints {
+			if isMultibyteLabel(h) && decodesCleanly(h, b) {
+				return undeclaredToUTF8(b, h)
+			}
+		}
+		if l := detectByText(b, 4); l != "" && isMultibyteLabel(l) {
+			return undeclaredToUTF8(b, l)
+		}
+	}
+	out, _ := charmap.Windows1252.NewDecoder().Bytes(b)
+	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+func hasHighByte(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// lookupCharset finds the x/text encoding for a label the way
+// go-message/charset does.
+func lookupCharset(label string) (encoding.Encoding, error) {
+	enc, err := ianaindex.MIME.Encoding(label)
+	if enc == nil {
+		enc, err = ianaindex.MIME.Encoding("cs" + label)
+	}
+	if enc == nil {
+		enc, err = htmlindex.Get(label)
+	}
+	if err == nil && enc == nil {
+		err = errors.New("unsupported charset")
+	}
+	return enc, err
 }
 
 // decodeWith decodes b with enc. x/text decoders replace bytes that are not
@@ -98,21 +157,33 @@ func decodeWith(enc encoding.Encoding, b []byte) (string, string) {
 	return s, ""
 }
 
-// undeclaredToUTF8 reads text whose charset nobody declared: UTF-8 when it
-// is valid, else GB18030 when that decodes without replacement characters,
-// else windows-1252.
-func undeclaredToUTF8(b []byte) string {
-	if utf8.Valid(b) {
+// undeclaredToUTF8 reads text whose charset nobody declared, in the
+// charset detectCharset names for it given the message's other
+// declarations hints.
+func undeclaredToUTF8(b []byte, hints ...string) string {
+	if utf8.Valid(b) && bytes.IndexByte(b, 0x1b) < 0 {
 		return string(b)
 	}
-	if s, ok := cleanGB18030(b); ok {
+	return decodeDetected(detectCharset(b, hints), b, hints)
+}
+
+// decodeDetected decodes b in the charset label that detectCharset named.
+func decodeDetected(label string, b []byte, hints []string) string {
+	switch {
+	case label == "utf-8":
+		return string(b)
+	case isGBLabel(label):
+		s, _ := decodeWith(simplifiedchinese.GB18030, b)
+		return s
+	case isLatin1Label(label):
+		return latin1ToUTF8(b, hints)
+	}
+	if enc, err := lookupCharset(label); err == nil {
+		s, _ := decodeWith(enc, b)
 		return s
 	}
-	out, err := charmap.Windows1252.NewDecoder().Bytes(b)
-	if err != nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return strings.ToValidUTF8(string(out), "\uFFFD")
+	s, _ := decodeWith(charmap.Windows1252, b)
+	return s
 }
 
 // cleanGB18030 decodes b as GB18030 and reports whether every byte was part
@@ -132,15 +203,15 @@ func cleanGB18030(b []byte) (string, bool) {
 // header, a <meta charset> in the first 1024 bytes (HTML5 prescan) decides
 // before the undeclared-text rules; RFC 2045 makes the MIME header win when
 // both are present.
-func htmlToUTF8(label string, b []byte) (string, string) {
+func htmlToUTF8(label string, b []byte, hints ...string) (string, string) {
 	if normCharset(label) != "" || utf8.Valid(b) {
-		return charsetToUTF8(label, b)
+		return charsetToUTF8(label, b, hints...)
 	}
 	enc, name, _ := htmlcharset.DetermineEncoding(b, "text/html")
 	if enc == nil || name == "windows-1252" || name == "utf-8" {
-		return undeclaredToUTF8(b), ""
+		return undeclaredToUTF8(b, hints...), ""
 	}
-	return charsetToUTF8(name, b)
+	return charsetToUTF8(name, b, hints...)
 }
 
 // quoteShort quotes a label for a problem message, cut to a sane length.

@@ -13,9 +13,13 @@ import (
 // FuzzParse checks that Parse terminates quickly, never panics (not even
 // one it recovers from) and only stores valid UTF-8.
 func FuzzParse(f *testing.F) {
-	files, err := filepath.Glob("testdata/*.eml")
-	if err != nil || len(files) == 0 {
-		f.Fatal("no seeds in testdata", err)
+	var files []string
+	for _, dir := range []string{"testdata", "testdata/decode", "testdata/robots", "testdata/humans"} {
+		fs, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+		if err != nil || len(fs) == 0 {
+			f.Fatal("no seeds in", dir, err)
+		}
+		files = append(files, fs...)
 	}
 	for _, name := range files {
 		raw, err := os.ReadFile(name)
@@ -26,6 +30,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("Subject: =?gbk?B?suLK1A==?= =?utf-7?Q?+ZeVnLIqe-?=\r\n\r\n"))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n"))
+	f.Add([]byte("\xef\xbb\xbfFrom: a@b\rSubject: =?utf-16?B?/v8AQQ==?= =?utf-16?B?/v8AQg==?=\r\rtext\r"))
+	f.Add([]byte("junk line\nFrom: =?iso-8859-1?B?1tDOxA==?= <a@b>\nX Bad: 1\nContent-Type: text/plain\n\nFr\xf6sche\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		done := make(chan *Message, 1)
 		go func() {

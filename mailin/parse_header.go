@@ -45,17 +45,26 @@ type rawHeaderField struct {
 	value []byte // unfolded, trimmed, raw bytes
 }
 
-// readHeader splits b into header fields and body. It is lenient: a line
-// that is neither a field nor a continuation ends the header (the body
-// starts there), a leading mbox "From " line is skipped (top only), and
-// oversized fields are cut rather than refused (RFC 5322 2.2, 2.2.3).
-// problems says what was cut or missing.
+// readHeader splits b into header fields and body. It is lenient, as a
+// careful reader is: a leading UTF-8 byte-order mark and a leading mbox
+// "From " line (top only) are skipped; a line that is not a valid field
+// (RFC 5322 2.2: no colon, or a field name with spaces or control
+// characters) is skipped and reported when a field follows it, and
+// otherwise ends the header (the body starts there, as in mail that lacks
+// the empty line); oversized fields are cut rather than refused (RFC 5322
+// 2.2, 2.2.3). problems says what was skipped, cut or missing.
 func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems []string) {
 	var fields []rawHeaderField
 	pos := 0
-	if top && hasPrefixFold(b, "From ") {
-		pos = headerLineEnd(b, 0)
+	if bytes.HasPrefix(b, utf8BOM) {
+		pos = len(utf8BOM)
 	}
+	if top && hasPrefixFold(b[pos:], "From ") && !bytes.HasPrefix(bytes.TrimLeft(b[pos+5:], " \t"), []byte(":")) {
+		// An mbox separator "From sender date", not "From : name" (RFC
+		// 822's obsolete white space before the colon).
+		pos = headerLineEnd(b, pos)
+	}
+	skipped := 0
 	kept := 0
 	dropped, cut := 0, false
 	cur := -1 // index in fields of the field being continued, or -1
@@ -87,6 +96,14 @@ func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems [
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 || !validFieldName(trimWSP(line[:colon])) {
+			if after := skipInvalidLine(b, next); after >= 0 {
+				if skipped++; skipped <= 3 {
+					problems = append(problems, "invalid header line skipped: "+quoteShort(string(line)))
+				}
+				cur = -1
+				pos = after
+				continue
+			}
 			if len(fields) > 0 || !top {
 				if top {
 					problems = append(problems, "header not ended by an empty line")
@@ -112,6 +129,9 @@ func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems [
 		cur = len(fields) - 1
 		pos = next
 	}
+	if skipped > 3 {
+		problems = append(problems, strconv.Itoa(skipped)+" invalid header lines skipped")
+	}
 	if cut {
 		problems = append(problems, "header field cut to 128 KiB")
 	}
@@ -123,6 +143,56 @@ func readHeader(b []byte, top bool) (h textproto.Header, body []byte, problems [
 		h.Add(fields[i].key, string(trimWSP(fields[i].value)))
 	}
 	return h, body, problems
+}
+
+// utf8BOM is the UTF-8 encoded byte-order mark U+FEFF that some Windows
+// tools write at the start of a saved message.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// skipInvalidLine decides what follows an invalid header line that ends at
+// next: when its continuation lines (if any) are followed by a line that is
+// plainly a header field, the invalid line is junk inside the header and
+// skipInvalidLine returns where that field starts; else it returns -1 and
+// the invalid line is taken as the start of the body.
+func skipInvalidLine(b []byte, next int) int {
+	pos := next
+	for pos < len(b) && (b[pos] == ' ' || b[pos] == '\t') {
+		pos = headerLineEnd(b, pos)
+	}
+	line := trimLineEnd(b[pos:headerLineEnd(b, pos)])
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 || !likelyFieldName(line[:colon]) {
+		return -1
+	}
+	return pos
+}
+
+// commonFields are field names that mark a line as a header field for
+// skipInvalidLine, beside the prefixes in likelyFieldName.
+var commonFields = map[string]bool{
+	"Received": true, "Mime-Version": true, "Sender": true, "Bcc": true, "Organization": true,
+	"User-Agent": true, "Importance": true, "Priority": true, "Thread-Topic": true, "Thread-Index": true,
+	"Delivered-To": true, "Dkim-Signature": true, "Comments": true, "Keywords": true, "Envelope-To": true,
+	"Disposition-Notification-To": true, "Accept-Language": true, "Content-Language": true,
+}
+
+// likelyFieldName reports a field name that body text is very unlikely to
+// start a line with: a known field, or an X-, Content-, List-, Resent-,
+// ARC- or DKIM- field, written without spaces before the colon.
+func likelyFieldName(k []byte) bool {
+	if len(k) == 0 || !validFieldName(k) {
+		return false
+	}
+	key := nettextproto.CanonicalMIMEHeaderKey(string(k))
+	if headerNeeded[key] || commonFields[key] {
+		return true
+	}
+	for _, p := range []string{"X-", "Content-", "List-", "Resent-", "Arc-", "Dkim-"} {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // headerLineEnd returns the index just past the next '\n' at or after pos, or
@@ -171,16 +241,14 @@ func hasPrefixFold(b []byte, p string) bool {
 // decodeHeaderText decodes an unstructured header value (RFC 5322 3.2.5)
 // to valid UTF-8: raw 8-bit bytes are read as undeclared text, then RFC
 // 2047 encoded words are decoded. problem is non-empty when part of it
-// could not be read as declared.
-func decodeHeaderText(v string) (s string, problem string) {
+// could not be read as declared. hints are the charsets the message
+// declares elsewhere (declaredCharsets).
+func decodeHeaderText(v string, hints ...string) (s string, problem string) {
 	if len(v) > maxDecodeBytes {
 		v = v[:maxDecodeBytes]
 		problem = "header value cut to 64 KiB"
 	}
-	if !utf8.ValidString(v) {
-		v = undeclaredToUTF8([]byte(v))
-	}
-	s, p := decodeWords(v)
+	s, p := decodeWords(v, hints)
 	if problem == "" {
 		problem = p
 	}
@@ -192,14 +260,21 @@ func decodeHeaderText(v string) (s string, problem string) {
 // space, Q text may contain spaces, and adjacent words in one charset are
 // joined before the charset is decoded, so a multibyte character split
 // between two words survives (RFC 2047 6.2 drops the white space between
-// adjacent encoded words). An unknown charset keeps the bytes, made valid
-// UTF-8.
-func decodeWords(v string) (string, string) {
+// adjacent encoded words). UTF-16 and UTF-32 words are decoded one by one,
+// since each may start with its own byte-order mark (RFC 2781 3.2). An
+// unknown charset keeps the bytes, made valid UTF-8; hints help read words
+// whose label does not fit their bytes (see charsetToUTF8). Raw 8-bit
+// bytes inside a word are read in the word's charset; those outside words
+// are undeclared text, read all in the one charset detectCharset names
+// for them (with hints).
+func decodeWords(v string, hints []string) (string, string) {
 	if !strings.Contains(v, "=?") {
-		return v, ""
+		if utf8.ValidString(v) {
+			return v, ""
+		}
+		return undeclaredToUTF8([]byte(v), hints...), ""
 	}
-	var out strings.Builder
-	out.Grow(len(v))
+	var out pieces
 	var (
 		problem  string
 		pendCS   string
@@ -213,18 +288,21 @@ func decodeWords(v string) (string, string) {
 		if !pending {
 			return
 		}
-		s, p := charsetToUTF8(pendCS, pendData)
+		s, p := charsetToUTF8(pendCS, pendData, hints...)
 		if p != "" && problem == "" {
 			problem = "encoded word: " + p
 		}
-		out.WriteString(s)
+		if isWideLabel(pendCS) {
+			s = strings.ReplaceAll(s, "\uFEFF", "")
+		}
+		out.add(s, false)
 		pending, pendData = false, pendData[:0]
 	}
 	i := 0
 	for i < len(v) {
 		if v[i] == '=' && i+1 < len(v) && v[i+1] == '?' {
 			if cs, data, end, ok := scanEncodedWord(v, i, &closer, &opener); ok {
-				if pending && cs != pendCS {
+				if pending && (cs != pendCS || isWideLabel(cs)) {
 					flush()
 				}
 				if !pending {
@@ -246,18 +324,69 @@ func decodeWords(v string) (string, string) {
 		if pending {
 			flush()
 			if gapStart >= 0 {
-				out.WriteString(v[gapStart:i])
+				out.add(v[gapStart:i], true)
 				gapStart = -1
 			}
 		}
-		out.WriteByte(v[i])
-		i++
+		j := i + 1
+		for j < len(v) && v[j] != '=' && v[j] != ' ' && v[j] != '\t' {
+			j++
+		}
+		out.add(v[i:j], true)
+		i = j
 	}
 	flush()
 	if gapStart >= 0 {
-		out.WriteString(v[gapStart:])
+		out.add(v[gapStart:], true)
 	}
-	return out.String(), problem
+	return out.join(hints), problem
+}
+
+// pieces collects decoded text and raw (undeclared) text in order.
+type pieces struct {
+	list []piece
+}
+
+type piece struct {
+	b   []byte
+	raw bool
+}
+
+func (p *pieces) add(s string, raw bool) {
+	if n := len(p.list); n > 0 && p.list[n-1].raw == raw {
+		p.list[n-1].b = append(p.list[n-1].b, s...)
+		return
+	}
+	p.list = append(p.list, piece{[]byte(s), raw})
+}
+
+// join returns the text with the raw pieces read as undeclared text: all
+// in one charset, detected on all of them together.
+func (p *pieces) join(hints []string) string {
+	var raw []byte
+	for _, q := range p.list {
+		if q.raw {
+			raw = append(raw, q.b...)
+		}
+	}
+	label := ""
+	if !utf8.Valid(raw) {
+		label = detectCharset(raw, hints)
+	}
+	var b strings.Builder
+	for _, q := range p.list {
+		if q.raw && label != "" {
+			b.WriteString(decodeDetected(label, q.b, hints))
+		} else {
+			b.Write(q.b)
+		}
+	}
+	return b.String()
+}
+
+// isWideLabel reports the UTF-16 and UTF-32 charsets (and UCS-2).
+func isWideLabel(cs string) bool {
+	return strings.HasPrefix(cs, "utf-16") || strings.HasPrefix(cs, "utf-32") || strings.HasPrefix(cs, "ucs-2") || strings.HasPrefix(cs, "utf16")
 }
 
 // maxWordText bounds the encoded text of one encoded word (RFC 2047 2 says

@@ -14,8 +14,9 @@ import (
 // including RFC 2231 continuations and charsets (any charset, unlike
 // mime.ParseMediaType) and, as mail in the wild needs, RFC 2047 encoded
 // words and raw 8-bit bytes. It never fails: what cannot be parsed is
-// skipped.
-func parseParamValue(v string) (value string, params map[string]string) {
+// skipped. hints are the charsets the message declares elsewhere, for raw
+// 8-bit values.
+func parseParamValue(v string, hints ...string) (value string, params map[string]string) {
 	v = strings.TrimSpace(v)
 	end := strings.IndexAny(v, "; \t")
 	if end < 0 {
@@ -94,7 +95,7 @@ func parseParamValue(v string) (value string, params map[string]string) {
 			params[k] = v // compared byte for byte with the body
 			continue
 		}
-		params[k], _ = decodeHeaderText(v)
+		params[k], _ = decodeHeaderText(v, hints...)
 	}
 	for k, segs := range multi {
 		nums := make([]int, 0, len(segs))
@@ -128,18 +129,18 @@ func parseParamValue(v string) (value string, params map[string]string) {
 			continue
 		}
 		if extended && cs != "" {
-			params[k], _ = charsetToUTF8(cs, raw)
+			params[k], _ = charsetToUTF8(cs, raw, hints...)
 		} else {
-			params[k], _ = decodeHeaderText(string(raw))
+			params[k], _ = decodeHeaderText(string(raw), hints...)
 		}
 	}
 	for k, v := range single {
 		cs, val, ok := splitCharsetLang(v)
 		if !ok {
-			params[k], _ = decodeHeaderText(v)
+			params[k], _ = decodeHeaderText(v, hints...)
 			continue
 		}
-		params[k], _ = charsetToUTF8(cs, percentDecode(val))
+		params[k], _ = charsetToUTF8(cs, percentDecode(val), hints...)
 	}
 	return value, params
 }
@@ -249,12 +250,23 @@ var base64Val = func() (t [256]int8) {
 // decodeBase64 decodes base64 (RFC 2045 6.8) leniently: white space is
 // skipped, other characters outside the alphabet are skipped and reported,
 // padding may be missing, and several padded runs may follow each other.
-// bad reports skipped characters or a truncated final group.
+// What follows the padding is read only when it is base64 itself (a run
+// of whole 4-character groups); else it is text that a gateway appended
+// (a disclaimer, a scanner's note) and is dropped, as RFC 2045 6.8 says
+// the padding ends the data. bad reports skipped characters or a
+// truncated final group.
 func decodeBase64(in []byte) (out []byte, bad bool) {
 	out = make([]byte, 0, len(in)*3/4+3)
 	var q [4]byte
 	n := 0
-	for _, c := range in {
+	padded, restChecked := false, false
+	for i, c := range in {
+		if padded && !restChecked && c != '=' && !isBase64Space(c) {
+			if !base64Groups(in[i:]) {
+				return out, true
+			}
+			restChecked = true
+		}
 		if v := base64Val[c]; v >= 0 {
 			q[n] = byte(v)
 			n++
@@ -275,6 +287,7 @@ func decodeBase64(in []byte) (out []byte, bad bool) {
 				out = append(out, q[0]<<2|q[1]>>4, q[1]<<4|q[2]>>2)
 			}
 			n = 0
+			padded = true
 		case ' ', '\t', '\r', '\n', '\f', '\v':
 		default:
 			bad = true
@@ -289,6 +302,35 @@ func decodeBase64(in []byte) (out []byte, bad bool) {
 		out = append(out, q[0]<<2|q[1]>>4, q[1]<<4|q[2]>>2)
 	}
 	return out, bad
+}
+
+func isBase64Space(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'
+}
+
+// base64Groups reports whether b is lines of base64: whole groups of four
+// characters of the alphabet or '=', white space only at line ends.
+func base64Groups(b []byte) bool {
+	n := 0
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case base64Val[c] >= 0 || c == '=':
+			n++
+		case c == '\r' || c == '\n':
+		case c == ' ' || c == '\t':
+			j := i
+			for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
+				j++
+			}
+			if j < len(b) && b[j] != '\r' && b[j] != '\n' {
+				return false // words, not base64
+			}
+			i = j - 1
+		default:
+			return false
+		}
+	}
+	return n%4 == 0
 }
 
 // decodeQP decodes quoted-printable (RFC 2045 6.7) leniently: trailing

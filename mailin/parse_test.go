@@ -610,6 +610,10 @@ func TestDecodeBase64(t *testing.T) {
 		{"concatenated runs", "aGk=aGk=", "hihi", false},
 		{"garbage skipped", "aGVs!bG8=", "hello", true},
 		{"truncated", "aGVsbG8gd", "hello ", true},
+		{"footer after padding", "aGVsbG8=\r\n\r\n-- \r\nScanned by gateway\r\n", "hello", true},
+		{"letters after padding", "aGVsbG8=\r\nDisclaimer\r\n", "hello", true},
+		{"padded lines go on", "aGk=\r\naGk=\r\n", "hihi", false},
+		{"double padding then a run", "aA==aGk=", "hhi", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,66 +11,200 @@ import (
 	"helpdeskd/cases"
 )
 
-const caseCols = `number, subject, status, severity, priority, company, contact_name, contact_phone,
-contact_email, region, language, foreign_flag, plan, engineer, description, opened_at, assigned_at,
-respond_by, solve_online_by, onsite_by, responded_at, resolved_at, closed_at, onsite_needed,
-onsite_engineer, escalation_level, last_reply_at, replies_sent, linked_case, approved,
-last_customer_msgid, thread_ids, next_respond_check, stuck_escalated, onsite_escalated,
-onsite_arrived_at, confirm_asked_at, clock_start, kind, planned_date, report_due_by, late, billable,
-reminded_at, bounced_at, dispatched_at, resolution_note`
+// caseField maps one field of cases.Case to its column. The column list,
+// the INSERT and UPDATE statements and the scan targets are all made from
+// caseFields, so a column and its value cannot drift apart.
+type caseField struct {
+	col string
+	// ptr returns the field in c: *string, *int, *int64, *bool,
+	// *time.Time (Unix milliseconds, NULL for the zero time) or *[]string
+	// (a JSON array).
+	ptr func(c *cases.Case) any
+	// write, if set, is the value stored instead of the field's own.
+	write func(c *cases.Case) any
+}
+
+var caseFields = []caseField{
+	{col: "number", ptr: func(c *cases.Case) any { return &c.Number }},
+	{col: "subject", ptr: func(c *cases.Case) any { return &c.Subject }},
+	{col: "status", ptr: func(c *cases.Case) any { return &c.Status }},
+	{col: "severity", ptr: func(c *cases.Case) any { return &c.Severity }},
+	{col: "priority", ptr: func(c *cases.Case) any { return &c.Priority }},
+	{col: "company", ptr: func(c *cases.Case) any { return &c.Company }},
+	{col: "contact_name", ptr: func(c *cases.Case) any { return &c.ContactName }},
+	{col: "contact_phone", ptr: func(c *cases.Case) any { return &c.ContactPhone }},
+	{col: "contact_email", ptr: func(c *cases.Case) any { return &c.ContactEmail }},
+	{col: "region", ptr: func(c *cases.Case) any { return &c.Region }},
+	{col: "language", ptr: func(c *cases.Case) any { return &c.Language }},
+	{col: "foreign_flag", ptr: func(c *cases.Case) any { return &c.Foreign }},
+	{col: "plan", ptr: func(c *cases.Case) any { return &c.Plan }},
+	{col: "engineer", ptr: func(c *cases.Case) any { return &c.Engineer }},
+	{col: "description", ptr: func(c *cases.Case) any { return &c.Description }},
+	// opened_at is NOT NULL: even a zero time is stored as a number.
+	{col: "opened_at", ptr: func(c *cases.Case) any { return &c.OpenedAt }, write: func(c *cases.Case) any { return c.OpenedAt.UnixMilli() }},
+	{col: "assigned_at", ptr: func(c *cases.Case) any { return &c.AssignedAt }},
+	{col: "respond_by", ptr: func(c *cases.Case) any { return &c.RespondBy }},
+	{col: "solve_online_by", ptr: func(c *cases.Case) any { return &c.SolveOnlineBy }},
+	{col: "onsite_by", ptr: func(c *cases.Case) any { return &c.OnsiteBy }},
+	{col: "responded_at", ptr: func(c *cases.Case) any { return &c.RespondedAt }},
+	{col: "resolved_at", ptr: func(c *cases.Case) any { return &c.ResolvedAt }},
+	{col: "closed_at", ptr: func(c *cases.Case) any { return &c.ClosedAt }},
+	{col: "onsite_needed", ptr: func(c *cases.Case) any { return &c.OnsiteNeeded }},
+	{col: "onsite_engineer", ptr: func(c *cases.Case) any { return &c.OnsiteEngineer }},
+	{col: "escalation_level", ptr: func(c *cases.Case) any { return &c.EscalationLevel }},
+	{col: "last_reply_at", ptr: func(c *cases.Case) any { return &c.LastReplyAt }},
+	{col: "replies_sent", ptr: func(c *cases.Case) any { return &c.RepliesSent }},
+	// linked_case references cases(number): no link is NULL, not 0.
+	{col: "linked_case", ptr: func(c *cases.Case) any { return &c.LinkedCase }, write: func(c *cases.Case) any { return nullZero(c.LinkedCase) }},
+	{col: "approved", ptr: func(c *cases.Case) any { return &c.Approved }},
+	{col: "last_customer_msgid", ptr: func(c *cases.Case) any { return &c.LastCustomerMsgID }},
+	{col: "thread_ids", ptr: func(c *cases.Case) any { return &c.ThreadIDs }},
+	{col: "next_respond_check", ptr: func(c *cases.Case) any { return &c.NextRespondCheck }},
+	{col: "stuck_escalated", ptr: func(c *cases.Case) any { return &c.StuckEscalated }},
+	{col: "onsite_escalated", ptr: func(c *cases.Case) any { return &c.OnsiteEscalated }},
+	{col: "onsite_arrived_at", ptr: func(c *cases.Case) any { return &c.OnsiteArrivedAt }},
+	{col: "confirm_asked_at", ptr: func(c *cases.Case) any { return &c.ConfirmAskedAt }},
+	{col: "clock_start", ptr: func(c *cases.Case) any { return &c.ClockStart }},
+	{col: "kind", ptr: func(c *cases.Case) any { return &c.Kind }, write: func(c *cases.Case) any { return orKind(c.Kind) }},
+	{col: "planned_date", ptr: func(c *cases.Case) any { return &c.PlannedDate }},
+	{col: "report_due_by", ptr: func(c *cases.Case) any { return &c.ReportDueBy }},
+	{col: "late", ptr: func(c *cases.Case) any { return &c.Late }},
+	{col: "billable", ptr: func(c *cases.Case) any { return &c.Billable }},
+	{col: "reminded_at", ptr: func(c *cases.Case) any { return &c.RemindedAt }},
+	{col: "bounced_at", ptr: func(c *cases.Case) any { return &c.BouncedAt }},
+	{col: "dispatched_at", ptr: func(c *cases.Case) any { return &c.DispatchedAt }},
+	{col: "resolution_note", ptr: func(c *cases.Case) any { return &c.ResolutionNote }},
+}
+
+// The statements made from caseFields; caseFields[0] is the key.
+var caseCols, insertCaseSQL, updateCaseSQL = caseSQL()
+
+func caseSQL() (cols, insert, update string) {
+	var all, set []string
+	for _, f := range caseFields {
+		all = append(all, f.col)
+		if f.col != "number" {
+			set = append(set, f.col+" = ?")
+		}
+	}
+	cols = strings.Join(all, ", ")
+	insert = "INSERT INTO cases (" + strings.Join(all[1:], ", ") + ") VALUES (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(all)-1), ", ") + ")"
+	update = "UPDATE cases SET " + strings.Join(set, ", ") + " WHERE number = ?"
+	return cols, insert, update
+}
+
+// value is what f stores for c.
+func (f caseField) value(c *cases.Case) any {
+	if f.write != nil {
+		return f.write(c)
+	}
+	switch p := f.ptr(c).(type) {
+	case *time.Time:
+		return ms(*p)
+	case *[]string:
+		if *p == nil {
+			return "[]"
+		}
+		b, _ := json.Marshal(*p) // a []string always marshals
+		return string(b)
+	case *string:
+		return *p
+	case *int:
+		return *p
+	case *int64:
+		return *p
+	case *bool:
+		return *p
+	}
+	panic("store: case column " + f.col + " has an unsupported field type")
+}
+
+// target is where f's column is scanned into c.
+func (f caseField) target(c *cases.Case) any {
+	switch p := f.ptr(c).(type) {
+	case *time.Time:
+		return msScanner{p}
+	case *[]string:
+		return jsonScanner{p}
+	case *int64:
+		return nullIntScanner{p}
+	default:
+		return p
+	}
+}
+
+// msScanner reads Unix milliseconds (NULL = the zero time).
+type msScanner struct{ p *time.Time }
+
+func (s msScanner) Scan(v any) error {
+	var n sql.NullInt64
+	if err := n.Scan(v); err != nil {
+		return err
+	}
+	*s.p = fromMS(n)
+	return nil
+}
+
+// jsonScanner reads a JSON array of strings.
+type jsonScanner struct{ p *[]string }
+
+func (s jsonScanner) Scan(v any) error {
+	var text sql.NullString
+	if err := text.Scan(v); err != nil {
+		return err
+	}
+	*s.p = nil
+	if !text.Valid {
+		return nil
+	}
+	return json.Unmarshal([]byte(text.String), s.p)
+}
+
+// nullIntScanner reads an integer, NULL as 0.
+type nullIntScanner struct{ p *int64 }
+
+func (s nullIntScanner) Scan(v any) error {
+	var n sql.NullInt64
+	if err := n.Scan(v); err != nil {
+		return err
+	}
+	*s.p = n.Int64
+	return nil
+}
+
+func nullZero(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
 
 type scanner interface{ Scan(...any) error }
 
 func scanCase(s scanner) (*cases.Case, error) {
 	var c cases.Case
-	var assigned, respond, solve, onsite, responded, resolved, closed, lastReply, linked sql.NullInt64
-	var opened int64
-	var threads string
-	var nextRespond, arrived, asked, clockStart sql.NullInt64
-	var planned, reportDue, reminded, bounced, dispatched sql.NullInt64
-	err := s.Scan(&c.Number, &c.Subject, &c.Status, &c.Severity, &c.Priority, &c.Company, &c.ContactName,
-		&c.ContactPhone, &c.ContactEmail, &c.Region, &c.Language, &c.Foreign, &c.Plan, &c.Engineer,
-		&c.Description, &opened, &assigned, &respond, &solve, &onsite, &responded, &resolved, &closed,
-		&c.OnsiteNeeded, &c.OnsiteEngineer, &c.EscalationLevel, &lastReply, &c.RepliesSent, &linked,
-		&c.Approved, &c.LastCustomerMsgID, &threads, &nextRespond, &c.StuckEscalated, &c.OnsiteEscalated,
-		&arrived, &asked, &clockStart, &c.Kind, &planned, &reportDue, &c.Late, &c.Billable, &reminded, &bounced, &dispatched, &c.ResolutionNote)
+	dest := make([]any, len(caseFields))
+	for i, f := range caseFields {
+		dest[i] = f.target(&c)
+	}
+	err := s.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	c.OpenedAt = time.UnixMilli(opened).UTC()
-	c.AssignedAt, c.RespondBy, c.SolveOnlineBy, c.OnsiteBy = fromMS(assigned), fromMS(respond), fromMS(solve), fromMS(onsite)
-	c.RespondedAt, c.ResolvedAt, c.ClosedAt, c.LastReplyAt = fromMS(responded), fromMS(resolved), fromMS(closed), fromMS(lastReply)
-	c.LinkedCase = linked.Int64
-	c.NextRespondCheck, c.OnsiteArrivedAt, c.ConfirmAskedAt = fromMS(nextRespond), fromMS(arrived), fromMS(asked)
-	c.ClockStart = fromMS(clockStart)
-	c.PlannedDate, c.ReportDueBy, c.RemindedAt, c.BouncedAt = fromMS(planned), fromMS(reportDue), fromMS(reminded), fromMS(bounced)
-	c.DispatchedAt = fromMS(dispatched)
-	if err := json.Unmarshal([]byte(threads), &c.ThreadIDs); err != nil {
-		return nil, fmt.Errorf("case %d thread ids: %w", c.Number, err)
-	}
 	return &c, nil
 }
 
+// caseArgs are the values of every column but the key, in caseFields order.
 func caseArgs(c *cases.Case) []any {
-	threads, _ := json.Marshal(c.ThreadIDs)
-	if c.ThreadIDs == nil {
-		threads = []byte("[]")
+	args := make([]any, 0, len(caseFields))
+	for _, f := range caseFields[1:] {
+		args = append(args, f.value(c))
 	}
-	var linked any
-	if c.LinkedCase != 0 {
-		linked = c.LinkedCase
-	}
-	return []any{c.Subject, c.Status, c.Severity, c.Priority, c.Company, c.ContactName, c.ContactPhone,
-		c.ContactEmail, c.Region, c.Language, c.Foreign, c.Plan, c.Engineer, c.Description,
-		c.OpenedAt.UnixMilli(), ms(c.AssignedAt), ms(c.RespondBy), ms(c.SolveOnlineBy), ms(c.OnsiteBy),
-		ms(c.RespondedAt), ms(c.ResolvedAt), ms(c.ClosedAt), c.OnsiteNeeded, c.OnsiteEngineer,
-		c.EscalationLevel, ms(c.LastReplyAt), c.RepliesSent, linked, c.Approved, c.LastCustomerMsgID,
-		string(threads), ms(c.NextRespondCheck), c.StuckEscalated, c.OnsiteEscalated, ms(c.OnsiteArrivedAt),
-		ms(c.ConfirmAskedAt), ms(c.ClockStart), orKind(c.Kind), ms(c.PlannedDate), ms(c.ReportDueBy), c.Late,
-		c.Billable, ms(c.RemindedAt), ms(c.BouncedAt), ms(c.DispatchedAt), c.ResolutionNote}
+	return args
 }
 
 func orKind(k string) string {
@@ -82,9 +216,7 @@ func orKind(k string) string {
 
 // InsertCase stores a new case and sets its Number.
 func (t *Txn) InsertCase(c *cases.Case) error {
-	cols := strings.TrimPrefix(caseCols, "number, ")
-	q := "INSERT INTO cases (" + cols + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(caseArgs(c))), ",") + ")"
-	res, err := t.exec(q, caseArgs(c)...)
+	res, err := t.exec(insertCaseSQL, caseArgs(c)...)
 	if err != nil {
 		return fmt.Errorf("insert case: %w", err)
 	}
@@ -94,12 +226,7 @@ func (t *Txn) InsertCase(c *cases.Case) error {
 
 // UpdateCase writes every field of c.
 func (t *Txn) UpdateCase(c *cases.Case) error {
-	cols := strings.Split(strings.TrimPrefix(caseCols, "number, "), ",")
-	for i := range cols {
-		cols[i] = strings.TrimSpace(cols[i]) + " = ?"
-	}
-	q := "UPDATE cases SET " + strings.Join(cols, ", ") + " WHERE number = ?"
-	_, err := t.exec(q, append(caseArgs(c), c.Number)...)
+	_, err := t.exec(updateCaseSQL, append(caseArgs(c), c.Number)...)
 	if err != nil {
 		return fmt.Errorf("update case %d: %w", c.Number, err)
 	}
@@ -276,7 +403,7 @@ func (t *Txn) LastStaffReply(n int64) (string, error) {
 func (t *Txn) SuppressionToldSince(rcpt string, since time.Time) (bool, error) {
 	var n int
 	err := t.row(`SELECT count(*) FROM events WHERE kind = ? AND at >= ? AND detail LIKE ? ESCAPE '\'`,
-		cases.EvAutoReplySuppressed, since.UnixMilli(), "acknowledgement to "+likeEscape(rcpt)+" %").Scan(&n)
+		cases.EvAutoReplySuppressed, since.UnixMilli(), "acknowledgement to "+likeEscape(rcpt)+" %"+likeEscape(cases.SuppressionToldMark)).Scan(&n)
 	return n > 0, err
 }
 

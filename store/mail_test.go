@@ -158,33 +158,6 @@ func TestRawChunks(t *testing.T) {
 	}
 }
 
-// A statement is prepared on the pool after the first transaction that
-// runs it, and later transactions reuse it instead of parsing it again.
-func TestStatementsPreparedOnce(t *testing.T) {
-	db := openTest(t)
-	ctx := context.Background()
-	const q = "SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?"
-	for i := range 3 {
-		if err := db.Tx(ctx, func(tx *Txn) error { _, _, err := tx.MailboxState("INBOX"); return err }); err != nil {
-			t.Fatal(err)
-		}
-		db.mu.Lock()
-		st := db.stmts[db.w][q]
-		db.mu.Unlock()
-		if st == nil {
-			t.Fatalf("after transaction %d the statement is not prepared on the writer", i+1)
-		}
-	}
-	if err := db.Read(ctx, func(tx *Txn) error { _, _, err := tx.MailboxState("INBOX"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if db.stmts[db.r][q] == nil || len(db.later[db.w]) != 0 {
-		t.Fatalf("reader statement %v, writer backlog %v", db.stmts[db.r][q], db.later[db.w])
-	}
-}
-
 // Transactions on several goroutines, each meeting new statements, never
 // wait on each other through the statement cache.
 func TestStatementCacheUnderConcurrency(t *testing.T) {

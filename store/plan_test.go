@@ -16,6 +16,7 @@ import (
 	"helpdeskd/config"
 	"helpdeskd/desk"
 	"helpdeskd/internal/testconf"
+	"helpdeskd/mailout"
 	"helpdeskd/store"
 	"helpdeskd/templates"
 )
@@ -115,16 +116,25 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 	if err != nil || len(items) < 3 {
 		t.Fatalf("due mail: %d, %v", len(items), err)
 	}
+	var as []mailout.Attempt
+	for _, it := range items {
+		as = append(as, mailout.Attempt{ID: it.Mail.ID, N: 1, At: now, Next: now.Add(time.Minute)})
+	}
+	if _, err := ob.Attempt(ctx, as); err != nil {
+		t.Fatal(err)
+	}
 	relayed := 0
 	for i, it := range items {
 		var err error
 		switch i {
 		case 0:
-			err = ob.Retry(ctx, it.Mail.ID, now.Add(time.Minute), "451 try later")
+			err = ob.Retry(ctx, it.Mail.ID, mailout.Result{Attempt: 1, At: now, Code: 451,
+				Err: &mailout.DeliveryError{Code: 451, Temporary: true, Reply: "451 try later"}}, now.Add(time.Minute))
 		case 1:
-			err = ob.Failed(ctx, it, "550 no such user", now)
+			err = ob.Failed(ctx, it, mailout.Result{Attempt: 1, At: now, Code: 550, Enhanced: "5.1.1",
+				Err: &mailout.DeliveryError{Code: 550, Enhanced: "5.1.1", Reply: "550 5.1.1 no such user"}})
 		default:
-			err = ob.Sent(ctx, it.Mail.ID, now)
+			err = ob.Sent(ctx, it.Mail.ID, mailout.Result{Attempt: 1, At: now, Code: 250, Response: "2.0.0 Ok"})
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -69,7 +69,7 @@ func (t *Txn) ReportCases(from, to time.Time) ([]*cases.Case, error) {
 	return t.caseRows(reportCasesSQL, lo, hi, lo, hi)
 }
 
-const reportCasesSQL = "SELECT " + caseCols + ` FROM cases
+var reportCasesSQL = "SELECT " + caseCols + ` FROM cases
 	WHERE (opened_at >= ? AND opened_at < ?) OR (closed_at >= ? AND closed_at < ?) ORDER BY number`
 
 func (t *Txn) caseRows(q string, args ...any) ([]*cases.Case, error) {

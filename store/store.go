@@ -13,11 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotFound is returned when a case, message or row does not exist.
@@ -28,12 +28,63 @@ type DB struct {
 	w *sql.DB // single writer
 	r *sql.DB // readers
 
-	mu    sync.Mutex
-	stmts map[*sql.DB]map[string]*sql.Stmt // prepared once per pool, reused by every transaction
-	later map[*sql.DB][]string             // seen in a transaction, to be prepared after it
+	ws, rs stmtCache // statements prepared once for w and r
 }
 
-const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+// stmtCache holds statements prepared on a pool, by SQL text. A
+// transaction uses them through Tx.Stmt, which reuses a statement
+// already prepared on the transaction's connection instead of parsing
+// the SQL again.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) lookup(q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[q]
+}
+
+// learn prepares on db the statements a finished transaction had to
+// prepare itself. It runs after the transaction, when the connection it
+// held is free again (the writer pool has one).
+func (c *stmtCache) learn(ctx context.Context, db *sql.DB, qs []string) {
+	for _, q := range qs {
+		if c.lookup(q) != nil {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			continue // the statement failed in its transaction too
+		}
+		c.mu.Lock()
+		if c.m == nil {
+			c.m = map[string]*sql.Stmt{}
+		}
+		if c.m[q] == nil {
+			c.m[q] = st
+		} else {
+			st.Close()
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.m {
+		errs = append(errs, st.Close())
+	}
+	c.m = nil
+	return errors.Join(errs...)
+}
+
+// pragmas run on every new connection. The journal mode is not among
+// them: WAL is a property of the file, set once by setWAL.
+const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 
 // Open opens (creating if needed) the database at path and applies any
 // pending migrations.
@@ -45,6 +96,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	w.SetMaxOpenConns(1)
 	db := &DB{w: w}
+	if err := db.setWAL(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
@@ -61,70 +116,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
-	db.mu.Lock()
-	for _, m := range db.stmts {
-		for _, st := range m {
-			st.Close()
-		}
-	}
-	db.stmts = nil
-	db.mu.Unlock()
-	return errors.Join(db.r.Close(), db.w.Close())
-}
-
-// maxStmts bounds the statements kept prepared per pool (the fixed SQL of
-// this package is far fewer).
-const maxStmts = 256
-
-// stmt returns q as prepared on pool once for the life of the DB, nil
-// if it is not yet: parsing the SQL of every statement in every
-// transaction was an eighth of a mail's intake. A statement first seen
-// inside a transaction is prepared on the pool after that transaction
-// (preparing inside it would wait for the connection the transaction
-// holds).
-func (db *DB) stmt(pool *sql.DB, q string) *sql.Stmt {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if st, ok := db.stmts[pool][q]; ok {
-		return st
-	}
-	if l := db.later[pool]; len(l) < maxStmts && !slices.Contains(l, q) {
-		if db.later == nil {
-			db.later = map[*sql.DB][]string{}
-		}
-		db.later[pool] = append(l, q)
-	}
-	return nil
-}
-
-// prepareLater prepares on pool the statements first seen in a
-// transaction that has ended. It holds no lock while it prepares: the
-// pool's connection may be in another transaction, which needs the lock
-// to look its statements up.
-func (db *DB) prepareLater(ctx context.Context, pool *sql.DB) {
-	db.mu.Lock()
-	qs := db.later[pool]
-	delete(db.later, pool)
-	db.mu.Unlock()
-	for _, q := range qs {
-		st, err := pool.PrepareContext(ctx, q)
-		if err != nil {
-			continue // prepared in the next transaction, as before
-		}
-		db.mu.Lock()
-		if db.stmts == nil {
-			db.stmts = map[*sql.DB]map[string]*sql.Stmt{}
-		}
-		if db.stmts[pool] == nil {
-			db.stmts[pool] = map[string]*sql.Stmt{}
-		}
-		if _, dup := db.stmts[pool][q]; dup || len(db.stmts[pool]) >= maxStmts {
-			st.Close()
-		} else {
-			db.stmts[pool][q] = st
-		}
-		db.mu.Unlock()
-	}
+	return errors.Join(db.rs.close(), db.ws.close(), db.r.Close(), db.w.Close())
 }
 
 // Tx runs fn in one write transaction; it commits when fn returns nil.
@@ -133,11 +125,12 @@ func (db *DB) Tx(ctx context.Context, fn func(*Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer db.prepareLater(ctx, db.w) // after the rollback below
+	t := &Txn{tx: tx, ctx: ctx, cache: &db.ws}
+	defer func() { db.ws.learn(ctx, db.w, t.missed) }() // after the rollback below
 	// Roll back on any way out but a commit, a panic included: the
 	// single writer connection must never stay inside a transaction.
 	defer tx.Rollback()
-	if err := fn(&Txn{tx: tx, ctx: ctx, db: db, pool: db.w}); err != nil {
+	if err := fn(t); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -152,23 +145,25 @@ func (db *DB) Read(ctx context.Context, fn func(*Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
-	defer db.prepareLater(ctx, db.r)
+	t := &Txn{tx: tx, ctx: ctx, cache: &db.rs}
+	defer func() { db.rs.learn(ctx, db.r, t.missed) }() // after the rollback below
 	defer tx.Rollback()
-	return fn(&Txn{tx: tx, ctx: ctx, db: db, pool: db.r})
+	return fn(t)
 }
 
 // Txn is an open transaction.
 type Txn struct {
-	tx    *sql.Tx
-	ctx   context.Context
-	db    *DB
-	pool  *sql.DB
-	stmts map[string]*sql.Stmt
+	tx     *sql.Tx
+	ctx    context.Context
+	cache  *stmtCache // the prepared statements of tx's pool
+	missed []string   // statements not in cache yet
+	stmts  map[string]*sql.Stmt
 }
 
 // prepared returns q prepared in this transaction, once: a scheduler wake
 // runs the same few statements for every timer, and parsing SQL was half
-// its cost. The statements close with the transaction.
+// its cost. The SQL is parsed once per connection (see stmtCache); the
+// transaction's statements close with it.
 func (t *Txn) prepared(q string) (*sql.Stmt, error) {
 	if prepareHook != nil {
 		prepareHook(q)
@@ -177,17 +172,14 @@ func (t *Txn) prepared(q string) (*sql.Stmt, error) {
 		return st, nil
 	}
 	var st *sql.Stmt
-	if t.db != nil {
-		if shared := t.db.stmt(t.pool, q); shared != nil {
-			// Reuses the statement prepared on the transaction's connection.
-			st = t.tx.StmtContext(t.ctx, shared)
-		}
-	}
-	if st == nil {
+	if shared := t.cache.lookup(q); shared != nil {
+		st = t.tx.StmtContext(t.ctx, shared)
+	} else {
 		var err error
 		if st, err = t.tx.PrepareContext(t.ctx, q); err != nil {
 			return nil, err
 		}
+		t.missed = append(t.missed, q)
 	}
 	if t.stmts == nil {
 		t.stmts = map[string]*sql.Stmt{}
@@ -383,13 +375,31 @@ CREATE INDEX cases_opened ON cases(opened_at);
 CREATE INDEX cases_closed ON cases(closed_at);
 CREATE INDEX cases_engineer ON cases(engineer, status);
 `,
-	// 6: a folder's first sync under way (SPEC §11.1): its start and the
+	// 6: the outbox records each delivery attempt before it is made, and
+	// keeps the SMTP reply of each; a rendered body is stored once per
+	// distinct text, shared by the copies of one notice to several staff
+	// (deflated when that is smaller).
+	`
+CREATE TABLE bodies (
+	id INTEGER PRIMARY KEY,
+	hash BLOB NOT NULL UNIQUE,
+	data BLOB NOT NULL,
+	deflated INTEGER NOT NULL DEFAULT 0
+);
+ALTER TABLE outbox ADD COLUMN body INTEGER REFERENCES bodies(id);
+ALTER TABLE outbox ADD COLUMN last_attempt_at INTEGER;
+ALTER TABLE outbox ADD COLUMN last_code INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN last_enhanced TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN results TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX outbox_pending ON outbox(next_attempt_at, id) WHERE state IN ('queued', 'delivering');
+`,
+	// 7: a folder's first sync under way (SPEC §11.1): its start and the
 	// highest UID it covers.
 	`
 ALTER TABLE mailbox_state ADD COLUMN first_sync_at INTEGER;
 ALTER TABLE mailbox_state ADD COLUMN first_sync_end INTEGER NOT NULL DEFAULT 0;
 `,
-	// 7: indexes for every query on the intake, scheduler and sender paths,
+	// 8: indexes for every query on the intake, scheduler and sender paths,
 	// so that their cost does not grow with the cases kept (issue 10).
 	`
 CREATE INDEX messages_case ON messages(case_number);
@@ -398,11 +408,11 @@ CREATE INDEX outbox_case ON outbox(case_number);
 CREATE INDEX attachments_message ON attachments(message);
 CREATE INDEX outbox_rcpt_ack ON outbox(rcpt_key, created_at) WHERE kind = 'ack';
 `,
-	// 8: an attachment's bytes are found again in its message's raw copy
+	// 9: an attachment's bytes are found again in its message's raw copy
 	// by its number among the message's attachments; data stays for the
 	// rows stored before (issue 10: each received byte is stored once).
 	`ALTER TABLE attachments ADD COLUMN part INTEGER;`,
-	// 9: a large raw message is stored in chunks, so that neither writing
+	// 10: a large raw message is stored in chunks, so that neither writing
 	// nor binding it holds more than a chunk outside the caller's copy.
 	`
 ALTER TABLE messages ADD COLUMN raw_size INTEGER;
@@ -414,7 +424,7 @@ CREATE TABLE message_chunks (
 	UNIQUE (message, seq)
 );
 `,
-	// 10: the open cases of each engineer, kept by triggers, so that
+	// 11: the open cases of each engineer, kept by triggers, so that
 	// routing a new case reads one row per engineer instead of counting
 	// every open case.
 	`
@@ -448,30 +458,76 @@ END;
 `,
 }
 
+// setWAL switches the database to write-ahead logging. SQLite takes the
+// exclusive lock for that change without calling the busy handler, so a
+// second process opening a new database at the same moment gets
+// SQLITE_BUSY at once; it is retried here, within the busy timeout. Once
+// the file is in WAL mode the pragma changes nothing and takes no lock.
+func (db *DB) setWAL(ctx context.Context) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		var mode string
+		err := db.w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		if err == nil {
+			if mode != "wal" {
+				return fmt.Errorf("journal mode is %q, want wal", mode)
+			}
+			return nil
+		}
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return fmt.Errorf("set journal mode: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// migrate applies the pending migrations, one transaction each. Every
+// transaction begins IMMEDIATE (the writer's _txlock), so it holds the
+// database's write lock from its first statement, and it reads
+// user_version again under that lock: when two processes open a new
+// database at the same moment, the second waits for the first one's
+// migration and then finds it applied, instead of running it again
+// (issue 13.3).
 func (db *DB) migrate(ctx context.Context) error {
-	var v int
-	if err := db.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return err
-	}
-	if v > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this helpdeskd (%d)", v, len(migrations))
-	}
-	for i := v; i < len(migrations); i++ {
-		tx, err := db.w.BeginTx(ctx, nil)
-		if err != nil {
+	for {
+		done, err := db.migrateOne(ctx)
+		if err != nil || done {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
 	}
-	return nil
+}
+
+// migrateOne applies the next pending migration, if any; done reports
+// that the schema is current.
+func (db *DB) migrateOne(ctx context.Context) (done bool, err error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return false, err
+	}
+	if v > len(migrations) {
+		return false, fmt.Errorf("database schema version %d is newer than this helpdeskd (%d)", v, len(migrations))
+	}
+	if v == len(migrations) {
+		return true, tx.Commit()
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migration %d: %w", v+1, err)
+	}
+	return false, nil
 }

@@ -397,7 +397,7 @@ func seedCases(ctx context.Context, path string, n int) error {
 					if err := t.Enqueue(o, at); err != nil {
 						return err
 					}
-					if err := t.MarkSent(o.ID, at); err != nil {
+					if err := t.MarkSent(o.ID, store.Attempt{N: 1, At: at, Code: 250}); err != nil {
 						return err
 					}
 				}

@@ -9,17 +9,13 @@ import (
 	"log/slog"
 	"net/mail"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"helpdeskd/cases"
 	"helpdeskd/config"
-	"helpdeskd/daemon"
 	"helpdeskd/desk"
-	"helpdeskd/mailout"
 	"helpdeskd/store"
 	"helpdeskd/templates"
 )
@@ -50,107 +46,6 @@ func reportSecrets(cfg *config.Config) error {
 	return nil
 }
 
-func cmdServe(args []string, stderr io.Writer) error {
-	fs, cfgPath := newFlags("serve")
-	debug := fs.Bool("debug", false, "debug logging")
-	if err := noArgs(fs, args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	if err := reportSecrets(cfg); err != nil {
-		return err
-	}
-	level := slog.LevelInfo
-	if *debug {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		// A second signal exits at once.
-		<-ctx.Done()
-		stop()
-		c := make(chan os.Signal, 1)
-		signal.Notify(c, syscall.SIGINT, syscall.SIGTERM)
-		<-c
-		log.Warn("second signal, exiting now")
-		os.Exit(1)
-	}()
-	return daemon.Run(ctx, cfg, daemon.Options{Logger: log})
-}
-
-func cmdCheck(args []string, stdout, stderr io.Writer) error {
-	fs, cfgPath := newFlags("check")
-	offline := fs.Bool("offline", false, "skip the IMAP and SMTP logins")
-	if err := noArgs(fs, args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(*cfgPath)
-	var ps config.Problems
-	if errors.As(err, &ps) {
-		for _, p := range ps {
-			fmt.Fprintln(stdout, p.Error())
-		}
-		return fmt.Errorf("%d problem(s) in %s", len(ps), *cfgPath)
-	}
-	if err != nil {
-		return err
-	}
-	for _, w := range cfg.Warnings() { // they do not fail the check
-		fmt.Fprintln(stdout, w.Error())
-	}
-	if _, err := templates.Load(cfg.Templates.Dir); err != nil {
-		for _, l := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stdout, "%s:%d: templates.dir: %s\n", *cfgPath, cfg.Line("templates.dir"), l)
-		}
-		return fmt.Errorf("templates of %s are broken", *cfgPath)
-	}
-	if !*offline {
-		var ps config.Problems
-		if errors.As(cfg.CheckSecrets(), &ps) {
-			for _, p := range ps {
-				fmt.Fprintln(stdout, p.Error())
-			}
-			return fmt.Errorf("%d problem(s) in %s", len(ps), *cfgPath)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		var errs []error
-		if err := daemon.NewFetcher(cfg, nil).Check(); err != nil {
-			fmt.Fprintf(stdout, "%s: mailbox: %v\n", *cfgPath, err)
-			errs = append(errs, err)
-		}
-		if err := checkSMTP(ctx, cfg); err != nil {
-			fmt.Fprintf(stdout, "%s: smtp: %v\n", *cfgPath, err)
-			errs = append(errs, err)
-		}
-		if len(errs) > 0 {
-			return fmt.Errorf("server check failed: %w", errors.Join(errs...))
-		}
-	}
-	fmt.Fprintf(stdout, "%s: ok\n", *cfgPath)
-	return nil
-}
-
-func checkSMTP(ctx context.Context, cfg *config.Config) error {
-	srv, err := mailout.ParseServer(cfg.SMTP.Address, string(cfg.SMTP.TLS), cfg.SMTP.Username, cfg.SMTP.Password, cfg.SMTP.HELO, cfg.SMTP.InsecureSkipVerify)
-	if err != nil {
-		return err
-	}
-	c, err := mailout.NewClient(srv)
-	if err != nil {
-		return err
-	}
-	if err := c.DialWithContext(ctx); err != nil {
-		return fmt.Errorf("connect %s: %w", cfg.SMTP.Address, err)
-	}
-	return c.Close()
-}
-
 // openDesk opens the database and a desk for one-shot commands.
 func openDesk(cfgPath string) (*config.Config, *store.DB, *desk.Desk, error) {
 	cfg, err := loadConfig(cfgPath)
@@ -161,7 +56,7 @@ func openDesk(cfgPath string) (*config.Config, *store.DB, *desk.Desk, error) {
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("templates: %w", err)
 	}
-	db, err := store.Open(context.Background(), cfg.Database.Path)
+	db, err := store.OpenExisting(context.Background(), cfg.Database.Path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -371,7 +266,7 @@ func openRead(cfgPath string) (*config.Config, *store.DB, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := store.Open(context.Background(), cfg.Database.Path)
+	db, err := store.OpenExisting(context.Background(), cfg.Database.Path)
 	return cfg, db, err
 }
 

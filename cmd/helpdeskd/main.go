@@ -22,26 +22,6 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
-const usage = `usage: helpdeskd COMMAND [flags]
-
-commands:
-  serve                      run the daemon until SIGINT/SIGTERM
-  check [--offline]          validate config and templates, test IMAP/SMTP logins
-  case open --company C --contact NAME --phone P --email E --severity N --subject S [--body TEXT | --body-file F | stdin]
-             [--kind fault|installation|training --date YYYY-MM-DD]
-  case list [--status open|resolved|closed|all] [--engineer EMAIL] [--company C] [--kind K] [--overdue] [--json]
-  case show N [--json]
-  case onsite N dispatch EMAIL [--billable] | case onsite N arrived    [--as EMAIL]
-  case part N TEXT | case note N TEXT                                   [--as EMAIL]
-  sla --customer EMAIL|COMPANY --severity N --at RFC3339 [--json]
-  report [--from DATE] [--to DATE] [--json | --csv]
-  quarantine list [--json]   unreadable mail kept aside
-  quarantine replay ID       run a quarantined mail through intake again
-  demo [--keep]              a case flowing end to end on embedded mail servers
-
-every command takes --config FILE (default $HELPDESKD_CONFIG, else helpdeskd.toml)
-`
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -49,11 +29,15 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := dispatch(args, stdin, stdout, stderr)
 	var ue usageError
+	var hr helpRequest
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &hr):
+		printHelp(stdout, hr.fs)
+		return 0
 	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "helpdeskd: %s\n", ue.msg)
@@ -72,8 +56,11 @@ func oneLine(s string) string {
 
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	args = hoist(args)
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args[0] = "version"
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return usagef("no command given")
 	}
 	cmd, rest := args[0], args[1:]
@@ -83,6 +70,9 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case "check":
 		return cmdCheck(rest, stdout, stderr)
 	case "case":
+		if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help") {
+			return flag.ErrHelp
+		}
 		if len(rest) == 0 {
 			return usagef("case: want open, list, show, onsite, part or note")
 		}
@@ -107,10 +97,22 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdDemo(rest, stdout)
 	case "quarantine":
 		return cmdQuarantine(rest, stdout)
+	case "backup":
+		return cmdBackup(rest, stdout)
+	case "version":
+		return cmdVersion(rest, stdout)
 	case "help", "-h", "--help":
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			// helpdeskd help COMMAND [SUBCOMMAND] = COMMAND [SUBCOMMAND] --help
+			words := rest[:1]
+			if (rest[0] == "case" || rest[0] == "quarantine") && len(rest) > 1 {
+				words = rest[:2]
+			}
+			return dispatch(append(append([]string(nil), words...), "--help"), stdin, stdout, stderr)
+		}
 		return flag.ErrHelp
 	}
-	return usagef("unknown command %q\n%s", cmd, usage)
+	return usagef("unknown command %q (run helpdeskd help)", cmd)
 }
 
 // flags returns a FlagSet with --config.
@@ -121,7 +123,7 @@ func newFlags(name string) (*flag.FlagSet, *string) {
 	if def == "" {
 		def = "helpdeskd.toml"
 	}
-	cfg := fs.String("config", def, "config file")
+	cfg := fs.String("config", def, "Read the configuration from `FILE` (default $HELPDESKD_CONFIG, else helpdeskd.toml).")
 	return fs, cfg
 }
 
@@ -178,7 +180,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				return nil, helpRequest{fs}
 			}
 			return nil, usagef("%s: %v", fs.Name(), err)
 		}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"helpdeskd/store"
 )
 
 func runCmd(t testing.TB, args ...string) (int, string, string) {
@@ -26,6 +29,12 @@ func exampleConfig(t testing.TB) string {
 	cfg := strings.Replace(string(src), `path = "helpdeskd.db"`, `path = "`+filepath.Join(dir, "hd.db")+`"`, 1)
 	p := filepath.Join(dir, "helpdeskd.toml")
 	os.WriteFile(p, []byte(cfg), 0o600)
+	// serve creates the database; the other commands need it to exist.
+	db, err := store.Create(context.Background(), filepath.Join(dir, "hd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	return p
 }
 

@@ -43,18 +43,19 @@ func cmdQuarantine(args []string, stdout io.Writer) error {
 			UID        uint32 `json:"uid"`
 			Size       int    `json:"size"`
 			Problem    string `json:"problem"`
+			Text       string `json:"text,omitempty"` // what could be read: the subject, or a mail's text without header
 		}
 		out := []entry{}
 		for _, m := range list {
-			out = append(out, entry{m.ID, m.ReceivedAt.Format(time.RFC3339), m.Mailbox, m.UID, m.Size, m.Problems})
+			out = append(out, entry{m.ID, m.ReceivedAt.Format(time.RFC3339), m.Mailbox, m.UID, m.Size, m.Problems, m.Subject})
 		}
 		if *asJSON {
 			return writeJSON(stdout, out)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tRECEIVED\tMAILBOX\tUID\tSIZE\tPROBLEM")
+		fmt.Fprintln(tw, "ID\tRECEIVED\tMAILBOX\tUID\tSIZE\tPROBLEM\tTEXT")
 		for i, e := range out {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\n", e.ID, textTime(list[i].ReceivedAt, cfg.Display.Location), e.Mailbox, e.UID, e.Size, e.Problem)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\t%s\n", e.ID, textTime(list[i].ReceivedAt, cfg.Display.Location), e.Mailbox, e.UID, e.Size, e.Problem, e.Text)
 		}
 		return tw.Flush()
 	case "replay":

@@ -337,7 +337,7 @@ func cmdReport(args []string, stdout io.Writer) error {
 	if !in.from.IsZero() && !in.to.IsZero() && !in.from.Before(in.to) {
 		return usagef("report: --from %s is after --to %s", *from, *to)
 	}
-	db, err := store.Open(context.Background(), cfg.Database.Path)
+	db, err := store.OpenExisting(context.Background(), cfg.Database.Path)
 	if err != nil {
 		return err
 	}

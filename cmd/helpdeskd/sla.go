@@ -49,7 +49,9 @@ func cmdSLA(args []string, stdout io.Writer) error {
 	}
 	plan := cfg.Plans[cu.Plan]
 	respond, solve := cases.Deadlines(cfg, plan, *severity, t)
-	onsite := cases.OnsiteDeadline(cfg, plan, *severity, t)
+	// On site as a case of this customer counts it: on the calendar of
+	// its on-site service (SPEC §11.6).
+	onsite := cases.OnsiteDeadlineFor(cfg, &cases.Case{Company: cu.Company, Plan: plan.Name, Severity: *severity}, t)
 	loc := plan.Calendar.Location
 	if *asJSON {
 		return writeJSON(stdout, map[string]string{
