@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -182,5 +183,60 @@ func TestFirstSyncResumesAfterCrash(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "first sync done") || !sink.fsStart.IsZero() {
 		t.Fatalf("resumed first sync not finished:\n%s", logs.String())
+	}
+}
+
+// With one message per FETCH the next chunk is fetched while the current
+// one is delivered; a Sink failure must still stop delivery at the failed
+// UID (the chunk fetched behind it is not delivered), so that everything
+// is delivered once and in order after the reconnect.
+func TestPipelinedFetchStopsAtFailure(t *testing.T) {
+	srv, err := testmail.Start(testmail.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddUser("support@example.com", "pw")
+	for i := 1; i <= 6; i++ {
+		srv.Append("support@example.com", "INBOX", mailN(i))
+	}
+	sink := &memSink{quarantined: map[uint32]bool{}, failUID: 3}
+	failed := make(chan struct{}, 1)
+	f := &Fetcher{Address: srv.IMAPAddr, TLS: "none", Username: "support@example.com", Password: "pw",
+		ProcessedFolder: "Processed", Sink: sink, State: sink, Batch: 1,
+		Logger: slog.New(slog.NewTextHandler(signalWriter{"reconnecting", failed}, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	select {
+	case <-failed: // the session ended at uid 3
+	case <-time.After(10 * time.Second):
+		t.Fatal("the failure did not end the session")
+	}
+	sink.mu.Lock()
+	before := slices.Clone(sink.delivered)
+	sink.failUID = 0
+	sink.mu.Unlock()
+	if !slices.Equal(before, []uint32{1, 2}) {
+		t.Fatalf("delivered %v before the reconnect, want 1 2", before)
+	}
+	deadline := time.After(15 * time.Second)
+	for {
+		sink.mu.Lock()
+		n := len(sink.delivered)
+		sink.mu.Unlock()
+		if n >= 6 {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("delivered %v", sink.delivered)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	<-done
+	if !slices.Equal(sink.delivered, []uint32{1, 2, 3, 4, 5, 6}) {
+		t.Fatalf("delivered %v, want 1-6 once each, in order", sink.delivered)
 	}
 }
