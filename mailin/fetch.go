@@ -442,7 +442,8 @@ type delivered struct {
 
 // chunkBytes caps the message bytes fetched in one FETCH command, so that
 // the chunks in flight (one delivering, one waiting, one being read) stay
-// small; a larger message is a chunk of its own.
+// small; a larger message is a chunk of its own, fetched only when the
+// deliverer is idle.
 const chunkBytes = 2 << 20
 
 // deliverAll fetches the pending UIDs in chunks and delivers them in UID
@@ -469,7 +470,8 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 		failed := false
 		for msgs := range work {
 			if failed {
-				continue // drain: nothing after a failed UID is delivered
+				done <- delivered{} // nothing after a failed UID is delivered
+				continue
 			}
 			r := f.deliverChunk(ctx, uidValidity, msgs, first, prog)
 			failed = r.err != nil
@@ -479,7 +481,9 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	// finish flags and moves a committed chunk, unless the server already
 	// failed us; the first error wins.
 	var firstErr error
+	sent, got := 0, 0 // chunks handed to the deliverer, results back
 	finish := func(r delivered) {
+		got++
 		if firstErr == nil {
 			firstErr = f.finish(c, r.processed, r.quarantined)
 		}
@@ -487,10 +491,21 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 			firstErr = r.err
 		}
 	}
-	for _, chunk := range chunks {
-		msgs, err := f.fetchChunk(c, chunk)
+	for _, ch := range chunks {
+		if ch.bytes > chunkBytes {
+			// A large message is fetched once the deliverer is idle, so
+			// that only one is in memory at a time.
+			for got < sent && firstErr == nil {
+				finish(<-done)
+			}
+			if firstErr != nil {
+				break
+			}
+		}
+		msgs, err := f.fetchChunk(c, ch.uids)
 		if len(msgs) > 0 {
 			work <- msgs
+			sent++
 		}
 		if err != nil {
 			firstErr = err
@@ -547,7 +562,13 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 
 // chunks splits the pending UIDs into FETCH commands of at most Batch
 // messages and chunkBytes bytes, by their RFC822.SIZE.
-func (f *Fetcher) chunks(c *imapclient.Client, pending []imap.UID) ([][]imap.UID, error) {
+// chunk is the UIDs of one FETCH command and their RFC822.SIZE total.
+type chunk struct {
+	uids  []imap.UID
+	bytes int64
+}
+
+func (f *Fetcher) chunks(c *imapclient.Client, pending []imap.UID) ([]chunk, error) {
 	batch := f.Batch
 	if batch <= 0 {
 		batch = 20
@@ -562,16 +583,15 @@ func (f *Fetcher) chunks(c *imapclient.Client, pending []imap.UID) ([][]imap.UID
 			sizes[m.UID] = m.RFC822Size
 		}
 	}
-	var out [][]imap.UID
-	var cur []imap.UID
-	var bytes int64
+	var out []chunk
+	var cur chunk
 	for _, u := range pending {
-		if len(cur) > 0 && (len(cur) >= batch || bytes+sizes[u] > chunkBytes) {
+		if len(cur.uids) > 0 && (len(cur.uids) >= batch || cur.bytes+sizes[u] > chunkBytes) {
 			out = append(out, cur)
-			cur, bytes = nil, 0
+			cur = chunk{}
 		}
-		cur = append(cur, u)
-		bytes += sizes[u]
+		cur.uids = append(cur.uids, u)
+		cur.bytes += sizes[u]
 	}
 	return append(out, cur), nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -239,4 +240,42 @@ func TestPipelinedFetchStopsAtFailure(t *testing.T) {
 	if !slices.Equal(sink.delivered, []uint32{1, 2, 3, 4, 5, 6}) {
 		t.Fatalf("delivered %v, want 1-6 once each, in order", sink.delivered)
 	}
+}
+
+// Messages larger than a chunk are fetched one at a time between small
+// ones, and every one arrives whole and in order.
+func TestLargeMessagesFetchedAlone(t *testing.T) {
+	srv, err := testmail.Start(testmail.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddUser("support@example.com", "pw")
+	sizes := map[uint32]int{}
+	for i := 1; i <= 7; i++ {
+		raw := mailN(i)
+		if i%2 == 0 {
+			raw = append(raw, bytes.Repeat([]byte("0123456789abcdef\r\n"), (chunkBytes+1<<20)/18)...)
+		}
+		sizes[uint32(i)] = len(raw)
+		srv.Append("support@example.com", "INBOX", raw)
+	}
+	sink := &sizeSink{memSink: memSink{quarantined: map[uint32]bool{}}, got: map[uint32]int{}}
+	runWith(t, srv, &sink.memSink, &Fetcher{Sink: sink})
+	if !slices.Equal(sink.delivered, []uint32{1, 2, 3, 4, 5, 6, 7}) || !maps.Equal(sink.got, sizes) {
+		t.Fatalf("delivered %v, sizes %v, want %v", sink.delivered, sink.got, sizes)
+	}
+}
+
+// sizeSink is a memSink that also records the size of each message.
+type sizeSink struct {
+	memSink
+	got map[uint32]int
+}
+
+func (s *sizeSink) Deliver(ctx context.Context, p Place, raw []byte) (Outcome, error) {
+	s.mu.Lock()
+	s.got[p.UID] = len(raw)
+	s.mu.Unlock()
+	return s.memSink.Deliver(ctx, p, raw)
 }

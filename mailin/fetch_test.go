@@ -100,12 +100,16 @@ func runOnce(t *testing.T, srv *testmail.Servers, sink *memSink) {
 	runWith(t, srv, sink, &Fetcher{})
 }
 
-// runWith is runOnce with the fields set in f (clock, logger, batch).
+// runWith is runOnce with the fields set in f (clock, logger, batch, a
+// Sink wrapping sink).
 func runWith(t *testing.T, srv *testmail.Servers, sink *memSink, f *Fetcher) {
 	t.Helper()
 	ready := make(chan struct{}, 1)
 	f.Address, f.TLS, f.Username, f.Password = srv.IMAPAddr, "none", "support@example.com", "pw"
-	f.ProcessedFolder, f.QuarantineFolder, f.Sink, f.State = "Processed", "Quarantine", sink, sink
+	f.ProcessedFolder, f.QuarantineFolder, f.State = "Processed", "Quarantine", sink
+	if f.Sink == nil {
+		f.Sink = sink
+	}
 	if f.Logger == nil {
 		f.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
