@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"helpdeskd/config"
 )
@@ -273,11 +274,38 @@ func Decide(cfg *config.Config, c *Case, ev Trigger, f Facts, now time.Time) Dec
 // Excerpt shortens a text to one line of at most 200 characters, for
 // event details.
 func Excerpt(s string) string {
+	// 200 characters are at most 800 bytes of UTF-8, plus white space
+	// that collapses: look at a bounded head only, so a long body costs
+	// no more than a short one.
+	long := len(s) > 4096
+	if long {
+		s = strings.ToValidUTF8(s[:4096], "")
+	}
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > 200 {
 		return string(r[:200]) + "…"
+	} else if long {
+		return s + "…"
 	}
 	return s
+}
+
+// maxDescription bounds the fault description kept on a case row and
+// shown in staff notices; the whole text stays in the stored message
+// (issue 10: each received byte is stored once).
+const maxDescription = 4096
+
+// Description is a body as a case keeps it: at most maxDescription
+// bytes, cut at a character boundary and marked when cut.
+func Description(body string) string {
+	if len(body) <= maxDescription {
+		return body
+	}
+	cut := maxDescription
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return strings.TrimSpace(body[:cut]) + "\n…"
 }
 
 // roleAddrs is every address of the given roles.

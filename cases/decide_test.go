@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"helpdeskd/calendar"
 	"helpdeskd/config"
@@ -810,5 +811,23 @@ func TestInspectionSchedule(t *testing.T) {
 				t.Errorf("reminded = %v, want %v", cur.Reminded, tt.wantRemin)
 			}
 		})
+	}
+}
+
+func TestDescriptionAndExcerptAreBounded(t *testing.T) {
+	long := strings.Repeat("数据库无法启动。", 2000) // 48,000 bytes
+	d := Description(long)
+	if len(d) > maxDescription+8 || !strings.HasSuffix(d, "…") || !utf8.ValidString(d) || !strings.HasPrefix(long, strings.TrimSuffix(d, "\n…")) {
+		t.Errorf("description of %d bytes: %d bytes, suffix %q", len(long), len(d), d[len(d)-8:])
+	}
+	if short := "It broke."; Description(short) != short {
+		t.Errorf("short description changed: %q", Description(short))
+	}
+	e := Excerpt(long)
+	if n := utf8.RuneCountInString(e); n != 201 || !strings.HasSuffix(e, "…") {
+		t.Errorf("excerpt has %d characters: %q", n, e)
+	}
+	if e := Excerpt(strings.Repeat(" ", 5000) + "x"); e != "…" && e != "" {
+		t.Errorf("excerpt of blank head = %q", e)
 	}
 }

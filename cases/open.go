@@ -76,7 +76,7 @@ func Open(cfg *config.Config, in OpenInput, cu *config.Customer, f Facts, now ti
 	c := &Case{
 		Subject: orStr(in.Subject, "(no subject)"), Status: StatusOpen, Severity: in.Severity,
 		ContactName: in.Contact, ContactPhone: in.Phone, ContactEmail: strings.ToLower(in.Email),
-		Language: cfg.Templates.Language, Description: in.Description, OpenedAt: at,
+		Language: cfg.Templates.Language, Description: Description(in.Description), OpenedAt: at,
 		Region: cfg.Policy.UnknownRegion, LastCustomerMsgID: in.MessageID, LinkedCase: in.LinkedCase,
 		Kind: orStr(in.Kind, KindFault), PlannedDate: in.PlannedDate, Late: in.Late,
 	}
