@@ -44,7 +44,7 @@ var (
 	bigMiB     = flag.String("big", "50,200", "attachment sizes in MiB for the memory figure (\"\" = skip)")
 	liveFor    = flag.Duration("live", time.Minute, "how long mail is delivered in the live figure")
 	liveRate   = flag.Int("rate", 20, "mails per second in the live figure")
-	only       = flag.String("only", "import,big,flat,idle,live", "figures to measure")
+	only       = flag.String("only", "import,big,flat,idle,live,backlog", "figures to measure")
 	dirFlag    = flag.String("dir", "", "working directory (default $E2E_DIR or a temp dir)")
 	seed       = flag.Uint64("seed", 1, "generator seed")
 	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the flat figure's intake with many cases to this file")
@@ -89,7 +89,7 @@ func main() {
 		fmt.Println("config:", cfg)
 		return
 	}
-	if slices.Contains(want, "import") || slices.Contains(want, "big") || slices.Contains(want, "live") || slices.Contains(want, "idle") {
+	if slices.Contains(want, "import") || slices.Contains(want, "big") || slices.Contains(want, "live") || slices.Contains(want, "idle") || slices.Contains(want, "backlog") {
 		if b.stack, err = startStack(filepath.Join(dir, "stack")); err != nil {
 			log.Fatal(err)
 		}
@@ -103,6 +103,7 @@ func main() {
 		fn   func(context.Context) error
 	}{
 		{"import", b.importFigures}, {"big", b.bigFigures}, {"flat", b.flatFigures}, {"idle", b.idleFigures}, {"live", b.liveFigures},
+		{"backlog", b.backlogFigures},
 	}
 	for _, st := range steps {
 		if !slices.Contains(want, st.name) {
