@@ -53,7 +53,7 @@ func caseCommand(cfgPath string, n int64, as, line string, stdout io.Writer) err
 // /onsite arrived.
 func cmdCaseOnsite(args []string, stdout io.Writer) error {
 	fs, cfgPath := newFlags("case onsite")
-	billable := fs.Bool("billable", false, "dispatch to a customer without on-site service, billed (SPEC §11.6)")
+	billable := fs.Bool("billable", false, "dispatch to a customer without on-site service; the visit is billed")
 	as := fs.String("as", "", "record the command as this staff member (default: the service centre)")
 	pos, err := parse(fs, args)
 	if err != nil {

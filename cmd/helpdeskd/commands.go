@@ -73,7 +73,7 @@ func cmdCaseOpen(args []string, stdin io.Reader, stdout io.Writer) error {
 	subject := fs.String("subject", "", "subject")
 	body := fs.String("body", "", "fault description")
 	bodyFile := fs.String("body-file", "", "read the description from a file")
-	kind := fs.String("kind", cases.KindFault, "fault, installation or training (SPEC §11.8)")
+	kind := fs.String("kind", cases.KindFault, "what the case is: fault, installation or training")
 	date := fs.String("date", "", "planned day of an installation or training visit, YYYY-MM-DD")
 	pos, err := parse(fs, args)
 	if err != nil {
