@@ -73,7 +73,7 @@ func cmdCaseOpen(args []string, stdin io.Reader, stdout io.Writer) error {
 	subject := fs.String("subject", "", "subject")
 	body := fs.String("body", "", "fault description")
 	bodyFile := fs.String("body-file", "", "read the description from a file")
-	kind := fs.String("kind", cases.KindFault, "what the case is: fault, installation or training")
+	kind := fs.String("kind", cases.KindFault, "what the case is: fault, installation, training, inspection or consulting")
 	date := fs.String("date", "", "planned day of an installation or training visit, YYYY-MM-DD")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -145,17 +145,22 @@ func readStdin(stdin io.Reader) (string, error) {
 }
 
 // visitFlags checks case open's --kind and --date (SPEC §11.8): a visit
-// (installation, training) needs its planned day, a fault has none.
+// (installation, training) needs its planned day, an inspection may have
+// one, a fault or consulting case has none.
 func visitFlags(kind, date string) (time.Time, error) {
 	switch kind {
-	case cases.KindFault:
+	case cases.KindFault, cases.KindConsulting:
 		if date != "" {
-			return time.Time{}, usagef("case open: --date is for --kind installation or training")
+			return time.Time{}, usagef("case open: --date is for --kind installation, training or inspection")
 		}
 		return time.Time{}, nil
 	case cases.KindInstallation, cases.KindTraining:
+	case cases.KindInspection:
+		if date == "" {
+			return time.Time{}, nil
+		}
 	default:
-		return time.Time{}, usagef("case open: --kind %q: want fault, installation or training", kind)
+		return time.Time{}, usagef("case open: --kind %q: want one of %s", kind, strings.Join(cases.Kinds, ", "))
 	}
 	if date == "" {
 		return time.Time{}, usagef("case open: --kind %s needs --date YYYY-MM-DD", kind)

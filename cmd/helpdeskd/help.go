@@ -21,7 +21,7 @@ type command struct{ name, args, about string }
 var commands = []command{
 	{"serve", "", "Run the daemon until SIGINT/SIGTERM; SIGHUP reloads the configuration."},
 	{"check", "[--offline]", "Validate the configuration and templates, and test the IMAP and SMTP logins."},
-	{"case open", "--company C --contact NAME --phone P --email E --severity N --subject S [--body TEXT | --body-file F | stdin] [--kind fault|installation|training --date YYYY-MM-DD]",
+	{"case open", "--company C --contact NAME --phone P --email E --severity N --subject S [--body TEXT | --body-file F | stdin] [--kind fault|installation|training|inspection|consulting] [--date YYYY-MM-DD]",
 		"Open a case from a hotline call; the customer gets the same acknowledgement as by email."},
 	{"case list", "[--status open|resolved|closed|all] [--engineer EMAIL] [--company C] [--kind K] [--overdue] [--json]", "List cases."},
 	{"case show", "N [--json]", "Show one case with its deadlines and timeline."},
