@@ -274,7 +274,9 @@ func TestArchiveImportOnRealStack(t *testing.T) {
 		s.AppendAt(t, "support@example.test", "INBOX",
 			plainMail("Alice <alice@acme.test>", fmt.Sprintf("旧问题 %d", i), "很久以前的问题。"), old.Add(time.Duration(i)*time.Hour))
 	}
-	s.AppendAt(t, "support@example.test", "INBOX", plainMail("Alice <alice@acme.test>", "新问题", "刚刚发生的问题。"), time.Now().Add(-time.Hour))
+	// A fresh delivery through Postfix, waiting in the INBOX with the old mail.
+	s.Send(t, "alice@acme.test", []string{"support@example.test"}, plainMail("Alice <alice@acme.test>", "新问题", "刚刚发生的问题。"))
+	s.WaitFor(t, "support@example.test", 20*time.Second, subjectHas(t, "新问题"))
 	d := startRulesDaemon(t, s, "1h")
 	ack := s.WaitFor(t, "alice@acme.test", 30*time.Second, subjectHas(t, "新问题"))
 	deadline := time.Now().Add(20 * time.Second)
