@@ -51,20 +51,8 @@ func (b *bench) backlogFigures(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := startServe(b.bin, cfg)
+	took, peak, summary, err := b.firstSync(ctx, cfg)
 	if err != nil {
-		return err
-	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
-	defer cancel()
-	doneAt, err := s.wait(wctx, "first sync done")
-	if err != nil {
-		s.stop()
-		return err
-	}
-	_, peak := s.rss()
-	summary := s.find("first sync done")
-	if err := s.stop(); err != nil {
 		return err
 	}
 	q, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
@@ -89,7 +77,6 @@ func (b *bench) backlogFigures(ctx context.Context) error {
 	sort.Strings(kinds)
 	var imported int
 	q.QueryRow("SELECT COUNT(*) FROM events WHERE kind = 'imported'").Scan(&imported)
-	took := doneAt.Sub(s.started)
 	figure("backlog: to the summary", took.Seconds(), floor.Seconds(), "s",
 		fmt.Sprintf("(%d old + %d new mails; baseline: bare go-imap FETCH; %s)", len(raws), len(fresh), summaryCounts(summary)), "—")
 	figure("backlog: mails queued", float64(total), float64(len(fresh)), "mails",

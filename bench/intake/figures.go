@@ -61,23 +61,10 @@ func (b *bench) importFigures(ctx context.Context) error {
 		floor = min(floor, d)
 	}
 
-	s, err := startServe(b.bin, cfg)
+	took, peak, summary, err := b.firstSync(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
-	defer cancel()
-	doneAt, err := s.wait(wctx, "first sync done")
-	if err != nil {
-		s.stop()
-		return err
-	}
-	_, peak := s.rss()
-	summary := s.find("first sync done")
-	if err := s.stop(); err != nil {
-		return err
-	}
-	took := doneAt.Sub(s.started)
 	figure("import: mails to cases", took.Seconds(), floor.Seconds(), "s",
 		fmt.Sprintf("(%d mails, %.0f MiB; baseline: bare go-imap FETCH; %s)", len(raws), mib(raw), summaryCounts(summary)), "≤ 1.5")
 
@@ -112,6 +99,25 @@ func (b *bench) importFigures(ctx context.Context) error {
 	figure("storage: database", mib(size), mib(raw), "MiB", "(baseline: the raw mail; "+breakdown(q)+")", "≤ 1.5")
 	figure("memory: import peak RSS", mib(peak), mib(idle), "MiB", "(baseline: serve idle, empty database)", "< 80 MiB")
 	return nil
+}
+
+// firstSync runs serve on cfg until its first sync is done and returns
+// how long that took, serve's peak RSS and the summary line.
+func (b *bench) firstSync(ctx context.Context, cfg string) (time.Duration, int64, string, error) {
+	s, err := startServe(b.bin, cfg)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	doneAt, err := s.wait(wctx, "first sync done")
+	if err != nil {
+		s.stop()
+		return 0, 0, "", err
+	}
+	_, peak := s.rss()
+	summary := s.find("first sync done")
+	return doneAt.Sub(s.started), peak, summary, s.stop()
 }
 
 // appendGenerated APPENDs the generated mails to support@'s INBOX, an hour
