@@ -81,14 +81,41 @@ const maxDiag = 500
 // Read parses raw mail. ok is false when the mail is not a bounce or
 // delivery report: human mail, auto-replies, read receipts (RFC 8098) and
 // feedback reports (RFC 5965) all give false.
+//
+// A mail system's mail that carries a bounce as an attached message (a
+// gateway or filter passing the bounce on, wrapped as message/rfc822) is
+// read by that attached bounce.
 func Read(raw []byte) (r *Report, ok bool) {
+	return readAt(raw, 0)
+}
+
+func readAt(raw []byte, depth int) (*Report, bool) {
 	m := collect(raw)
-	r, ok = m.read()
+	r, ok := m.read()
 	if !ok {
-		return nil, false
+		return m.readWrapped(depth)
 	}
 	r.finish()
 	return r, true
+}
+
+// readWrapped reads the first attached message of a mail from a mail
+// system (its sender or null envelope) that is itself a bounce. A
+// person's forward is left alone, as read does.
+func (p *parsed) readWrapped(depth int) (*Report, bool) {
+	x := headerHints(p.header)
+	if depth >= maxDepth || !(x.robotSender || x.nullPath) {
+		return nil, false
+	}
+	for _, pt := range p.parts {
+		if pt.typ != "message/rfc822" && pt.typ != "message/global" {
+			continue
+		}
+		if r, ok := readAt(pt.body, depth+1); ok {
+			return r, true
+		}
+	}
+	return nil, false
 }
 
 // Permanent reports whether any recipient failed permanently: Action
