@@ -46,8 +46,9 @@ import (
 //   - The fixed subjects of MTAs, list managers and helpdesk
 //     acknowledgements (robotSubject): "Undelivered Mail Returned to
 //     Sender", "failure notice", "Undeliverable: ...", "Your message to X
-//     awaits moderator approval", "[Request received] ...":
-//     "bounce subject", "list manager", "auto-acknowledgement".
+//     awaits moderator approval", "[Request received] ...", DMARC
+//     aggregate reports (RFC 7489 7.2.1.1): "bounce subject", "list
+//     manager", "auto-acknowledgement", "dmarc report".
 //
 // Deliberately not counted:
 //
@@ -383,7 +384,8 @@ var robotSubjects = []struct{ phrase, reason string }{
 
 // robotSubject recognises the subjects of robotSubjects, Mailman's "Your
 // message to X awaits moderator approval" and "Welcome to the "X" mailing
-// list", and Exim's "Warning: message X delayed N hours".
+// list", Exim's "Warning: message X delayed N hours", and DMARC aggregate
+// reports' "Report Domain: X Submitter: Y Report-ID: Z".
 func robotSubject(subj string) string {
 	s := strings.ToLower(strings.Join(strings.Fields(subj), " "))
 	for _, r := range robotSubjects {
@@ -403,6 +405,11 @@ func robotSubject(subj string) string {
 		return "list manager"
 	case strings.HasPrefix(s, "warning: message ") && strings.Contains(s, " delayed "):
 		return "bounce subject"
+	case strings.Contains(s, "report domain: ") && strings.Contains(s, " submitter: "):
+		// RFC 7489 7.2.1.1: "Report Domain: X Submitter: Y Report-ID: Z",
+		// the subject of DMARC aggregate reports (Microsoft prefixes
+		// "[Preview] ").
+		return "dmarc report"
 	}
 	return ""
 }
