@@ -40,7 +40,7 @@ import (
 //     cloud mail service (espMade: Amazon SES, SendGrid, Mailgun,
 //     Mandrill fields on mail that answers nothing and no mail client wrote).
 //   - An out-of-office subject (outOfOfficeSubject): "Out of Office",
-//     "Automatic reply:", "Auto:", "自动回复", "自動応答", "Abwesenheitsnotiz",
+//     "Automatic reply:", "自动回复", "自動応答", "Abwesenheitsnotiz",
 //     "Réponse automatique", the Outlook translations, "[Absence]",
 //     "X is out of the office": "out of office".
 //   - The fixed subjects of MTAs, list managers and helpdesk
@@ -419,7 +419,7 @@ func robotSubject(subj string) string {
 // NetEase and Japanese and Korean clients write in their languages.
 var oooPrefixes = []string{
 	"automatic reply", "auto reply", "auto-reply", "autoreply", "auto response", "auto-response",
-	"autoresponse", "automated reply", "automated response", "automatic response", "auto", "out of the office",
+	"autoresponse", "automated reply", "automated response", "automatic response", "out of the office",
 	"away from the office", "vacation reply",
 	// Chinese (simplified, traditional)
 	"自动回复", "自动答复", "自動回覆", "自動回復", "自动应答", "不在办公室", "自动回信", "自動回信", "自動答覆",
@@ -491,8 +491,15 @@ func outOfOfficeSubject(s string) bool {
 			return true
 		}
 	}
-	// Lotus Notes and others: "Alice Smith is out of the office."
-	t := strings.TrimRight(s, ". ")
+	// Lotus Notes and others: "Alice Smith is out of the office.", "AUTO:
+	// Alice Smith is out of the office (returning 07.12.2026)". A bare
+	// "Auto:" is not enough: people write it ("Auto: the car park
+	// barrier"; German, Dutch and French for car).
+	t, _ := strings.CutPrefix(s, "auto: ")
+	if i := strings.LastIndex(t, " ("); i > 0 && strings.HasSuffix(t, ")") {
+		t = t[:i]
+	}
+	t = strings.TrimRight(t, ". ")
 	for _, suf := range []string{" is out of the office", " is currently out of the office", " ist außer haus",
 		" ist nicht im büro", " est absent du bureau", " est absente du bureau", " 不在办公室"} {
 		if strings.HasSuffix(t, suf) && !strings.HasPrefix(t, "re:") && !strings.HasPrefix(t, "fw") {
