@@ -47,8 +47,9 @@ import (
 //     acknowledgements (robotSubject): "Undelivered Mail Returned to
 //     Sender", "failure notice", "Undeliverable: ...", "Your message to X
 //     awaits moderator approval", "[Request received] ...", DMARC
-//     aggregate reports (RFC 7489 7.2.1.1): "bounce subject", "list
-//     manager", "auto-acknowledgement", "dmarc report".
+//     aggregate reports (RFC 7489 7.2.1.1), Nagios and Icinga alerts:
+//     "bounce subject", "list manager", "auto-acknowledgement", "dmarc
+//     report", "monitoring".
 //
 // Deliberately not counted:
 //
@@ -384,8 +385,9 @@ var robotSubjects = []struct{ phrase, reason string }{
 
 // robotSubject recognises the subjects of robotSubjects, Mailman's "Your
 // message to X awaits moderator approval" and "Welcome to the "X" mailing
-// list", Exim's "Warning: message X delayed N hours", and DMARC aggregate
-// reports' "Report Domain: X Submitter: Y Report-ID: Z".
+// list", Exim's "Warning: message X delayed N hours", Nagios' and Icinga's
+// "** PROBLEM Service Alert: ...", and DMARC aggregate reports' "Report
+// Domain: X Submitter: Y Report-ID: Z".
 func robotSubject(subj string) string {
 	s := strings.ToLower(strings.Join(strings.Fields(subj), " "))
 	for _, r := range robotSubjects {
@@ -405,6 +407,11 @@ func robotSubject(subj string) string {
 		return "list manager"
 	case strings.HasPrefix(s, "warning: message ") && strings.Contains(s, " delayed "):
 		return "bounce subject"
+	case strings.HasPrefix(s, "** ") && (strings.Contains(s, " service alert: ") || strings.Contains(s, " host alert: ")):
+		// Nagios' and Icinga's default notification subjects: "** PROBLEM
+		// Service Alert: web01/HTTP is CRITICAL **", sent through mail(1)
+		// with no other mark.
+		return "monitoring"
 	case strings.Contains(s, "report domain: ") && strings.Contains(s, " submitter: "):
 		// RFC 7489 7.2.1.1: "Report Domain: X Submitter: Y Report-ID: Z",
 		// the subject of DMARC aggregate reports (Microsoft prefixes
