@@ -91,9 +91,15 @@ func TestRobotCorpus(t *testing.T) {
 }
 
 func TestHumanCorpus(t *testing.T) {
-	files := corpusFiles(t, "humans")
-	if len(files) < 80 {
-		t.Fatalf("human corpus has %d messages, want at least 80", len(files))
+	checkHumanCorpus(t, "humans", 80)
+}
+
+// checkHumanCorpus requires every mail of testdata/dir (at least min of
+// them) to be left unmarked, with a From address read.
+func checkHumanCorpus(t *testing.T, dir string, min int) {
+	files := corpusFiles(t, dir)
+	if len(files) < min {
+		t.Fatalf("%s corpus has %d messages, want at least %d", dir, len(files), min)
 	}
 	marked := 0
 	for _, f := range files {
@@ -106,6 +112,6 @@ func TestHumanCorpus(t *testing.T) {
 			t.Errorf("%s: no From address read", filepath.Base(f))
 		}
 	}
-	t.Logf("humans: %d/%d left unmarked (%.1f%%)", len(files)-marked, len(files),
+	t.Logf("%s: %d/%d left unmarked (%.1f%%)", dir, len(files)-marked, len(files),
 		100*float64(len(files)-marked)/float64(len(files)))
 }

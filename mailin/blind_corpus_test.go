@@ -41,21 +41,5 @@ func TestRobotBlindCorpus(t *testing.T) {
 }
 
 func TestHumanBlindCorpus(t *testing.T) {
-	files := corpusFiles(t, "humans-blind")
-	if len(files) < 40 {
-		t.Fatalf("blind human corpus has %d messages, want at least 40", len(files))
-	}
-	marked := 0
-	for _, f := range files {
-		m := parseTestFile(t, f)
-		if m.Auto != "" {
-			marked++
-			t.Errorf("%s: a person's mail taken as automatic: %q", filepath.Base(f), m.Auto)
-		}
-		if m.From.Addr == "" {
-			t.Errorf("%s: no From address read", filepath.Base(f))
-		}
-	}
-	t.Logf("blind humans: %d/%d left unmarked (%.1f%%)", len(files)-marked, len(files),
-		100*float64(len(files)-marked)/float64(len(files)))
+	checkHumanCorpus(t, "humans-blind", 40)
 }
