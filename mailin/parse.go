@@ -438,6 +438,9 @@ func (w *walker) leaf(h textproto.Header, ct string, params map[string]string, b
 		}
 		w.m.problem(p)
 		s = normalizeNewlines(strings.TrimPrefix(s, "\uFEFF"))
+		if ct == "text/plain" && strings.EqualFold(params["format"], "flowed") {
+			s = unflow(s, strings.EqualFold(params["delsp"], "yes"))
+		}
 		if strings.TrimSpace(s) == "" {
 			return
 		}

@@ -74,8 +74,18 @@ func charsetToUTF8(label string, b []byte, hints ...string) (s string, problem s
 		if utf8.Valid(b) {
 			return string(b), ""
 		}
+		if high, _ := highByteStats(b); high >= 2 && !hasUTF8Sequence(b) {
+			// Several non-ASCII bytes and not one UTF-8 character among
+			// them: the label lies, and the text is read as if undeclared.
+			return decodeDetected(detectCharset(b, hints), b, hints), "text labelled " + label + " is not UTF-8"
+		}
 		return strings.ToValidUTF8(string(b), "\uFFFD"), "invalid UTF-8 in " + label + " text"
 	case isGBLabel(label):
+		if hasHighByte(b) && utf8.Valid(b) && !decodesCleanly(label, b) {
+			// UTF-8 text under a GB label (webmail does this): it is
+			// valid UTF-8 and not valid GB18030.
+			return string(b), "text labelled " + label + " is UTF-8"
+		}
 		return decodeWith(simplifiedchinese.GB18030, b)
 	case isLatin1Label(label):
 		return latin1ToUTF8(b, hints), ""
@@ -119,6 +129,19 @@ func latin1ToUTF8(b []byte, hints []string) string {
 	}
 	out, _ := charmap.Windows1252.NewDecoder().Bytes(b)
 	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+// hasUTF8Sequence reports whether b holds at least one valid multibyte
+// UTF-8 sequence.
+func hasUTF8Sequence(b []byte) bool {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if n > 1 && r != utf8.RuneError {
+			return true
+		}
+		b = b[n:]
+	}
+	return false
 }
 
 func hasHighByte(b []byte) bool {

@@ -26,9 +26,22 @@ type decodeExpect struct {
 // sender and text against the sidecar. It reports the share of fields
 // decoded as expected; every field must be.
 func TestDecodeCorpus(t *testing.T) {
-	files := corpusFiles(t, "decode")
-	if len(files) < 60 {
-		t.Fatalf("decode corpus has %d messages, want at least 60", len(files))
+	runDecodeCorpus(t, "decode", 60)
+}
+
+// TestDecodeBlindCorpus runs testdata/decode-blind, messages written
+// without looking at the parser, and reports the share decoded as
+// expected; every field must be.
+func TestDecodeBlindCorpus(t *testing.T) {
+	runDecodeCorpus(t, "decode-blind", 30)
+}
+
+// runDecodeCorpus checks every NAME.eml of testdata/dir against its
+// NAME.json and logs the share of fields decoded as expected.
+func runDecodeCorpus(t *testing.T, dir string, min int) {
+	files := corpusFiles(t, dir)
+	if len(files) < min {
+		t.Fatalf("%s corpus has %d messages, want at least %d", dir, len(files), min)
 	}
 	fields, good := 0, 0
 	check := func(name, what string, ok bool, got, want any) {
@@ -72,5 +85,5 @@ func TestDecodeCorpus(t *testing.T) {
 			check(name, "Problems", found, strings.Join(m.Problems, "; "), want.Problem)
 		}
 	}
-	t.Logf("decode: %d messages, %d/%d fields as expected (%.1f%%)", len(files), good, fields, 100*float64(good)/float64(fields))
+	t.Logf("%s: %d messages, %d/%d fields as expected (%.1f%%)", dir, len(files), good, fields, 100*float64(good)/float64(fields))
 }

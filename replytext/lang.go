@@ -21,8 +21,9 @@ var separatorLabels = []string{
 	"元のメッセージ", "転送メッセージ", "転送されたメッセージ", "원본 메시지", "전달된 메시지", "원본 메일",
 	// French
 	"message d'origine", "message d’origine", "message original", "message transféré",
+	"mail original", "mail transféré", // Zimbra
 	// German
-	"ursprüngliche nachricht", "originalnachricht", "original-nachricht", "weitergeleitete nachricht",
+	"ursprüngliche nachricht", "ursprüngliche mail", "weitergeleitete mail", "originalnachricht", "original-nachricht", "weitergeleitete nachricht",
 	// Spanish, Portuguese, Italian
 	"mensaje original", "mensaje reenviado", "mensagem original", "mensagem encaminhada",
 	"mensagem reencaminhada", "messaggio originale", "messaggio inoltrato",

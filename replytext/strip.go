@@ -1,6 +1,7 @@
 package replytext
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -250,6 +251,12 @@ func isUnderscoreRule(l string) bool {
 	return len(l) >= 10 && strings.Trim(l, "_") == ""
 }
 
+// isSeparatorLabel reports whether l (normalized) is one of
+// separatorLabels on its own, without dashes.
+func isSeparatorLabel(l string) bool {
+	return slices.Contains(separatorLabels, strings.ToLower(strings.TrimSpace(l)))
+}
+
 // startsHistory reports whether line i starts quoted history that has no
 // quote marks: a separator line, an Outlook rule followed by a header block,
 // or a header block.
@@ -261,7 +268,9 @@ func startsHistory(lines []string, i int) bool {
 	if isSeparator(l) || isForwardLine(l) {
 		return true
 	}
-	if isUnderscoreRule(l) {
+	if isUnderscoreRule(l) || isSeparatorLabel(l) {
+		// The rule, or a bare separator label ("  Original Message" from
+		// BlackBerry), counts only above a header block.
 		j := i + 1
 		for j < len(lines) && isBlank(lines[j]) {
 			j++
