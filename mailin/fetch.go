@@ -55,23 +55,6 @@ const (
 	Kept        Outcome = "kept"        // stored without action (own, automatic or ignored mail)
 )
 
-// Disposition says where the message goes on the server.
-func (o Outcome) Disposition() Disposition {
-	if o == Quarantined {
-		return Quarantine
-	}
-	return Processed
-}
-
-// Disposition is what to do with a message after the Sink took it.
-type Disposition int
-
-// Dispositions.
-const (
-	Processed  Disposition = iota // flag, and move to the processed folder if set
-	Quarantine                    // unreadable: move to the quarantine folder
-)
-
 // Sink takes each new message. It must commit before returning nil; on
 // error the message stays where it is and is offered again.
 type Sink interface {
@@ -550,7 +533,7 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 		if !p.FirstSync.IsZero() {
 			first.counts[out]++
 		}
-		if out.Disposition() == Quarantine {
+		if out == Quarantined {
 			r.quarantined = append(r.quarantined, m.uid)
 		} else {
 			r.processed = append(r.processed, m.uid)
