@@ -89,10 +89,10 @@ func LooksLikeBounce(raw []byte) bool {
 	return len(x.failedRcpts) > 0 || (x.robotSender && (x.subject || x.nullPath)) || (x.subject && (x.nullPath || x.auto))
 }
 
-// read decides whether p is a delivery report and reads it.
-func (p *parsed) read() (*Report, bool) {
+// read decides whether p is a delivery report and reads it; x are the
+// hints of its header.
+func (p *parsed) read(x hints) (*Report, bool) {
 	h := p.header
-	x := headerHints(h)
 	exclude := map[string]bool{}
 	for _, a := range headerAddrs(h) {
 		if !contains(x.failedRcpts, a) {
