@@ -42,11 +42,9 @@ func headerHints(h textproto.Header) hints {
 	// A From without an address ("MAILER-DAEMON <>", Courier's "<@>") is
 	// a mail system's; so are the mail system's own names.
 	x.robotSender = (h.Has("From") && fromAddr == "") || robotName.MatchString(name)
-	if at := strings.LastIndexByte(fromAddr, '@'); at > 0 {
-		switch strings.NewReplacer("-", "", "_", "", ".", "").Replace(fromAddr[:at]) {
-		case "mailerdaemon", "postmaster", "maildaemon", "mdaemon", "maildelivery", "mailersystem":
-			x.robotSender = true
-		}
+	switch squashedLocal(fromAddr) {
+	case "mailerdaemon", "postmaster", "maildaemon", "mdaemon", "maildelivery", "mailersystem":
+		x.robotSender = true
 	}
 	rp := strings.TrimSpace(h.Get("Return-Path"))
 	x.nullPath = rp == "<>" || rp == "< >"
