@@ -543,14 +543,14 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 	return r
 }
 
-// chunks splits the pending UIDs into FETCH commands of at most Batch
-// messages and chunkBytes bytes, by their RFC822.SIZE.
 // chunk is the UIDs of one FETCH command and their RFC822.SIZE total.
 type chunk struct {
 	uids  []imap.UID
 	bytes int64
 }
 
+// chunks splits the pending UIDs into FETCH commands of at most Batch
+// messages and chunkBytes bytes, by their RFC822.SIZE.
 func (f *Fetcher) chunks(c *imapclient.Client, pending []imap.UID) ([]chunk, error) {
 	batch := f.Batch
 	if batch <= 0 {
