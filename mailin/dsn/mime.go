@@ -28,7 +28,6 @@ type part struct {
 	params map[string]string // Content-Type parameters
 	body   []byte            // decoded body, at most maxPart bytes
 	inner  *textproto.Header // for message/rfc822, message/global, text/rfc822-headers: the returned header
-	text   *string           // the body as text, once textsOf has made it
 }
 
 // parsed is a mail reduced to what the readers need.
@@ -240,23 +239,16 @@ func (p *parsed) humanTexts() []string {
 func (p *parsed) textsOf(want func(typ string) bool) []string {
 	var out []string
 	budget := maxText
-	for i := range p.parts {
-		pt := &p.parts[i]
+	for _, pt := range p.parts {
 		if !want(pt.typ) {
 			continue
 		}
-		if pt.text == nil {
-			// texts and humanTexts both read the text parts: make each
-			// one's text once.
-			var t string
-			if pt.typ == "text/html" {
-				t = htmlText(string(pt.body))
-			} else {
-				t = textOf(pt.body)
-			}
-			pt.text = &t
+		var t string
+		if pt.typ == "text/html" {
+			t = htmlText(string(pt.body))
+		} else {
+			t = textOf(pt.body)
 		}
-		t := *pt.text
 		if len(t) > budget {
 			t = strings.ToValidUTF8(t[:budget], "")
 		}
