@@ -561,7 +561,11 @@ func (d *decider) commands(actor config.Staff, cmds []Command, text string, bad 
 // effect records what one valid command did and acts on it.
 func (d *decider) effect(actor config.Staff, e Effect, text string) {
 	c, now := d.c, d.now
-	d.record(e.Kind, actor.Email, e.Detail)
+	detail := e.Detail
+	if e.Kind == EvResolved && text != "" {
+		detail = text // the resolution note, on the timeline as the customer reads it
+	}
+	d.record(e.Kind, actor.Email, detail)
 	switch e.Kind {
 	case EvSeverityChanged:
 		// Deadlines follow the new severity, counted from when the clocks

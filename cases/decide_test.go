@@ -831,3 +831,20 @@ func TestDescriptionAndExcerptAreBounded(t *testing.T) {
 		t.Errorf("excerpt of blank head = %q", e)
 	}
 }
+
+// The resolution note written with /resolve is on the timeline as well as
+// in the customer's confirmation request.
+func TestResolutionNoteOnTheTimeline(t *testing.T) {
+	cfg := rulesCfg(t)
+	c := opened(t, cfg, "alice@acme.test", 2, thu)
+	d := Decide(cfg, c, staffMail(eng1, "/resolve\nReplaced the fuser."), Facts{}, thu.Add(time.Hour))
+	for _, a := range d.Actions {
+		if r, ok := a.(Record); ok && r.Kind == EvResolved {
+			if r.Detail != "Replaced the fuser." {
+				t.Errorf("resolved event detail = %q", r.Detail)
+			}
+			return
+		}
+	}
+	t.Fatal("no resolved event")
+}
