@@ -248,7 +248,7 @@ func caseLoc(cfg *config.Config, c *cases.Case) *time.Location {
 
 func toJSON(cfg *config.Config, c *cases.Case, evs []cases.Event) caseJSON {
 	loc := caseLoc(cfg, c)
-	j := caseJSON{Number: c.Number, Subject: c.Subject, Status: c.Status, Kind: kindOf(c), Severity: c.Severity, Priority: c.Priority,
+	j := caseJSON{Number: c.Number, Subject: c.Subject, Status: c.Status, Kind: c.KindOrFault(), Severity: c.Severity, Priority: c.Priority,
 		Company: c.Company, ContactName: c.ContactName, ContactEmail: c.ContactEmail, ContactPhone: c.ContactPhone,
 		Region: c.Region, Engineer: c.Engineer, OnsiteNeeded: c.OnsiteNeeded, OpenedAt: *timeJSON(c.OpenedAt, loc),
 		Deadlines: deadlinesJSON{RespondBy: timeJSON(c.RespondBy, loc), SolveOnlineBy: timeJSON(c.SolveOnlineBy, loc),
@@ -330,7 +330,7 @@ func cmdCaseShow(args []string, stdout io.Writer) error {
 func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location, at time.Time) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Case %d: %s\n", c.Number, c.Subject)
-	fmt.Fprintf(&b, "  kind %s, status %s, severity %d, priority %s\n", kindOf(c), c.Status, c.Severity, c.Priority)
+	fmt.Fprintf(&b, "  kind %s, status %s, severity %d, priority %s\n", c.KindOrFault(), c.Status, c.Severity, c.Priority)
 	fmt.Fprintf(&b, "  company %s, contact %s\n", orDash(c.Company), strings.TrimSpace(orDash(c.ContactName)+" <"+c.ContactEmail+"> "+c.ContactPhone))
 	fmt.Fprintf(&b, "  engineer %s, opened %s (%s ago)\n", orDash(c.Engineer), textTime(c.OpenedAt, loc), human(at.Sub(c.OpenedAt)))
 	if c.OnsiteEngineer != "" {

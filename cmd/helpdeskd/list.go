@@ -31,7 +31,7 @@ type deadline struct {
 // report. A consulting case has none: its SLA stopped.
 func caseDeadlines(c *cases.Case) []deadline {
 	open := c.Status == cases.StatusOpen
-	kind := kindOf(c)
+	kind := c.KindOrFault()
 	if kind == cases.KindConsulting {
 		return nil
 	}
@@ -77,13 +77,6 @@ func nextDeadline(c *cases.Case) (deadline, bool) {
 func overdue(c *cases.Case, at time.Time) bool {
 	d, ok := nextDeadline(c)
 	return ok && d.Due.Before(at)
-}
-
-func kindOf(c *cases.Case) string {
-	if c.Kind == "" {
-		return cases.KindFault
-	}
-	return c.Kind
 }
 
 func cmdCaseList(args []string, stdout io.Writer) error {
@@ -145,7 +138,7 @@ func cmdCaseList(args []string, stdout io.Writer) error {
 		if d, ok := nextDeadline(c); ok {
 			name, due, lft = d.Name, textTime(d.Due, loc), left(d.Due, at)
 		}
-		tb.add(fmt.Sprint(c.Number), c.Status, kindOf(c), fmt.Sprint(c.Severity), c.Priority, human(at.Sub(c.OpenedAt)),
+		tb.add(fmt.Sprint(c.Number), c.Status, c.KindOrFault(), fmt.Sprint(c.Severity), c.Priority, human(at.Sub(c.OpenedAt)),
 			name, due, lft, orDash(c.Company), orDash(c.Engineer), c.Subject)
 	}
 	return tb.write(stdout)

@@ -181,10 +181,10 @@ func (in reportInput) inPeriod(t time.Time) bool {
 func buildReport(in reportInput) []reportRow {
 	rows := map[[2]string]*reportRow{}
 	row := func(c *cases.Case) *reportRow {
-		k := [2]string{strconv.Itoa(c.Severity), kindOf(c)}
+		k := [2]string{strconv.Itoa(c.Severity), c.KindOrFault()}
 		r := rows[k]
 		if r == nil {
-			r = &reportRow{Severity: c.Severity, Kind: kindOf(c), Escalations: map[string]int{}}
+			r = &reportRow{Severity: c.Severity, Kind: c.KindOrFault(), Escalations: map[string]int{}}
 			for _, e := range escalationKinds {
 				r.Escalations[e] = 0
 			}
@@ -212,7 +212,7 @@ func buildReport(in reportInput) []reportRow {
 		if slices.ContainsFunc(evs, func(e cases.Event) bool { return e.Kind == cases.EvEscalated }) {
 			r.Escalated++
 		}
-		kind := kindOf(c)
+		kind := c.KindOrFault()
 		if kind == cases.KindConsulting {
 			continue // out of scope: its SLA clocks stopped
 		}
