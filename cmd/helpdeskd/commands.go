@@ -344,7 +344,7 @@ func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location,
 	}
 	b.WriteString("Deadlines:\n")
 	dl := table{indent: "  "}
-	for _, d := range caseDeadlines(c) {
+	for _, d := range cases.CaseDeadlines(c) {
 		var state string
 		switch {
 		case !d.Met.IsZero() && d.Met.After(d.Due):
