@@ -119,7 +119,7 @@ func cmdCaseOpen(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	if err := knownCustomer(cfg, *company, *email); err != nil {
+	if err := cases.CheckHotline(cfg, *company, *email); err != nil {
 		return err
 	}
 	in := desk.OpenInput{Company: *company, Contact: *contact, Phone: *phone,
@@ -171,27 +171,6 @@ func visitFlags(kind, date string) (time.Time, error) {
 		return time.Time{}, usagef("case open: --date %q is not a date (YYYY-MM-DD)", date)
 	}
 	return t, nil
-}
-
-// knownCustomer refuses a hotline case for a company that is not
-// configured, or whose contact address belongs to another customer,
-// instead of opening it on the default plan (issue 9).
-func knownCustomer(cfg *config.Config, company, email string) error {
-	cu := cfg.CustomerByCompany(company)
-	if cu == nil {
-		var names []string
-		for _, c := range cfg.Customers {
-			names = append(names, c.Company)
-		}
-		if len(names) == 0 {
-			return fmt.Errorf("no customer %q: the config has no [[customers]]", company)
-		}
-		return fmt.Errorf("no customer %q in the config (customers: %s)", company, strings.Join(names, ", "))
-	}
-	if other, _ := cfg.CustomerFor(email); other != nil && other != cu {
-		return fmt.Errorf("%s is a contact of %s, not of %s", email, other.Company, cu.Company)
-	}
-	return nil
 }
 
 // caseJSON is the §10 JSON shape of a case.
