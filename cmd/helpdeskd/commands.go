@@ -385,10 +385,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
