@@ -164,63 +164,54 @@ func buildReport(in reportInput) []reportRow {
 		if slices.ContainsFunc(evs, func(e cases.Event) bool { return e.Kind == cases.EvEscalated }) {
 			r.Escalated++
 		}
-		kind := c.KindOrFault()
-		if kind == cases.KindConsulting {
+		if c.KindOrFault() == cases.KindConsulting {
 			continue // out of scope: its SLA clocks stopped
 		}
 		start := c.ClockStart
 		if start.IsZero() {
 			start = c.OpenedAt
 		}
-		// The deadlines the clocks of the kind keep (cases.Timers): no
-		// response deadline for an inspection, solving online for faults.
-		if !c.RespondBy.IsZero() && kind != cases.KindInspection {
-			met := !c.RespondedAt.IsZero() && !c.RespondedAt.After(c.RespondBy)
-			r.Responded.add(met, !c.RespondedAt.IsZero() || in.now.After(c.RespondBy))
+		comp := cases.ComplianceAt(c, in.now)
+		if k := comp.Respond; k != nil {
+			r.Responded.add(k.Met, k.Decided)
 		}
 		if !c.RespondedAt.IsZero() {
 			r.TimeToRespond.add(c.RespondedAt.Sub(start))
 		}
-		if !c.SolveOnlineBy.IsZero() && kind == cases.KindFault {
-			met := !c.ResolvedAt.IsZero() && !c.ResolvedAt.After(c.SolveOnlineBy) && !c.OnsiteNeeded
-			decided := !c.ResolvedAt.IsZero() || c.OnsiteNeeded || in.now.After(c.SolveOnlineBy)
-			r.SolvedOnline.add(met, decided)
-			if !decided {
+		if k := comp.SolveOnline; k != nil {
+			r.SolvedOnline.add(k.Met, k.Decided)
+			if !k.Decided {
 				r.StillOpen++
 			}
 		}
 		if !c.ResolvedAt.IsZero() {
 			r.TimeToSolve.add(c.ResolvedAt.Sub(start))
 		}
-		if !c.OnsiteBy.IsZero() {
-			arrived := !c.OnsiteArrivedAt.IsZero()
-			r.Arrived.add(arrived && !c.OnsiteArrivedAt.After(c.OnsiteBy), arrived || in.now.After(c.OnsiteBy))
-			if arrived {
-				// From the dispatch; for cases stored before DispatchedAt
-				// was, the last dispatch event before the arrival.
-				sent := c.DispatchedAt
-				for _, e := range evs {
-					if c.DispatchedAt.IsZero() && e.Kind == cases.EvOnsiteDispatch && !e.At.After(c.OnsiteArrivedAt) {
-						sent = e.At
-					}
+		if k := comp.Onsite; k != nil {
+			r.Arrived.add(k.Met, k.Decided)
+		}
+		if !c.OnsiteBy.IsZero() && !c.OnsiteArrivedAt.IsZero() {
+			// From the dispatch; for cases stored before DispatchedAt
+			// was, the last dispatch event before the arrival.
+			sent := c.DispatchedAt
+			for _, e := range evs {
+				if c.DispatchedAt.IsZero() && e.Kind == cases.EvOnsiteDispatch && !e.At.After(c.OnsiteArrivedAt) {
+					sent = e.At
 				}
-				if !sent.IsZero() {
-					r.TimeToArrive.add(c.OnsiteArrivedAt.Sub(sent))
-				}
+			}
+			if !sent.IsZero() {
+				r.TimeToArrive.add(c.OnsiteArrivedAt.Sub(sent))
 			}
 		}
-		if kind == cases.KindInspection {
-			done := !c.ResolvedAt.IsZero()
-			switch {
-			case done && !c.Late && (c.ReportDueBy.IsZero() || !c.ResolvedAt.After(c.ReportDueBy)):
-				r.Inspections.OnTime++
-			case done:
-				r.Inspections.Late++
-			case !c.ReportDueBy.IsZero() && in.now.After(c.ReportDueBy):
-				r.Inspections.Missed++
-			default:
-				r.Inspections.Pending++
-			}
+		switch comp.Inspection {
+		case cases.InspectionOnTime:
+			r.Inspections.OnTime++
+		case cases.InspectionLate:
+			r.Inspections.Late++
+		case cases.InspectionMissed:
+			r.Inspections.Missed++
+		case cases.InspectionPending:
+			r.Inspections.Pending++
 		}
 	}
 	for _, e := range in.period {
