@@ -38,3 +38,36 @@ func TestComplianceAt(t *testing.T) {
 		}
 	}
 }
+
+func TestNextDeadline(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 11, 26, h, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name    string
+		c       Case
+		want    string // "" for none
+		overdue bool   // at 12:00
+	}{
+		{"respond first", Case{Status: StatusOpen, RespondBy: at(9), SolveOnlineBy: at(14)}, "respond", true},
+		{"responded: solve online", Case{Status: StatusOpen, RespondBy: at(9), RespondedAt: at(9), SolveOnlineBy: at(14)}, "solve online", false},
+		{"on site needed, not dispatched: solve online still pending", Case{Status: StatusOpen, SolveOnlineBy: at(11), OnsiteNeeded: true}, "solve online", true},
+		{"dispatched: on site counts", Case{Status: StatusOpen, SolveOnlineBy: at(11), OnsiteNeeded: true, OnsiteBy: at(15)}, "on site", false},
+		{"resolved: nothing pending", Case{Status: StatusResolved, RespondBy: at(9), SolveOnlineBy: at(11)}, "", false},
+		{"inspection: the report", Case{Kind: KindInspection, Status: StatusOpen, RespondBy: at(9), ReportDueBy: at(10)}, "report", true},
+		{"consulting: none", Case{Kind: KindConsulting, Status: StatusOpen, RespondBy: at(9)}, "", false},
+	}
+	for _, tt := range tests {
+		d, ok := NextDeadline(&tt.c)
+		if got := map[bool]string{true: d.Name}[ok]; got != tt.want {
+			t.Errorf("%s: next deadline %q, want %q", tt.name, got, tt.want)
+		}
+		if got := Overdue(&tt.c, at(12)); got != tt.overdue {
+			t.Errorf("%s: overdue %v, want %v", tt.name, got, tt.overdue)
+		}
+	}
+	c := Case{Status: StatusOpen, SolveOnlineBy: at(11), OnsiteBy: at(15)}
+	for _, d := range CaseDeadlines(&c) {
+		if d.Name == "solve online" && (!d.Missed || d.Pending) {
+			t.Errorf("solve online once dispatched: %+v, want missed, not pending", d)
+		}
+	}
+}
