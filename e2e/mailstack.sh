@@ -319,8 +319,9 @@ write_postfix() {
 	done
 	# Not a user and not a local domain: accepted from loopback, then thrown away.
 	printf 'evil.test discard:\n' >"$PF_CONF/transport"
-	# Accepted from loopback, then refused by the error transport: Postfix
-	# sends its own bounce (a DSN, RFC 3464) to the envelope sender.
+	# The error transport: smtpd refuses these recipients at RCPT (550 5.1.1,
+	# smtpd_reject_unlisted_recipient); mail entering through sendmail/pickup
+	# is bounced by Postfix itself (a DSN, RFC 3464) to the envelope sender.
 	printf 'bounce.test error:5.1.1 mailbox unavailable (e2e bounce domain)\n' >>"$PF_CONF/transport"
 
 	cat >"$PF_CONF/main.cf" <<EOF

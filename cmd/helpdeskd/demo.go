@@ -148,6 +148,7 @@ func cmdDemo(args []string, stdout io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
+	closed := make(chan struct{}, 1) // the case's closed event was printed
 	go func() {
 		done <- daemon.Run(ctx, cfg, daemon.Options{
 			Logger: slog.New(slog.NewTextHandler(logOut, nil)),
@@ -156,7 +157,13 @@ func cmdDemo(args []string, stdout io.Writer) error {
 				if r := []rune(detail); len(r) > 90 {
 					detail = string(r[:90]) + "…"
 				}
-				say("case %d: %-14s %s %s", e.Case, e.Kind, e.Actor, detail)
+				say("%s", strings.TrimRight(fmt.Sprintf("case %d: %-14s %s %s", e.Case, e.Kind, e.Actor, detail), " "))
+				if e.Kind == cases.EvClosed {
+					select {
+					case closed <- struct{}{}:
+					default:
+					}
+				}
 			},
 			OnReady: func(idle bool) {
 				select {
@@ -242,6 +249,15 @@ func cmdDemo(args []string, stdout io.Writer) error {
 		if err := await(st.what, st.want); err != nil {
 			return err
 		}
+	}
+	// The confirmation notice can be delivered before the closed event
+	// is printed; say "done" only after it.
+	select {
+	case <-closed:
+	case err := <-done:
+		return fmt.Errorf("daemon stopped: %v", err)
+	case <-deadline:
+		return fmt.Errorf("demo: the case did not close within 20s")
 	}
 	say("done: case 1 was opened, acknowledged, answered by the engineer, resolved, confirmed by the customer and closed")
 	if *keep {

@@ -27,7 +27,7 @@ var commands = []command{
 	{"case show", "N [--json]", "Show one case with its deadlines and timeline."},
 	{"case onsite", "N dispatch EMAIL [--billable] | N arrived [--as EMAIL]", "Record an on-site dispatch or the engineer's arrival."},
 	{"case part", "N TEXT [--as EMAIL]", "Record a spare part on a case."},
-	{"case note", "N TEXT [--as EMAIL]", "Add an internal note to a case."},
+	{"case note", "N [TEXT | stdin] [--as EMAIL]", "Add an internal note to a case (the text from stdin when none is given)."},
 	{"sla", "--customer EMAIL|COMPANY --severity N --at RFC3339 [--json]", "Say when a case of this customer and severity would be due."},
 	{"report", "[--from DATE] [--to DATE] [--json | --csv]", "Deadline compliance by severity for a period."},
 	{"quarantine list", "[--json]", "List unreadable mail kept aside."},

@@ -400,7 +400,7 @@ func reportText(w io.Writer, rows []reportRow, in reportInput, loc *time.Locatio
 	}
 	b.WriteString("Within deadline: met/due (a deadline still ahead is not due yet). Times: mean/90th percentile.\n\n")
 	var tb table
-	tb.add("SEV", "KIND", "OPENED", "CLOSED", "RESPONDED", "SOLVED ONLINE", "ON SITE", "TO RESPOND", "TO SOLVE", "TO ARRIVE", "ESCALATIONS", "PARTS")
+	tb.add("SEV", "KIND", "OPENED", "CLOSED", "IMPORTED", "RESPONDED", "SOLVED ONLINE", "ON SITE", "TO RESPOND", "TO SOLVE", "TO ARRIVE", "ESCALATIONS", "PARTS")
 	var insp []reportRow
 	for _, r := range rows {
 		var esc []string
@@ -409,7 +409,7 @@ func reportText(w io.Writer, rows []reportRow, in reportInput, loc *time.Locatio
 				esc = append(esc, fmt.Sprintf("%s %d", k, n))
 			}
 		}
-		tb.add(strconv.Itoa(r.Severity), r.Kind, strconv.Itoa(r.Opened), strconv.Itoa(r.Closed), r.Responded.text(),
+		tb.add(strconv.Itoa(r.Severity), r.Kind, strconv.Itoa(r.Opened), strconv.Itoa(r.Closed), strconv.Itoa(r.Imported), r.Responded.text(),
 			r.SolvedOnline.text(), r.Arrived.text(), r.TimeToRespond.text(), r.TimeToSolve.text(), r.TimeToArrive.text(),
 			orDash(strings.Join(esc, ", ")), strconv.Itoa(r.Parts))
 		if r.Kind == cases.KindInspection {

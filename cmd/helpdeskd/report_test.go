@@ -297,7 +297,7 @@ func TestReportText(t *testing.T) {
 	}
 	// Every row of the table has its columns at the same place.
 	lines := strings.Split(out, "\n")
-	var head, row string
+	var head, row, imported string
 	for _, l := range lines {
 		if strings.HasPrefix(l, "SEV ") {
 			head = l
@@ -305,9 +305,16 @@ func TestReportText(t *testing.T) {
 		if strings.HasPrefix(l, "2    fault") {
 			row = l
 		}
+		if strings.HasPrefix(l, "3    fault") {
+			imported = l
+		}
 	}
 	if head == "" || row == "" || strings.Index(head, "ESCALATIONS") != strings.Index(row, "respond 3") {
 		t.Errorf("columns not aligned:\n%s\n%s", head, row)
+	}
+	// The case archived by the first import shows in its own column only.
+	if f := strings.Fields(imported); len(f) < 5 || f[2] != "0" || f[3] != "0" || f[4] != "1" || !strings.Contains(head, "CLOSED  IMPORTED") {
+		t.Errorf("imported figure missing:\n%s\n%s", head, imported)
 	}
 }
 
