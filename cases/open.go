@@ -64,6 +64,27 @@ func CheckOpen(cfg *config.Config, in OpenInput, cu *config.Customer) error {
 	return nil
 }
 
+// CheckHotline refuses a hotline case (SPEC §1.2, `case open`) for a
+// company that is not configured, or whose contact address belongs to
+// another customer, instead of opening it on the default plan (issue 9).
+func CheckHotline(cfg *config.Config, company, email string) error {
+	cu := cfg.CustomerByCompany(company)
+	if cu == nil {
+		var names []string
+		for _, c := range cfg.Customers {
+			names = append(names, c.Company)
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("no customer %q: the config has no [[customers]]", company)
+		}
+		return fmt.Errorf("no customer %q in the config (customers: %s)", company, strings.Join(names, ", "))
+	}
+	if other, _ := cfg.CustomerFor(email); other != nil && other != cu {
+		return fmt.Errorf("%s is a contact of %s, not of %s", email, other.Company, cu.Company)
+	}
+	return nil
+}
+
 // Open is the step that opens a case (SPEC §1.2, §11.1, §11.7, §11.8): the
 // new case (Number 0 until stored) and what to do. cu is the customer the
 // input matched (nil for an unknown sender).

@@ -633,15 +633,12 @@ func NewClient(srv Server) (*gomail.Client, error) {
 	return gomail.NewClient(srv.Host, opts...)
 }
 
-// Build turns an outbox entry into a MIME message. Every mail gets the
-// case token in its subject (set by the caller), its own Message-ID, and
-// In-Reply-To/References (RFC 5322 3.6.4) when it answers a message.
-// EncodeSubject writes a subject for the header: RFC 2047 encoded words
+// encodeSubject writes a subject for the header: RFC 2047 encoded words
 // for non-ASCII text, folded between words (RFC 5322 2.2.3), the first
 // word on the "Subject:" line itself. go-mail folds right after the colon,
 // and readers that do not unfold that exactly show the subject with a
 // leading space (issue 13). Surrounding white space is dropped.
-func EncodeSubject(s string) string {
+func encodeSubject(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	enc := mime.QEncoding.Encode("UTF-8", s)
 	if enc == s {
@@ -665,6 +662,9 @@ func EncodeSubject(s string) string {
 	return b.String()
 }
 
+// Build turns an outbox entry into a MIME message. Every mail gets the
+// case token in its subject (set by the caller), its own Message-ID, and
+// In-Reply-To/References (RFC 5322 3.6.4) when it answers a message.
 func Build(o cases.Outgoing, from *mail.Address, files []File) (*gomail.Msg, error) {
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	sender := from.String()
@@ -685,7 +685,7 @@ func Build(o cases.Outgoing, from *mail.Address, files []File) (*gomail.Msg, err
 			return nil, fmt.Errorf("cc: %w", err)
 		}
 	}
-	m.SetGenHeaderPreformatted(gomail.HeaderSubject, EncodeSubject(o.Subject))
+	m.SetGenHeaderPreformatted(gomail.HeaderSubject, encodeSubject(o.Subject))
 	m.SetMessageIDWithValue(o.MessageID)
 	m.SetDate()
 	if o.InReplyTo != "" {

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +18,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-smtp"
+
+	"helpdeskd/internal/mailstack"
 )
 
 // stack is the e2e suite's Dovecot and Postfix, started by
@@ -28,42 +29,14 @@ type stack struct {
 }
 
 func startStack(dir string) (*stack, error) {
-	cmd := exec.Command("bash", "e2e/mailstack.sh", "start", dir)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("start mail stack: %w", err)
-	}
-	env, err := os.ReadFile(filepath.Join(dir, "env"))
+	env, err := mailstack.Start(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{dir: dir}
-	for _, line := range strings.Split(string(env), "\n") {
-		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-		if !ok {
-			continue
-		}
-		if uq, err := strconv.Unquote(v); err == nil {
-			v = uq
-		}
-		v = strings.Trim(v, "'")
-		switch k {
-		case "E2E_IMAP":
-			s.imap = v
-		case "E2E_SMTP":
-			s.smtp = v
-		case "E2E_PASSWORD":
-			s.password = v
-		}
-	}
-	return s, nil
+	return &stack{dir: dir, imap: env["E2E_IMAP"], smtp: env["E2E_SMTP"], password: env["E2E_PASSWORD"]}, nil
 }
 
-func (s *stack) stop() {
-	cmd := exec.Command("bash", "e2e/mailstack.sh", "stop", s.dir)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	_ = cmd.Run()
-}
+func (s *stack) stop() { _ = mailstack.Stop(s.dir, io.Discard) }
 
 func (s *stack) login(user string) (*imapclient.Client, error) {
 	c, err := imapclient.DialInsecure(s.imap, nil)

@@ -24,7 +24,6 @@ import (
 	"log/slog"
 	"net/mail"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
@@ -34,6 +33,7 @@ import (
 	"helpdeskd/cases"
 	"helpdeskd/config"
 	"helpdeskd/desk"
+	"helpdeskd/internal/mailstack"
 	"helpdeskd/mailout"
 	"helpdeskd/store"
 	"helpdeskd/templates"
@@ -76,9 +76,9 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		stop := startStack(dir)
+		var stop func()
+		addr, stop = startStack(dir)
 		defer stop()
-		addr = readEnv(filepath.Join(dir, "env"))["E2E_SMTP"]
 	}
 	srv, err := mailout.ParseServer(addr, "none", "", "", "", false)
 	if err != nil {
@@ -247,35 +247,16 @@ func (r *runner) close() {
 }
 
 // startStack starts Postfix and Dovecot with e2e/mailstack.sh and returns
-// the function that stops them.
-func startStack(dir string) func() {
-	cmd := exec.Command("bash", "e2e/mailstack.sh", "start", dir)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		log.Fatalf("start mail stack (run from the repository root): %v", err)
+// the SMTP address and the function that stops them.
+func startStack(dir string) (smtpAddr string, stop func()) {
+	env, err := mailstack.Start(dir)
+	if err != nil {
+		log.Fatal(err)
 	}
-	return func() {
-		stop := exec.Command("bash", "e2e/mailstack.sh", "stop", dir)
-		stop.Stdout, stop.Stderr = os.Stderr, os.Stderr
-		if err := stop.Run(); err != nil {
+	return env["E2E_SMTP"], func() {
+		if err := mailstack.Stop(dir, os.Stderr); err != nil {
 			log.Printf("stop mail stack: %v", err)
 		}
 		os.RemoveAll(dir)
 	}
-}
-
-// readEnv reads the KEY=VALUE lines mailstack.sh writes (export KEY=VALUE).
-func readEnv(path string) map[string]string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	env := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-		if ok {
-			env[k] = v
-		}
-	}
-	return env
 }

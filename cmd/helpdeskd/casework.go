@@ -27,16 +27,8 @@ func caseCommand(cfgPath string, n int64, as, line string, stdout io.Writer) err
 		}
 		actor = s.Email
 	}
-	var exists bool
-	if err := db.Read(context.Background(), func(t *store.Txn) error {
-		exists, err = t.CaseExists(n)
-		return err
-	}); err != nil {
-		return err
-	}
-	if !exists {
-		return fmt.Errorf("no case %d", n)
-	}
+	// desk.Command reads the case in its own transaction: a missing case
+	// is its store.ErrNotFound.
 	err = d.Command(context.Background(), n, actor, line)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no case %d", n)

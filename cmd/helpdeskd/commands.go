@@ -119,7 +119,7 @@ func cmdCaseOpen(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	if err := knownCustomer(cfg, *company, *email); err != nil {
+	if err := cases.CheckHotline(cfg, *company, *email); err != nil {
 		return err
 	}
 	in := desk.OpenInput{Company: *company, Contact: *contact, Phone: *phone,
@@ -171,27 +171,6 @@ func visitFlags(kind, date string) (time.Time, error) {
 		return time.Time{}, usagef("case open: --date %q is not a date (YYYY-MM-DD)", date)
 	}
 	return t, nil
-}
-
-// knownCustomer refuses a hotline case for a company that is not
-// configured, or whose contact address belongs to another customer,
-// instead of opening it on the default plan (issue 9).
-func knownCustomer(cfg *config.Config, company, email string) error {
-	cu := cfg.CustomerByCompany(company)
-	if cu == nil {
-		var names []string
-		for _, c := range cfg.Customers {
-			names = append(names, c.Company)
-		}
-		if len(names) == 0 {
-			return fmt.Errorf("no customer %q: the config has no [[customers]]", company)
-		}
-		return fmt.Errorf("no customer %q in the config (customers: %s)", company, strings.Join(names, ", "))
-	}
-	if other, _ := cfg.CustomerFor(email); other != nil && other != cu {
-		return fmt.Errorf("%s is a contact of %s, not of %s", email, other.Company, cu.Company)
-	}
-	return nil
 }
 
 // caseJSON is the §10 JSON shape of a case.
@@ -248,7 +227,7 @@ func caseLoc(cfg *config.Config, c *cases.Case) *time.Location {
 
 func toJSON(cfg *config.Config, c *cases.Case, evs []cases.Event) caseJSON {
 	loc := caseLoc(cfg, c)
-	j := caseJSON{Number: c.Number, Subject: c.Subject, Status: c.Status, Kind: kindOf(c), Severity: c.Severity, Priority: c.Priority,
+	j := caseJSON{Number: c.Number, Subject: c.Subject, Status: c.Status, Kind: c.KindOrFault(), Severity: c.Severity, Priority: c.Priority,
 		Company: c.Company, ContactName: c.ContactName, ContactEmail: c.ContactEmail, ContactPhone: c.ContactPhone,
 		Region: c.Region, Engineer: c.Engineer, OnsiteNeeded: c.OnsiteNeeded, OpenedAt: *timeJSON(c.OpenedAt, loc),
 		Deadlines: deadlinesJSON{RespondBy: timeJSON(c.RespondBy, loc), SolveOnlineBy: timeJSON(c.SolveOnlineBy, loc),
@@ -330,7 +309,7 @@ func cmdCaseShow(args []string, stdout io.Writer) error {
 func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location, at time.Time) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Case %d: %s\n", c.Number, c.Subject)
-	fmt.Fprintf(&b, "  kind %s, status %s, severity %d, priority %s\n", kindOf(c), c.Status, c.Severity, c.Priority)
+	fmt.Fprintf(&b, "  kind %s, status %s, severity %d, priority %s\n", c.KindOrFault(), c.Status, c.Severity, c.Priority)
 	fmt.Fprintf(&b, "  company %s, contact %s\n", orDash(c.Company), strings.TrimSpace(orDash(c.ContactName)+" <"+c.ContactEmail+"> "+c.ContactPhone))
 	fmt.Fprintf(&b, "  engineer %s, opened %s (%s ago)\n", orDash(c.Engineer), textTime(c.OpenedAt, loc), human(at.Sub(c.OpenedAt)))
 	if c.OnsiteEngineer != "" {
@@ -344,7 +323,7 @@ func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location,
 	}
 	b.WriteString("Deadlines:\n")
 	dl := table{indent: "  "}
-	for _, d := range caseDeadlines(c) {
+	for _, d := range cases.CaseDeadlines(c) {
 		var state string
 		switch {
 		case !d.Met.IsZero() && d.Met.After(d.Due):
@@ -405,11 +384,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -16,54 +16,6 @@ import (
 	"helpdeskd/store"
 )
 
-// Escalation kinds of the report, from the reason an escalated event's
-// detail starts with (see escalationKind).
-const (
-	escRespond = "respond" // no staff response by respond_by
-	escStuck   = "stuck"   // engineer stuck after assignment
-	escSolve   = "solve"   // not solved online in time
-	escOnsite  = "onsite"  // engineer not on site in time
-	escReport  = "report"  // inspection report overdue
-	escOther   = "other"
-)
-
-var escalationKinds = []string{escRespond, escStuck, escSolve, escOnsite, escReport, escOther}
-
-// escalationKind classifies an escalated event. Its detail starts with the
-// kind ("KIND: REASON; deadline T; priority A -> B", cases.decider.escalate);
-// events recorded before that start with the reason, classified by its
-// words. The order matters: a stuck reason says "not solved", a solve
-// reason names "/onsite dispatch". Addresses in the reason (the on-site
-// engineer's) are left out, so that no mailbox name reads as a reason.
-func escalationKind(detail string) string {
-	reason, _, _ := strings.Cut(strings.ToLower(detail), ";")
-	if kind, _, ok := strings.Cut(reason, ":"); ok && slices.Contains(escalationKinds, kind) {
-		return kind
-	}
-	reason = strings.Join(slices.DeleteFunc(strings.Fields(reason), func(w string) bool { return strings.Contains(w, "@") }), " ")
-	has := func(words ...string) bool {
-		for _, w := range words {
-			if strings.Contains(reason, w) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has("no staff response", "respond"):
-		return escRespond
-	case has("stuck"):
-		return escStuck
-	case has("report"):
-		return escReport
-	case has("not solved online", "solve"):
-		return escSolve
-	case has("on site", "onsite", "on-site"):
-		return escOnsite
-	}
-	return escOther
-}
-
 // share is a count of deadlines met out of those decided: met, or passed
 // without being met. A deadline still ahead is not counted yet.
 type share struct {
@@ -181,11 +133,11 @@ func (in reportInput) inPeriod(t time.Time) bool {
 func buildReport(in reportInput) []reportRow {
 	rows := map[[2]string]*reportRow{}
 	row := func(c *cases.Case) *reportRow {
-		k := [2]string{strconv.Itoa(c.Severity), kindOf(c)}
+		k := [2]string{strconv.Itoa(c.Severity), c.KindOrFault()}
 		r := rows[k]
 		if r == nil {
-			r = &reportRow{Severity: c.Severity, Kind: kindOf(c), Escalations: map[string]int{}}
-			for _, e := range escalationKinds {
+			r = &reportRow{Severity: c.Severity, Kind: c.KindOrFault(), Escalations: map[string]int{}}
+			for _, e := range cases.EscalationKinds {
 				r.Escalations[e] = 0
 			}
 			rows[k] = r
@@ -212,63 +164,54 @@ func buildReport(in reportInput) []reportRow {
 		if slices.ContainsFunc(evs, func(e cases.Event) bool { return e.Kind == cases.EvEscalated }) {
 			r.Escalated++
 		}
-		kind := kindOf(c)
-		if kind == cases.KindConsulting {
+		if c.KindOrFault() == cases.KindConsulting {
 			continue // out of scope: its SLA clocks stopped
 		}
 		start := c.ClockStart
 		if start.IsZero() {
 			start = c.OpenedAt
 		}
-		// The deadlines the clocks of the kind keep (cases.Timers): no
-		// response deadline for an inspection, solving online for faults.
-		if !c.RespondBy.IsZero() && kind != cases.KindInspection {
-			met := !c.RespondedAt.IsZero() && !c.RespondedAt.After(c.RespondBy)
-			r.Responded.add(met, !c.RespondedAt.IsZero() || in.now.After(c.RespondBy))
+		comp := cases.ComplianceAt(c, in.now)
+		if k := comp.Respond; k != nil {
+			r.Responded.add(k.Met, k.Decided)
 		}
 		if !c.RespondedAt.IsZero() {
 			r.TimeToRespond.add(c.RespondedAt.Sub(start))
 		}
-		if !c.SolveOnlineBy.IsZero() && kind == cases.KindFault {
-			met := !c.ResolvedAt.IsZero() && !c.ResolvedAt.After(c.SolveOnlineBy) && !c.OnsiteNeeded
-			decided := !c.ResolvedAt.IsZero() || c.OnsiteNeeded || in.now.After(c.SolveOnlineBy)
-			r.SolvedOnline.add(met, decided)
-			if !decided {
+		if k := comp.SolveOnline; k != nil {
+			r.SolvedOnline.add(k.Met, k.Decided)
+			if !k.Decided {
 				r.StillOpen++
 			}
 		}
 		if !c.ResolvedAt.IsZero() {
 			r.TimeToSolve.add(c.ResolvedAt.Sub(start))
 		}
-		if !c.OnsiteBy.IsZero() {
-			arrived := !c.OnsiteArrivedAt.IsZero()
-			r.Arrived.add(arrived && !c.OnsiteArrivedAt.After(c.OnsiteBy), arrived || in.now.After(c.OnsiteBy))
-			if arrived {
-				// From the dispatch; for cases stored before DispatchedAt
-				// was, the last dispatch event before the arrival.
-				sent := c.DispatchedAt
-				for _, e := range evs {
-					if c.DispatchedAt.IsZero() && e.Kind == cases.EvOnsiteDispatch && !e.At.After(c.OnsiteArrivedAt) {
-						sent = e.At
-					}
+		if k := comp.Onsite; k != nil {
+			r.Arrived.add(k.Met, k.Decided)
+		}
+		if !c.OnsiteBy.IsZero() && !c.OnsiteArrivedAt.IsZero() {
+			// From the dispatch; for cases stored before DispatchedAt
+			// was, the last dispatch event before the arrival.
+			sent := c.DispatchedAt
+			for _, e := range evs {
+				if c.DispatchedAt.IsZero() && e.Kind == cases.EvOnsiteDispatch && !e.At.After(c.OnsiteArrivedAt) {
+					sent = e.At
 				}
-				if !sent.IsZero() {
-					r.TimeToArrive.add(c.OnsiteArrivedAt.Sub(sent))
-				}
+			}
+			if !sent.IsZero() {
+				r.TimeToArrive.add(c.OnsiteArrivedAt.Sub(sent))
 			}
 		}
-		if kind == cases.KindInspection {
-			done := !c.ResolvedAt.IsZero()
-			switch {
-			case done && !c.Late && (c.ReportDueBy.IsZero() || !c.ResolvedAt.After(c.ReportDueBy)):
-				r.Inspections.OnTime++
-			case done:
-				r.Inspections.Late++
-			case !c.ReportDueBy.IsZero() && in.now.After(c.ReportDueBy):
-				r.Inspections.Missed++
-			default:
-				r.Inspections.Pending++
-			}
+		switch comp.Inspection {
+		case cases.InspectionOnTime:
+			r.Inspections.OnTime++
+		case cases.InspectionLate:
+			r.Inspections.Late++
+		case cases.InspectionMissed:
+			r.Inspections.Missed++
+		case cases.InspectionPending:
+			r.Inspections.Pending++
 		}
 	}
 	for _, e := range in.period {
@@ -278,7 +221,7 @@ func buildReport(in reportInput) []reportRow {
 		}
 		switch e.Kind {
 		case cases.EvEscalated:
-			row(c).Escalations[escalationKind(e.Detail)]++
+			row(c).Escalations[cases.EscalationKind(e.Detail)]++
 		case cases.EvPart:
 			row(c).Parts++
 		}
@@ -414,7 +357,7 @@ func reportCSV(w io.Writer, rows []reportRow) error {
 			rec = append(rec, num(d.Mean), num(d.P90))
 		}
 		rec = append(rec, strconv.Itoa(r.Escalated))
-		for _, k := range escalationKinds {
+		for _, k := range cases.EscalationKinds {
 			rec = append(rec, strconv.Itoa(r.Escalations[k]))
 		}
 		for _, n := range []int{r.Inspections.OnTime, r.Inspections.Late, r.Inspections.Missed, r.Inspections.Pending, r.Parts} {
@@ -461,7 +404,7 @@ func reportText(w io.Writer, rows []reportRow, in reportInput, loc *time.Locatio
 	var insp []reportRow
 	for _, r := range rows {
 		var esc []string
-		for _, k := range escalationKinds {
+		for _, k := range cases.EscalationKinds {
 			if n := r.Escalations[k]; n > 0 {
 				esc = append(esc, fmt.Sprintf("%s %d", k, n))
 			}
