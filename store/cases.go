@@ -403,7 +403,7 @@ func (t *Txn) LastStaffReply(n int64) (string, error) {
 func (t *Txn) SuppressionToldSince(rcpt string, since time.Time) (bool, error) {
 	var n int
 	err := t.row(`SELECT count(*) FROM events WHERE kind = ? AND at >= ? AND detail LIKE ? ESCAPE '\'`,
-		cases.EvAutoReplySuppressed, since.UnixMilli(), "acknowledgement to "+likeEscape(rcpt)+" %"+likeEscape(cases.SuppressionToldMark)).Scan(&n)
+		cases.EvAutoReplySuppressed, since.UnixMilli(), likeEscape(cases.SuppressedAckPrefix(rcpt))+"%"+likeEscape(cases.SuppressionToldMark)).Scan(&n)
 	return n > 0, err
 }
 
