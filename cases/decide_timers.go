@@ -53,7 +53,7 @@ func (d *decider) timer(kind string) {
 		c.EscalationLevel++
 		role := ChainStep(d.cfg, c.EscalationLevel)
 		d.escalate(Msg{Reason: ReasonRespond, Level: c.EscalationLevel, Who: role, Deadline: RespondCheck(c)},
-			"respond", fmt.Sprintf("no staff response by respond_by (escalation %d, to %s)", c.EscalationLevel, role),
+			EscalationRespond, fmt.Sprintf("no staff response by respond_by (escalation %d, to %s)", c.EscalationLevel, role),
 			holders(d.cfg, c, role))
 		// A further slip is one more respond interval from now.
 		c.NextRespondCheck = respondAfter(d.cfg, c, now)
@@ -79,7 +79,7 @@ func (d *decider) timer(kind string) {
 		}
 		c.StuckEscalated = true
 		d.escalate(Msg{Reason: ReasonStuck, Duration: d.cfg.Escalation.StuckAfter, Deadline: c.AssignedAt.Add(d.cfg.Escalation.StuckAfter)},
-			"stuck", fmt.Sprintf("engineer stuck: not solved %s after assignment", d.cfg.Escalation.StuckAfter),
+			EscalationStuck, fmt.Sprintf("engineer stuck: not solved %s after assignment", d.cfg.Escalation.StuckAfter),
 			roleAddrs(d.cfg, "customer_service_manager", "implementation_manager"))
 	case TimerSolve:
 		if !open || c.OnsiteNeeded {
@@ -95,13 +95,13 @@ func (d *decider) timer(kind string) {
 		}
 		managers := roleAddrs(d.cfg, "customer_service_manager", "service_centre_manager")
 		if OnsiteService(d.cfg, c) != "" {
-			d.escalate(Msg{Reason: ReasonSolveOnsite, Deadline: c.SolveOnlineBy}, "solve",
+			d.escalate(Msg{Reason: ReasonSolveOnsite, Deadline: c.SolveOnlineBy}, EscalationSolve,
 				"not solved online in time: on-site required, please dispatch (/onsite dispatch EMAIL)", managers)
 			return
 		}
 		// No on-site service bought (SPEC §11.6): the managers decide,
 		// and the customer is offered a (billable) visit.
-		d.escalate(Msg{Reason: ReasonSolveNoOnsite, Deadline: c.SolveOnlineBy}, "solve",
+		d.escalate(Msg{Reason: ReasonSolveNoOnsite, Deadline: c.SolveOnlineBy}, EscalationSolve,
 			"not solved online in time; the customer has no on-site service", managers)
 		d.customer("visit_offer", AutoGenerate, Msg{})
 	case TimerOnsite:
@@ -109,7 +109,7 @@ func (d *decider) timer(kind string) {
 			return
 		}
 		c.OnsiteEscalated = true
-		d.escalate(Msg{Reason: ReasonOnsite, Who: c.OnsiteEngineer, Deadline: c.OnsiteBy}, "onsite",
+		d.escalate(Msg{Reason: ReasonOnsite, Who: c.OnsiteEngineer, Deadline: c.OnsiteBy}, EscalationOnsite,
 			fmt.Sprintf("engineer %s not on site by onsite_by", c.OnsiteEngineer),
 			roleAddrs(d.cfg, "customer_service_manager", "service_centre_manager"))
 	case TimerReport:
@@ -118,7 +118,7 @@ func (d *decider) timer(kind string) {
 		}
 		// A late inspection report escalates like a solve slip (SPEC §11.7).
 		c.OnsiteEscalated = true
-		d.escalate(Msg{Reason: ReasonReport, Deadline: c.ReportDueBy}, "report", "inspection report not sent by its due time",
+		d.escalate(Msg{Reason: ReasonReport, Deadline: c.ReportDueBy}, EscalationReport, "inspection report not sent by its due time",
 			roleAddrs(d.cfg, "customer_service_manager", "service_centre_manager"))
 	case TimerRemind:
 		if !open || !c.RemindedAt.IsZero() {

@@ -16,54 +16,6 @@ import (
 	"helpdeskd/store"
 )
 
-// Escalation kinds of the report, from the reason an escalated event's
-// detail starts with (see escalationKind).
-const (
-	escRespond = "respond" // no staff response by respond_by
-	escStuck   = "stuck"   // engineer stuck after assignment
-	escSolve   = "solve"   // not solved online in time
-	escOnsite  = "onsite"  // engineer not on site in time
-	escReport  = "report"  // inspection report overdue
-	escOther   = "other"
-)
-
-var escalationKinds = []string{escRespond, escStuck, escSolve, escOnsite, escReport, escOther}
-
-// escalationKind classifies an escalated event. Its detail starts with the
-// kind ("KIND: REASON; deadline T; priority A -> B", cases.decider.escalate);
-// events recorded before that start with the reason, classified by its
-// words. The order matters: a stuck reason says "not solved", a solve
-// reason names "/onsite dispatch". Addresses in the reason (the on-site
-// engineer's) are left out, so that no mailbox name reads as a reason.
-func escalationKind(detail string) string {
-	reason, _, _ := strings.Cut(strings.ToLower(detail), ";")
-	if kind, _, ok := strings.Cut(reason, ":"); ok && slices.Contains(escalationKinds, kind) {
-		return kind
-	}
-	reason = strings.Join(slices.DeleteFunc(strings.Fields(reason), func(w string) bool { return strings.Contains(w, "@") }), " ")
-	has := func(words ...string) bool {
-		for _, w := range words {
-			if strings.Contains(reason, w) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has("no staff response", "respond"):
-		return escRespond
-	case has("stuck"):
-		return escStuck
-	case has("report"):
-		return escReport
-	case has("not solved online", "solve"):
-		return escSolve
-	case has("on site", "onsite", "on-site"):
-		return escOnsite
-	}
-	return escOther
-}
-
 // share is a count of deadlines met out of those decided: met, or passed
 // without being met. A deadline still ahead is not counted yet.
 type share struct {
@@ -185,7 +137,7 @@ func buildReport(in reportInput) []reportRow {
 		r := rows[k]
 		if r == nil {
 			r = &reportRow{Severity: c.Severity, Kind: kindOf(c), Escalations: map[string]int{}}
-			for _, e := range escalationKinds {
+			for _, e := range cases.EscalationKinds {
 				r.Escalations[e] = 0
 			}
 			rows[k] = r
@@ -278,7 +230,7 @@ func buildReport(in reportInput) []reportRow {
 		}
 		switch e.Kind {
 		case cases.EvEscalated:
-			row(c).Escalations[escalationKind(e.Detail)]++
+			row(c).Escalations[cases.EscalationKind(e.Detail)]++
 		case cases.EvPart:
 			row(c).Parts++
 		}
@@ -414,7 +366,7 @@ func reportCSV(w io.Writer, rows []reportRow) error {
 			rec = append(rec, num(d.Mean), num(d.P90))
 		}
 		rec = append(rec, strconv.Itoa(r.Escalated))
-		for _, k := range escalationKinds {
+		for _, k := range cases.EscalationKinds {
 			rec = append(rec, strconv.Itoa(r.Escalations[k]))
 		}
 		for _, n := range []int{r.Inspections.OnTime, r.Inspections.Late, r.Inspections.Missed, r.Inspections.Pending, r.Parts} {
@@ -461,7 +413,7 @@ func reportText(w io.Writer, rows []reportRow, in reportInput, loc *time.Locatio
 	var insp []reportRow
 	for _, r := range rows {
 		var esc []string
-		for _, k := range escalationKinds {
+		for _, k := range cases.EscalationKinds {
 			if n := r.Escalations[k]; n > 0 {
 				esc = append(esc, fmt.Sprintf("%s %d", k, n))
 			}

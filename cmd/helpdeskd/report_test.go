@@ -333,29 +333,6 @@ func TestReportBadInput(t *testing.T) {
 	}
 }
 
-func TestEscalationKind(t *testing.T) {
-	tests := []struct{ detail, want string }{
-		{"no staff response by respond_by (escalation 2, to service_centre_manager); deadline 2026-11-26T14:30:00+08:00; priority high -> urgent", escRespond},
-		{"engineer stuck: not solved 30m0s after assignment; deadline x; priority a -> b", escStuck},
-		{"not solved online in time: on-site required, please dispatch (/onsite dispatch EMAIL); deadline x", escSolve},
-		{"not solved online, no on-site service; deadline x", escSolve},
-		{"engineer report@example.com not on site by onsite_by; deadline x", escOnsite},
-		{"inspection report overdue; deadline x", escReport},
-		{"something new; deadline x", escOther},
-		// As cases records them now: the kind first.
-		{"respond: no staff response by respond_by (escalation 1, to customer_service_manager); deadline 2026-11-26T06:30:00Z; priority normal -> high", escRespond},
-		{"stuck: engineer stuck: not solved 30m0s after assignment; deadline x; priority a -> b", escStuck},
-		{"solve: not solved online in time; the customer has no on-site service; deadline x", escSolve},
-		{"onsite: engineer respond@example.com not on site by onsite_by; deadline x", escOnsite},
-		{"report: inspection report not sent by its due time; deadline x", escReport},
-	}
-	for _, tt := range tests {
-		if got := escalationKind(tt.detail); got != tt.want {
-			t.Errorf("escalationKind(%q) = %s, want %s", tt.detail, got, tt.want)
-		}
-	}
-}
-
 func TestDurationsPercentile(t *testing.T) {
 	var d durations
 	for i := 1; i <= 10; i++ {
