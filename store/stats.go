@@ -12,19 +12,24 @@ import (
 
 // CaseCounts returns the number of cases by status (index cases_status).
 func (t *Txn) CaseCounts() (map[string]int, error) {
-	rows, err := t.query("SELECT status, COUNT(*) FROM cases GROUP BY status")
+	return t.counts("SELECT status, COUNT(*) FROM cases GROUP BY status")
+}
+
+// counts reads rows of a name and a count into a map.
+func (t *Txn) counts(q string, args ...any) (map[string]int, error) {
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := map[string]int{}
 	for rows.Next() {
-		var s string
+		var k string
 		var n int
-		if err := rows.Scan(&s, &n); err != nil {
+		if err := rows.Scan(&k, &n); err != nil {
 			return nil, err
 		}
-		out[s] = n
+		out[k] = n
 	}
 	return out, rows.Err()
 }
