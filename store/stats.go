@@ -80,19 +80,15 @@ type Stuck struct {
 
 // StuckMail returns the queued mails that failed at least once and were
 // queued before olderThan (the first retry's time for mail queued then).
+// One pass: with a single min() aggregate, SQLite takes the bare columns
+// from the row holding the minimum, the oldest stuck mail.
 func (t *Txn) StuckMail(olderThan time.Time) (Stuck, error) {
 	var s Stuck
-	cut := olderThan.UnixMilli()
-	if err := t.row(`SELECT COUNT(*) FROM outbox WHERE `+pending+` AND attempts > 0 AND created_at <= ?`,
-		cut).Scan(&s.Count); err != nil || s.Count == 0 {
-		return s, err
-	}
-	var at int64
-	var cn sql.NullInt64
-	err := t.row(`SELECT created_at, case_number, last_error FROM outbox
-		WHERE `+pending+` AND attempts > 0 AND created_at <= ? ORDER BY created_at LIMIT 1`,
-		cut).Scan(&at, &cn, &s.LastError)
-	s.Oldest, s.Case = time.UnixMilli(at).UTC(), cn.Int64
+	var at, cn sql.NullInt64
+	var lastErr sql.NullString
+	err := t.row(`SELECT COUNT(*), MIN(created_at), case_number, last_error FROM outbox
+		WHERE `+pending+` AND attempts > 0 AND created_at <= ?`, olderThan.UnixMilli()).Scan(&s.Count, &at, &cn, &lastErr)
+	s.Oldest, s.Case, s.LastError = fromMS(at), cn.Int64, lastErr.String
 	return s, err
 }
 
