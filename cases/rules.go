@@ -26,15 +26,6 @@ func Deadlines(cfg *config.Config, p config.Plan, severity int, t time.Time) (re
 	return respondBy, solveBy
 }
 
-// OnsiteDeadline is when an engineer dispatched at t must be on site.
-func OnsiteDeadline(cfg *config.Config, p config.Plan, severity int, t time.Time) time.Time {
-	sev, ok := cfg.Severities[severity]
-	if !ok {
-		return time.Time{}
-	}
-	return sev.Onsite.After(p.Calendar, t)
-}
-
 // Route picks the engineer for a case of a region: the engineers of that
 // region (all engineers if none serves it), the one with the fewest open
 // cases, config order breaking ties. load maps engineer address to open

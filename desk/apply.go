@@ -187,13 +187,13 @@ func (d *Desk) toStaff(t *store.Txn, ch *change, c *cases.Case, a cases.ToStaff)
 		seen[strings.ToLower(s)] = true
 	}
 	lang := d.cfg.Templates.Language
+	data := d.data(c, lang, a.Msg) // the same for every recipient but its name
 	for _, addr := range a.To {
 		addr = strings.ToLower(addr)
 		if addr == "" || seen[addr] {
 			continue
 		}
 		seen[addr] = true
-		data := d.data(c, lang, a.Msg)
 		data.Recipient = templates.Person{Name: d.staffName(addr), Email: addr}
 		subj, body, err := d.tmpl.Render(lang, a.Template, data)
 		if err != nil {

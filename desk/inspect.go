@@ -21,6 +21,21 @@ func (d *Desk) Inspections(ctx context.Context) error {
 		if !cu.HasService("inspection") || len(cu.Inspections) == 0 {
 			continue
 		}
+		// Most minutes nothing is due: look without taking the write lock.
+		var idle bool
+		if err := d.db.Read(ctx, func(t *store.Txn) error {
+			cur, ok, err := t.InspectionCursor(cu.Company)
+			if ok {
+				steps, _ := cases.Inspections(d.cfg, cu, cur, d.now())
+				idle = len(steps) == 0
+			}
+			return err
+		}); err != nil {
+			return fmt.Errorf("inspections of %s: %w", cu.Company, err)
+		}
+		if idle {
+			continue
+		}
 		err := d.tx(ctx, func(t *store.Txn, ch *change) error {
 			cur, ok, err := t.InspectionCursor(cu.Company)
 			if err != nil {

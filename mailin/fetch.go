@@ -55,23 +55,6 @@ const (
 	Kept        Outcome = "kept"        // stored without action (own, automatic or ignored mail)
 )
 
-// Disposition says where the message goes on the server.
-func (o Outcome) Disposition() Disposition {
-	if o == Quarantined {
-		return Quarantine
-	}
-	return Processed
-}
-
-// Disposition is what to do with a message after the Sink took it.
-type Disposition int
-
-// Dispositions.
-const (
-	Processed  Disposition = iota // flag, and move to the processed folder if set
-	Quarantine                    // unreadable: move to the quarantine folder
-)
-
 // Sink takes each new message. It must commit before returning nil; on
 // error the message stays where it is and is offered again.
 type Sink interface {
@@ -550,7 +533,7 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 		if !p.FirstSync.IsZero() {
 			first.counts[out]++
 		}
-		if out.Disposition() == Quarantine {
+		if out == Quarantined {
 			r.quarantined = append(r.quarantined, m.uid)
 		} else {
 			r.processed = append(r.processed, m.uid)
@@ -560,14 +543,14 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 	return r
 }
 
-// chunks splits the pending UIDs into FETCH commands of at most Batch
-// messages and chunkBytes bytes, by their RFC822.SIZE.
 // chunk is the UIDs of one FETCH command and their RFC822.SIZE total.
 type chunk struct {
 	uids  []imap.UID
 	bytes int64
 }
 
+// chunks splits the pending UIDs into FETCH commands of at most Batch
+// messages and chunkBytes bytes, by their RFC822.SIZE.
 func (f *Fetcher) chunks(c *imapclient.Client, pending []imap.UID) ([]chunk, error) {
 	batch := f.Batch
 	if batch <= 0 {

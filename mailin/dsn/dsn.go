@@ -91,19 +91,19 @@ func Read(raw []byte) (r *Report, ok bool) {
 
 func readAt(raw []byte, depth int) (*Report, bool) {
 	m := collect(raw)
-	r, ok := m.read()
+	x := headerHints(m.header)
+	r, ok := m.read(x)
 	if !ok {
-		return m.readWrapped(depth)
+		return m.readWrapped(x, depth)
 	}
 	r.finish()
 	return r, true
 }
 
 // readWrapped reads the first attached message of a mail from a mail
-// system (its sender or null envelope) that is itself a bounce. A
+// system (its sender or null envelope, by x) that is itself a bounce. A
 // person's forward is left alone, as read does.
-func (p *parsed) readWrapped(depth int) (*Report, bool) {
-	x := headerHints(p.header)
+func (p *parsed) readWrapped(x hints, depth int) (*Report, bool) {
 	if depth >= maxDepth || !(x.robotSender || x.nullPath) {
 		return nil, false
 	}

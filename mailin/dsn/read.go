@@ -42,11 +42,9 @@ func headerHints(h textproto.Header) hints {
 	// A From without an address ("MAILER-DAEMON <>", Courier's "<@>") is
 	// a mail system's; so are the mail system's own names.
 	x.robotSender = (h.Has("From") && fromAddr == "") || robotName.MatchString(name)
-	if at := strings.LastIndexByte(fromAddr, '@'); at > 0 {
-		switch strings.NewReplacer("-", "", "_", "", ".", "").Replace(fromAddr[:at]) {
-		case "mailerdaemon", "postmaster", "maildaemon", "mdaemon", "maildelivery", "mailersystem":
-			x.robotSender = true
-		}
+	switch squashedLocal(fromAddr) {
+	case "mailerdaemon", "postmaster", "maildaemon", "mdaemon", "maildelivery", "mailersystem":
+		x.robotSender = true
 	}
 	rp := strings.TrimSpace(h.Get("Return-Path"))
 	x.nullPath = rp == "<>" || rp == "< >"
@@ -89,10 +87,10 @@ func LooksLikeBounce(raw []byte) bool {
 	return len(x.failedRcpts) > 0 || (x.robotSender && (x.subject || x.nullPath)) || (x.subject && (x.nullPath || x.auto))
 }
 
-// read decides whether p is a delivery report and reads it.
-func (p *parsed) read() (*Report, bool) {
+// read decides whether p is a delivery report and reads it; x are the
+// hints of its header.
+func (p *parsed) read(x hints) (*Report, bool) {
 	h := p.header
-	x := headerHints(h)
 	exclude := map[string]bool{}
 	for _, a := range headerAddrs(h) {
 		if !contains(x.failedRcpts, a) {

@@ -341,15 +341,25 @@ func statusNear(sec, addr string) string {
 // robotLocal reports whether addr is a mail system's own address, which a
 // bounce names as its sender, never as a failed recipient.
 func robotLocal(addr string) bool {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 0 {
-		return false
-	}
-	switch strings.NewReplacer("-", "", "_", "", ".", "").Replace(addr[:at]) {
+	switch squashedLocal(addr) {
 	case "mailerdaemon", "postmaster", "maildaemon", "mdaemon", "noreply", "donotreply":
 		return true
 	}
 	return false
+}
+
+// localPunct drops the punctuation that mail systems vary their names by
+// ("mailer-daemon", "Mailer_Daemon", "post.master").
+var localPunct = strings.NewReplacer("-", "", "_", "", ".", "")
+
+// squashedLocal returns the local part of addr without localPunct's
+// punctuation, "" when addr has no "@".
+func squashedLocal(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return ""
+	}
+	return localPunct.Replace(addr[:at])
 }
 
 // readText reads a plain-text bounce. form is the detected style ("text"
