@@ -36,6 +36,11 @@ type OpenInput struct {
 // sender and hour (SPEC §11.4), counted from the last telling.
 const SuppressionToldMark = "; staff told"
 
+// SuppressedAckPrefix starts the detail of the auto_reply_suppressed
+// event of an acknowledgement to rcpt, so that the store can find the
+// suppressions of one sender.
+func SuppressedAckPrefix(rcpt string) string { return "acknowledgement to " + rcpt + " " }
+
 // ErrTrainingWithoutInstallation refuses a training visit for a customer
 // that did not buy installation (SPEC §11.6).
 var ErrTrainingWithoutInstallation = errors.New("training is only sold with installation, and this customer has no installation service")
@@ -179,8 +184,8 @@ func Open(cfg *config.Config, in OpenInput, cu *config.Customer, f Facts, now ti
 	// limited.
 	if c.ContactEmail != "" {
 		if lim := cfg.Policy.AutoReplyLimit; lim > 0 && f.AcksToSender >= lim {
-			detail := fmt.Sprintf("acknowledgement to %s not sent: %d in %s (limit %d)",
-				c.ContactEmail, f.AcksToSender, cfg.Policy.AutoReplyWindow, lim)
+			detail := SuppressedAckPrefix(c.ContactEmail) + fmt.Sprintf("not sent: %d in %s (limit %d)",
+				f.AcksToSender, cfg.Policy.AutoReplyWindow, lim)
 			if !f.SuppressionTold {
 				detail += SuppressionToldMark
 			}

@@ -3,8 +3,6 @@ package daemon
 import (
 	"context"
 	"runtime/debug"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +37,7 @@ var (
 	descOldest   = prometheus.NewDesc("helpdeskd_outbox_oldest_age_seconds", "Age of the oldest mail waiting in the outbox (0 if none).", nil, nil)
 	descFailed   = prometheus.NewDesc("helpdeskd_deliveries_failed_total", "Mails that failed for good.", nil, nil)
 	descEvents   = prometheus.NewDesc("helpdeskd_events_total", "Case events, by kind, from every process (a case opened by `case open` counts as opened).", []string{"kind"}, nil)
-	descEscal    = prometheus.NewDesc("helpdeskd_escalations_total", "Escalations, by what slipped: respond, stuck, solve, onsite, report.", []string{"kind"}, nil)
+	descEscal    = prometheus.NewDesc("helpdeskd_escalations_total", "Escalations, by what slipped: respond, stuck, solve, onsite, report, other.", []string{"kind"}, nil)
 	descSuppress = prometheus.NewDesc("helpdeskd_auto_replies_suppressed_total", "Automatic replies not sent because of the per-sender limit.", nil, nil)
 	descIMAP     = prometheus.NewDesc("helpdeskd_imap_connected", "1 while the IMAP session is logged in.", nil, nil)
 	descSync     = prometheus.NewDesc("helpdeskd_last_sync_timestamp_seconds", "Unix time of the last successful IMAP sync (0: none yet).", nil, nil)
@@ -121,13 +119,8 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range c.events {
 		counter(descEvents, float64(n), k)
 	}
-	for _, k := range escalationKinds {
+	for _, k := range cases.EscalationKinds { // every kind, so that a graph starts at zero
 		counter(descEscal, float64(c.escal[k]), k)
-	}
-	for k, n := range c.escal {
-		if !slices.Contains(escalationKinds, k) {
-			counter(descEscal, float64(n), k)
-		}
 	}
 	counter(descSuppress, float64(c.events[cases.EvAutoReplySuppressed]))
 }
@@ -151,25 +144,11 @@ func (c *dbCollector) addEvents(t *store.Txn) error {
 		c.events[k] += n
 	}
 	for _, d := range details {
-		c.escal[escalationKind(d)]++
+		c.escal[cases.EscalationKind(d)]++
 	}
 	c.lastID = top
 	return nil
 }
-
-// escalationKind is the kind an escalated event's detail starts with
-// ("respond: no staff response ...", written by cases.escalate); "other"
-// for a detail without one.
-func escalationKind(detail string) string {
-	k, _, ok := strings.Cut(detail, ": ")
-	if !ok || k == "" || strings.ContainsAny(k, " \t") {
-		return "other"
-	}
-	return k
-}
-
-// escalationKinds are always exported, so a graph starts at zero.
-var escalationKinds = []string{"respond", "stuck", "solve", "onsite", "report"}
 
 func b2f(b bool) float64 {
 	if b {

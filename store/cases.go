@@ -367,21 +367,7 @@ func (t *Txn) timers(q string, args ...any) ([]cases.Timer, error) {
 // OpenCasesByEngineer counts the open cases of each engineer (kept in
 // engineer_load by triggers on cases).
 func (t *Txn) OpenCasesByEngineer() (map[string]int, error) {
-	rows, err := t.query("SELECT engineer, open FROM engineer_load WHERE open > 0")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var e string
-		var n int
-		if err := rows.Scan(&e, &n); err != nil {
-			return nil, err
-		}
-		out[e] = n
-	}
-	return out, rows.Err()
+	return t.counts("SELECT engineer, open FROM engineer_load WHERE open > 0")
 }
 
 // LastStaffReply is the text of the latest public staff reply on a case
@@ -403,7 +389,7 @@ func (t *Txn) LastStaffReply(n int64) (string, error) {
 func (t *Txn) SuppressionToldSince(rcpt string, since time.Time) (bool, error) {
 	var n int
 	err := t.row(`SELECT count(*) FROM events WHERE kind = ? AND at >= ? AND detail LIKE ? ESCAPE '\'`,
-		cases.EvAutoReplySuppressed, since.UnixMilli(), "acknowledgement to "+likeEscape(rcpt)+" %"+likeEscape(cases.SuppressionToldMark)).Scan(&n)
+		cases.EvAutoReplySuppressed, since.UnixMilli(), likeEscape(cases.SuppressedAckPrefix(rcpt))+"%"+likeEscape(cases.SuppressionToldMark)).Scan(&n)
 	return n > 0, err
 }
 

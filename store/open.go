@@ -44,12 +44,3 @@ func OpenExisting(ctx context.Context, path string) (*DB, error) {
 	}
 	return Open(ctx, path)
 }
-
-// Ping checks that the database answers a query.
-func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("query database: %w", err)
-	}
-	return nil
-}

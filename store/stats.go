@@ -12,19 +12,24 @@ import (
 
 // CaseCounts returns the number of cases by status (index cases_status).
 func (t *Txn) CaseCounts() (map[string]int, error) {
-	rows, err := t.query("SELECT status, COUNT(*) FROM cases GROUP BY status")
+	return t.counts("SELECT status, COUNT(*) FROM cases GROUP BY status")
+}
+
+// counts reads rows of a name and a count into a map.
+func (t *Txn) counts(q string, args ...any) (map[string]int, error) {
+	rows, err := t.query(q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := map[string]int{}
 	for rows.Next() {
-		var s string
+		var k string
 		var n int
-		if err := rows.Scan(&s, &n); err != nil {
+		if err := rows.Scan(&k, &n); err != nil {
 			return nil, err
 		}
-		out[s] = n
+		out[k] = n
 	}
 	return out, rows.Err()
 }
@@ -75,19 +80,15 @@ type Stuck struct {
 
 // StuckMail returns the queued mails that failed at least once and were
 // queued before olderThan (the first retry's time for mail queued then).
+// One pass: with a single min() aggregate, SQLite takes the bare columns
+// from the row holding the minimum, the oldest stuck mail.
 func (t *Txn) StuckMail(olderThan time.Time) (Stuck, error) {
 	var s Stuck
-	cut := olderThan.UnixMilli()
-	if err := t.row(`SELECT COUNT(*) FROM outbox WHERE `+pending+` AND attempts > 0 AND created_at <= ?`,
-		cut).Scan(&s.Count); err != nil || s.Count == 0 {
-		return s, err
-	}
-	var at int64
-	var cn sql.NullInt64
-	err := t.row(`SELECT created_at, case_number, last_error FROM outbox
-		WHERE `+pending+` AND attempts > 0 AND created_at <= ? ORDER BY created_at LIMIT 1`,
-		cut).Scan(&at, &cn, &s.LastError)
-	s.Oldest, s.Case = time.UnixMilli(at).UTC(), cn.Int64
+	var at, cn sql.NullInt64
+	var lastErr sql.NullString
+	err := t.row(`SELECT COUNT(*), MIN(created_at), case_number, last_error FROM outbox
+		WHERE `+pending+` AND attempts > 0 AND created_at <= ?`, olderThan.UnixMilli()).Scan(&s.Count, &at, &cn, &lastErr)
+	s.Oldest, s.Case, s.LastError = fromMS(at), cn.Int64, lastErr.String
 	return s, err
 }
 

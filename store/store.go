@@ -401,12 +401,16 @@ ALTER TABLE mailbox_state ADD COLUMN first_sync_end INTEGER NOT NULL DEFAULT 0;
 `,
 	// 8: indexes for every query on the intake, scheduler and sender paths,
 	// so that their cost does not grow with the cases kept (issue 10).
+	// messages_case and outbox_case serve the foreign-key checks that an
+	// INSERT INTO cases plans once it has triggers (migration 11). The
+	// automatic-reply limit counts acknowledgements only, so their partial
+	// index replaces outbox_rcpt, which nothing else reads.
 	`
 CREATE INDEX messages_case ON messages(case_number);
 CREATE INDEX messages_quarantine ON messages(id) WHERE matched = 'quarantine';
 CREATE INDEX outbox_case ON outbox(case_number);
-CREATE INDEX attachments_message ON attachments(message);
 CREATE INDEX outbox_rcpt_ack ON outbox(rcpt_key, created_at) WHERE kind = 'ack';
+DROP INDEX outbox_rcpt;
 `,
 	// 9: an attachment's bytes are found again in its message's raw copy
 	// by its number among the message's attachments; data stays for the
