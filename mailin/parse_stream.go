@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -34,16 +35,58 @@ const skeletonPart = 64 << 10
 // large attachment is only counted, so parsing holds neither a second
 // copy of the message nor the decoded attachments.
 func ParseMeta(raw []byte, opts ParseOptions) (*Message, error) {
+	return parseMeta(bytes.NewReader(raw), int64(len(raw)), func() ([]byte, error) { return raw, nil }, opts)
+}
+
+// ErrSource is wrapped by the error ParseMetaFrom returns when the
+// message could not be read from its source (an I/O error, fewer bytes
+// than its size): unlike an unreadable message, it says nothing about
+// the mail, and reading it again may succeed.
+var ErrSource = errors.New("read message source")
+
+// ParseMetaFrom parses the size bytes of r and returns what ParseMeta
+// returns for the same bytes. A large message whose skeleton reads the
+// same is parsed in one pass over r that also computes Hash, holding only
+// the skeleton (headers, text parts, small attachments, a counter per
+// large attachment), never the message. Any other message is read into
+// memory and parsed whole, as ParseMeta does: small ones, and large ones
+// of a structure the skeleton cannot be sure of, or without large
+// attachments (their text is in the Message anyway). An error from r is
+// returned wrapping ErrSource, never parsed as damaged mail.
+func ParseMetaFrom(r io.ReaderAt, size int64, opts ParseOptions) (*Message, error) {
+	if size < 0 {
+		return nil, fmt.Errorf("%w: size %d", ErrSource, size)
+	}
+	whole := func() ([]byte, error) {
+		raw := make([]byte, size)
+		if n, err := r.ReadAt(raw, 0); n < len(raw) {
+			return nil, fmt.Errorf("%w: %d of %d bytes: %w", ErrSource, n, size, err)
+		}
+		return raw, nil
+	}
+	return parseMeta(io.NewSectionReader(r, 0, size), size, whole, opts)
+}
+
+// parseMeta is ParseMeta and ParseMetaFrom: r reads the message's size
+// bytes from the start, whole returns them in memory.
+func parseMeta(r io.Reader, size int64, whole func() ([]byte, error), opts ParseOptions) (*Message, error) {
 	limit := opts.MaxAttachment
 	if limit == 0 {
 		limit = defaultMaxAttachment
 	}
-	m, err := parseSkeleton(raw)
-	if m == nil {
-		m, err = Parse(bytes.NewReader(raw), ParseOptions{MaxAttachment: -1})
-	}
+	m, err := parseSkeleton(r, size)
 	if err != nil {
-		return m, err
+		return nil, err
+	}
+	if m == nil {
+		raw, err := whole()
+		if err != nil {
+			return nil, err
+		}
+		m, err = Parse(bytes.NewReader(raw), ParseOptions{MaxAttachment: -1})
+		if err != nil {
+			return m, err
+		}
 	}
 	for i := range m.Attachments {
 		a := &m.Attachments[i]
@@ -52,19 +95,32 @@ func ParseMeta(raw []byte, opts ParseOptions) (*Message, error) {
 	return m, nil
 }
 
-// parseSkeleton parses a large message from its skeleton. It returns nil
-// when raw is small or its structure is not plain enough to be sure the
-// skeleton reads the same (the caller then parses raw itself).
-func parseSkeleton(raw []byte) (*Message, error) {
-	if len(raw) < skeletonFrom {
+// parseSkeleton parses a large message from its skeleton, read from r in
+// one pass that also hashes the message. It returns nil when the message
+// is small or its structure is not plain enough to be sure the skeleton
+// reads the same (the caller then parses it whole), and an error wrapping
+// ErrSource only when r fails.
+func parseSkeleton(r io.Reader, size int64) (*Message, error) {
+	if size < skeletonFrom {
 		return nil, nil
 	}
+	src := &hashingReader{r: r, h: sha256.New()}
 	var sk skeleton
 	var out bytes.Buffer
-	br := bufio.NewReader(bytes.NewReader(raw))
+	br := bufio.NewReader(src)
 	h, err := textproto.ReadHeader(br)
-	if err != nil || sk.entity(&out, h, br, 0) != nil || len(sk.sizes) == 0 {
+	ok := err == nil && sk.entity(&out, h, br, 0) == nil && len(sk.sizes) > 0
+	if ok {
+		_, _ = io.Copy(io.Discard, br) // the rest (an epilogue) is hashed too; an error is in src.err
+	}
+	if src.err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSource, src.err)
+	}
+	if !ok {
 		return nil, nil
+	}
+	if src.n != size {
+		return nil, fmt.Errorf("%w: %d of %d bytes", ErrSource, src.n, size)
 	}
 	m, err := Parse(&out, ParseOptions{MaxAttachment: int64(len(markerPrefix) + 20)})
 	if err != nil {
@@ -82,9 +138,28 @@ func parseSkeleton(raw []byte) (*Message, error) {
 	if found != len(sk.sizes) {
 		return nil, nil // the parser read the skeleton differently
 	}
-	sum := sha256.Sum256(raw)
-	m.Hash = hex.EncodeToString(sum[:])
+	m.Hash = hex.EncodeToString(src.h.Sum(nil))
 	return m, nil
+}
+
+// hashingReader hashes and counts what is read through it, and keeps the
+// first error other than io.EOF: the skeleton's readers stop at their
+// first error, which must not pass for damaged mail.
+type hashingReader struct {
+	r   io.Reader
+	h   hash.Hash
+	n   int64
+	err error
+}
+
+func (s *hashingReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.h.Write(p[:n])
+	s.n += int64(n)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 const markerPrefix = "helpdeskd-skeleton-part-"

@@ -111,7 +111,7 @@ func TestParseMetaSkeleton(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sk, _ := parseSkeleton(raw); (sk != nil) != (name == "skeleton") {
+			if sk, _ := parseSkeleton(bytes.NewReader(raw), int64(len(raw))); (sk != nil) != (name == "skeleton") {
 				t.Fatalf("skeleton used: %v", sk != nil)
 			}
 			if got.Subject != want.Subject || got.Text != want.Text || got.HTML != want.HTML || got.Hash != want.Hash ||

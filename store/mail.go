@@ -1,9 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -24,7 +26,11 @@ type StoredMessage struct {
 	Problems    string
 	ReceivedAt  time.Time
 	Raw         []byte
-	Size        int // length of Raw as stored (set when Raw is not loaded)
+	// RawFrom, when set, is where InsertMessage reads the raw bytes
+	// instead of Raw (a mail spooled to a file): it never holds them all.
+	// Message loads them back into Raw.
+	RawFrom RawSource
+	Size    int // length of the raw message as stored (set when Raw is not loaded, and by InsertMessage)
 }
 
 // Attachment is a stored attachment. Its bytes are not stored again: they
@@ -66,35 +72,72 @@ func (t *Txn) SeenMessage(mailbox string, uidvalidity, uid uint32, messageID, ha
 	return err == nil, err
 }
 
-// InsertMessage stores an incoming message and sets its ID.
+// RawSource is a raw message read in place rather than held in memory:
+// its Size() bytes, read with ReadAt (a spool file, an *io.SectionReader,
+// a *bytes.Reader).
+type RawSource interface {
+	io.ReaderAt
+	Size() int64
+}
+
+// InsertMessage stores an incoming message and sets its ID. The raw bytes
+// come from m.RawFrom when it is set, else from m.Raw. A message larger
+// than rawChunk is written as rows of message_chunks, one chunk at a
+// time, so that storing it from RawFrom holds one chunk in memory;
+// Message reads either back the same way.
 func (t *Txn) InsertMessage(m *StoredMessage) error {
 	var cn any
 	if m.Case != 0 {
 		cn = m.Case
 	}
-	if m.Raw == nil {
-		m.Raw = []byte{} // an empty message is still a message
+	src := m.RawFrom
+	if src == nil {
+		if m.Raw == nil {
+			m.Raw = []byte{} // an empty message is still a message
+		}
+		src = bytes.NewReader(m.Raw)
 	}
-	inline := m.Raw
-	if len(m.Raw) > rawChunk {
-		inline = []byte{}
+	size := src.Size()
+	var buf []byte // the chunk being written, read from src
+	chunk := func(off, n int64) ([]byte, error) {
+		if m.RawFrom == nil {
+			return m.Raw[off : off+n], nil
+		}
+		if buf == nil {
+			buf = make([]byte, min(size, rawChunk))
+		}
+		if k, err := src.ReadAt(buf[:n], off); int64(k) < n {
+			return nil, fmt.Errorf("read raw message at %d: %d of %d bytes: %w", off, k, n, err)
+		}
+		return buf[:n], nil
+	}
+	inline := []byte{}
+	if size <= rawChunk {
+		var err error
+		if inline, err = chunk(0, size); err != nil {
+			return fmt.Errorf("insert message uid %d: %w", m.UID, err)
+		}
 	}
 	res, err := t.exec(`INSERT INTO messages (case_number, mailbox, uidvalidity, uid, message_id, hash, from_addr,
 		subject, matched, third_party, auto, problems, received_at, raw, raw_size) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		cn, m.Mailbox, m.UIDValidity, m.UID, m.MessageID, m.Hash, m.From, m.Subject, m.Matched, m.ThirdParty,
-		m.Auto, m.Problems, m.ReceivedAt.UnixMilli(), inline, len(m.Raw))
+		m.Auto, m.Problems, m.ReceivedAt.UnixMilli(), inline, size)
 	if err != nil {
 		return fmt.Errorf("insert message uid %d: %w", m.UID, err)
 	}
 	if m.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
-	if len(inline) == len(m.Raw) {
+	m.Size = int(size)
+	if size <= rawChunk {
 		return nil
 	}
-	for seq, off := 0, 0; off < len(m.Raw); seq, off = seq+1, off+rawChunk {
-		chunk := m.Raw[off:min(off+rawChunk, len(m.Raw))]
-		if _, err := t.exec("INSERT INTO message_chunks (message, seq, data) VALUES (?, ?, ?)", m.ID, seq, chunk); err != nil {
+	for seq, off := 0, int64(0); off < size; seq, off = seq+1, off+rawChunk {
+		b, err := chunk(off, min(rawChunk, size-off))
+		if err == nil {
+			_, err = t.exec("INSERT INTO message_chunks (message, seq, data) VALUES (?, ?, ?)", m.ID, seq, b)
+		}
+		if err != nil {
 			return fmt.Errorf("insert message uid %d chunk %d: %w", m.UID, seq, err)
 		}
 	}

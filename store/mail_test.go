@@ -260,3 +260,114 @@ func TestEngineerLoadTriggers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// shortSource claims more bytes than it holds, as a spool file cut short
+// would.
+type shortSource struct{ *bytes.Reader }
+
+func (s shortSource) Size() int64 { return s.Reader.Size() + 100 }
+
+// countingSource counts the bytes read and the largest single read.
+type countingSource struct {
+	*bytes.Reader
+	read, largest int
+}
+
+func (s *countingSource) ReadAt(p []byte, off int64) (int, error) {
+	n, err := s.Reader.ReadAt(p, off)
+	s.read += n
+	s.largest = max(s.largest, len(p))
+	return n, err
+}
+
+// A raw message stored from a reader gives the same rows as the same
+// bytes stored from memory, is read one chunk at a time, and reads back
+// byte for byte; a source that holds fewer bytes than it claims is an
+// error, and rolls the message back.
+func TestRawFromSource(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	big := make([]byte, 3*rawChunk+777)
+	for i := range big {
+		big[i] = byte(i*31 + i>>9)
+	}
+	// rows returns the stored raw column, raw_size and chunk rows of a message.
+	rows := func(tx *Txn, id int64) (inline []byte, size int64, chunks [][]byte) {
+		if err := tx.row("SELECT raw, raw_size FROM messages WHERE id = ?", id).Scan(&inline, &size); err != nil {
+			t.Fatal(err)
+		}
+		r, err := tx.query("SELECT data FROM message_chunks WHERE message = ? ORDER BY seq", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for r.Next() {
+			var b []byte
+			if err := r.Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			chunks = append(chunks, b)
+		}
+		return inline, size, chunks
+	}
+	uid := uint32(0)
+	for _, raw := range [][]byte{big, big[:rawChunk], big[:rawChunk+1], []byte("From: a@b.test\r\n\r\nsmall\r\n"), {}} {
+		t.Run(fmt.Sprint(len(raw)), func(t *testing.T) {
+			err := db.Tx(ctx, func(tx *Txn) error {
+				uid += 2
+				mem := &StoredMessage{Mailbox: "INBOX", UIDValidity: 1, UID: uid, Hash: "h", ReceivedAt: time.Now(), Raw: raw}
+				src := &countingSource{Reader: bytes.NewReader(raw)}
+				fromReader := &StoredMessage{Mailbox: "INBOX", UIDValidity: 1, UID: uid + 1, Hash: "h", ReceivedAt: time.Now(), RawFrom: src}
+				if err := tx.InsertMessage(mem); err != nil {
+					return err
+				}
+				if err := tx.InsertMessage(fromReader); err != nil {
+					return err
+				}
+				if src.read != len(raw) || src.largest > rawChunk || fromReader.Raw != nil || fromReader.Size != len(raw) {
+					t.Errorf("read %d bytes, at most %d at a time; Raw %d bytes, Size %d", src.read, src.largest, len(fromReader.Raw), fromReader.Size)
+				}
+				wi, ws, wc := rows(tx, mem.ID)
+				gi, gs, gc := rows(tx, fromReader.ID)
+				if !bytes.Equal(gi, wi) || gs != ws || len(gc) != len(wc) {
+					t.Fatalf("rows differ: inline %d/%d bytes, size %d/%d, %d/%d chunks", len(gi), len(wi), gs, ws, len(gc), len(wc))
+				}
+				for i := range gc {
+					if !bytes.Equal(gc[i], wc[i]) {
+						t.Errorf("chunk %d differs", i)
+					}
+				}
+				got, err := tx.Message(fromReader.ID)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(got.Raw, raw) || got.Size != len(raw) {
+					t.Errorf("%d bytes stored, %d read back", len(raw), len(got.Raw))
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for _, raw := range [][]byte{big, []byte("From: a@b.test\r\n\r\nsmall\r\n")} {
+		err := db.Tx(ctx, func(tx *Txn) error {
+			return tx.InsertMessage(&StoredMessage{Mailbox: "INBOX", UIDValidity: 2, UID: 1, Hash: "h", ReceivedAt: time.Now(),
+				RawFrom: shortSource{bytes.NewReader(raw)}})
+		})
+		if err == nil {
+			t.Errorf("%d bytes short of their size: stored", len(raw))
+		}
+	}
+	err := db.Read(ctx, func(tx *Txn) error {
+		var n int
+		if err := tx.row("SELECT COUNT(*) FROM messages WHERE uidvalidity = 2").Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d messages of a failed insert stored (%v)", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
