@@ -72,7 +72,7 @@ func (d *Desk) parseAll(mails []mailin.Mail) []parsed {
 	workers := min(len(mails), runtime.GOMAXPROCS(0))
 	if workers <= 1 {
 		for i, m := range mails {
-			ps[i].msg, ps[i].err = mailin.ParseMeta(m.Raw, opts)
+			ps[i].msg, ps[i].err = bytesOf(m).parse(opts)
 		}
 		return ps
 	}
@@ -81,7 +81,7 @@ func (d *Desk) parseAll(mails []mailin.Mail) []parsed {
 	for range workers {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(mails); i = int(next.Add(1) - 1) {
-				ps[i].msg, ps[i].err = mailin.ParseMeta(mails[i].Raw, opts)
+				ps[i].msg, ps[i].err = bytesOf(mails[i]).parse(opts)
 			}
 		})
 	}
@@ -95,7 +95,7 @@ func (d *Desk) deliver(ctx context.Context, mails []mailin.Mail, ps []parsed) ([
 	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
 		outs = outs[:0]
 		for i, m := range mails {
-			out, err := d.deliverOne(t, ch, m.Place, m.Raw, ps[i])
+			out, err := d.deliverOne(t, ch, m.Place, bytesOf(m), ps[i])
 			if err != nil {
 				return err
 			}
@@ -118,11 +118,19 @@ func (d *Desk) deliver(ctx context.Context, mails []mailin.Mail, ps []parsed) ([
 
 // deliverOne stores one parsed mail and everything it causes, and
 // records its place as processed.
-func (d *Desk) deliverOne(t *store.Txn, ch *change, place Place, raw []byte, p parsed) (mailin.Outcome, error) {
+func (d *Desk) deliverOne(t *store.Txn, ch *change, place Place, raw mailBytes, p parsed) (mailin.Outcome, error) {
 	msg, perr := p.msg, p.err
+	if errors.Is(perr, mailin.ErrSource) {
+		return "", perr // a spool file that failed says nothing about the mail: not quarantined, tried again
+	}
 	if perr != nil {
+		hash, err := raw.hash()
+		if err != nil {
+			return "", err
+		}
 		sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
-			Hash: sha256Hex(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
+			Hash: hash, Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now()}
+		raw.keep(sm)
 		// Mail with text but no header stays readable in quarantine.
 		var nh *mailin.NoHeaderError
 		if errors.As(perr, &nh) {
@@ -168,10 +176,15 @@ func (d *Desk) advance(t *store.Txn, place Place) error {
 	return t.SetMailboxState(place.Mailbox, place.UIDValidity, place.UID)
 }
 
-func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mailin.Message) (mailin.Outcome, error) {
+func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw mailBytes, m *mailin.Message) (mailin.Outcome, error) {
 	sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
 		MessageID: m.MessageID, Hash: m.Hash, From: m.From.Addr, Subject: m.Subject, Auto: m.Auto,
-		Problems: strings.Join(m.Problems, "; "), ReceivedAt: d.now(), Raw: raw}
+		Problems: strings.Join(m.Problems, "; "), ReceivedAt: d.now()}
+	raw.keep(sm)
+	head, err := raw.head()
+	if err != nil {
+		return "", err
+	}
 	archived := cases.Archive(d.cfg, place.FirstSync, place.InternalDate)
 
 	// Our own mail coming back (a copy, a loop through a forwarder) is
@@ -187,9 +200,9 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 		sm.Auto = "own mail"
 		return mailin.Kept, t.InsertMessage(sm)
 	}
-	if (m.Auto != "" || m.NullSender || dsn.LooksLikeBounce(raw)) && !archived {
+	if (m.Auto != "" || m.NullSender || dsn.LooksLikeBounce(head)) && !archived {
 		// A delivery report about our own mail lands on its case.
-		if handled, err := d.bounce(t, ch, sm, raw); handled || err != nil {
+		if handled, err := d.bounce(t, ch, sm, head); handled || err != nil {
 			return mailin.Kept, err
 		}
 	}

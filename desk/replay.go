@@ -35,7 +35,7 @@ func (d *Desk) Replay(ctx context.Context, id int64) (int64, error) {
 			return fmt.Errorf("message %d is still unreadable: %w", id, err)
 		}
 		place := mailin.Place{Mailbox: "replay", UID: uint32(id)}
-		if _, err := d.ingest(t, ch, place, sm.Raw, msg); err != nil {
+		if _, err := d.ingest(t, ch, place, mailBytes{raw: sm.Raw}, msg); err != nil {
 			return err
 		}
 		if err := t.SetMatched(id, "replayed"); err != nil {

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net"
 	"runtime/debug"
@@ -58,8 +59,22 @@ const (
 // Mail is one fetched message and where it sits.
 type Mail struct {
 	Place
-	Raw []byte // the whole message
+	Raw []byte // the whole message; nil when it is in Spool
+	// Spool holds a large message instead of Raw (see SpoolFrom): from
+	// the fetcher a *Spool, a file read in place that is valid until
+	// Deliver returns. Nil for a message in Raw.
+	Spool Source
 }
+
+// Source is a message's bytes read in place rather than held in memory:
+// Size() bytes, read with ReadAt. A *Spool is one, and so are a
+// *bytes.Reader and an *io.SectionReader.
+type Source interface {
+	io.ReaderAt
+	Size() int64
+}
+
+var _ Source = (*Spool)(nil)
 
 // Sink takes new messages, a chunk at a time, in UID order. It commits
 // as it goes (a chunk may be one transaction) and returns the outcome of
@@ -118,6 +133,17 @@ type Fetcher struct {
 	// Now is the clock of Health and of the first sync's stamp; zero
 	// value: time.Now.
 	Now func() time.Time
+	// SpoolDir is where a message larger than SpoolThreshold is kept
+	// while it is delivered (see Spool). It is created (0700) when
+	// needed, and the spool files a crash left in it are removed when Run
+	// starts, so it must belong to this fetcher alone; the daemon uses a
+	// directory beside its database. Zero value: os.TempDir(), which is
+	// never swept.
+	SpoolDir string
+	// SpoolThreshold is the literal size in bytes above which a message
+	// is spooled to a file instead of read into memory. Zero value:
+	// SpoolFrom (1 MiB); negative: never spool.
+	SpoolThreshold int64
 
 	health healthState // see health.go
 }
@@ -140,6 +166,7 @@ func (f *Fetcher) folder() string {
 // is retried with backoff (1s doubling to 1 min); Run only returns when
 // ctx is done.
 func (f *Fetcher) Run(ctx context.Context) error {
+	f.sweepSpool()
 	backoff := time.Second
 	for {
 		start := time.Now()
@@ -419,11 +446,24 @@ type firstSync struct {
 	counts map[Outcome]int
 }
 
-// fetched is one message read from the server.
+// fetched is one message read from the server: in raw, or, when it is
+// large, in spool.
 type fetched struct {
-	uid  imap.UID
-	raw  []byte
-	date time.Time // INTERNALDATE
+	uid   imap.UID
+	raw   []byte
+	spool *Spool
+	date  time.Time // INTERNALDATE
+}
+
+// drop removes the spool files of msgs.
+func drop(log *slog.Logger, msgs ...fetched) {
+	for _, m := range msgs {
+		if m.spool != nil {
+			if err := m.spool.remove(); err != nil {
+				log.Warn("remove spool file", "uid", m.uid, "err", err)
+			}
+		}
+	}
 }
 
 // delivered is what became of one chunk: the committed UIDs by
@@ -463,10 +503,12 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 		failed := false
 		for msgs := range work {
 			if failed {
+				drop(f.log(), msgs...)
 				done <- delivered{} // nothing after a failed UID is delivered
 				continue
 			}
 			r := f.deliverChunk(ctx, uidValidity, msgs, first, prog)
+			drop(f.log(), msgs...)
 			failed = r.err != nil
 			done <- r
 		}
@@ -532,6 +574,9 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 	mails := make([]Mail, len(msgs))
 	for i, m := range msgs {
 		mails[i] = Mail{Place: Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(m.uid), InternalDate: m.date}, Raw: m.raw}
+		if m.spool != nil {
+			mails[i].Spool = m.spool // never a nil *Spool in a non-nil Source
+		}
 		if first != nil && mails[i].UID <= first.end {
 			mails[i].FirstSync = first.start
 		}
@@ -595,13 +640,19 @@ func (f *Fetcher) chunks(c *imapclient.Client, pending []imap.UID) ([]chunk, err
 }
 
 // fetchChunk fetches the messages of one chunk, in UID order. On error it
-// returns the messages before the UID that failed.
-func (f *Fetcher) fetchChunk(c *imapclient.Client, chunk []imap.UID) ([]fetched, error) {
+// returns the messages before the UID that failed (and removes the spool
+// files of those after it).
+func (f *Fetcher) fetchChunk(c *imapclient.Client, chunk []imap.UID) (out []fetched, err error) {
 	got, err := f.fetch(c, chunk)
 	if err != nil {
 		return nil, err
 	}
-	var out []fetched
+	defer func() {
+		for _, m := range out {
+			delete(got, m.uid)
+		}
+		drop(f.log(), slices.Collect(maps.Values(got))...)
+	}()
 	for _, u := range chunk {
 		m, ok := got[u]
 		if !ok {
@@ -611,7 +662,10 @@ func (f *Fetcher) fetchChunk(c *imapclient.Client, chunk []imap.UID) ([]fetched,
 			if err != nil {
 				return out, err
 			}
-			if m, ok = one[u]; !ok {
+			m, ok = one[u]
+			delete(one, u)
+			drop(f.log(), slices.Collect(maps.Values(one))...) // none, from a server that keeps to the request
+			if !ok {
 				// Gone (expunged by someone else), or unreadable by us.
 				// Only skip it when the server confirms it is gone: a
 				// higher UID delivered now would mark it processed.
@@ -692,15 +746,24 @@ func (f *Fetcher) finishLeftovers(ctx context.Context, c *imapclient.Client, uid
 	return f.finish(c, processed, quarantined)
 }
 
-// fetch returns the raw bytes and INTERNALDATE of the given UIDs
-// (BODY.PEEK[]: reading never sets \Seen).
+// fetch returns the raw bytes (or spool file) and INTERNALDATE of the
+// given UIDs (BODY.PEEK[]: reading never sets \Seen). A literal larger
+// than the spool threshold goes from the connection to a spool file
+// without passing through memory. On error no spool file is left.
 func (f *Fetcher) fetch(c *imapclient.Client, uids []imap.UID) (map[imap.UID]fetched, error) {
 	sec := &imap.FetchItemBodySection{Peek: true}
 	cmd := c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, InternalDate: true,
 		BodySection: []*imap.FetchItemBodySection{sec}})
 	out := map[imap.UID]fetched{}
+	fail := func(m fetched, err error) (map[imap.UID]fetched, error) {
+		cmd.Close()
+		drop(f.log(), m)
+		drop(f.log(), slices.Collect(maps.Values(out))...)
+		return nil, err
+	}
 	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
 		var m fetched
+		got := false
 		for it := msg.Next(); it != nil; it = msg.Next() {
 			switch it := it.(type) {
 			case imapclient.FetchItemDataUID:
@@ -708,22 +771,23 @@ func (f *Fetcher) fetch(c *imapclient.Client, uids []imap.UID) (map[imap.UID]fet
 			case imapclient.FetchItemDataInternalDate:
 				m.date = it.Time
 			case imapclient.FetchItemDataBodySection:
-				if it.Literal != nil {
-					b, err := readLiteral(it.Literal)
-					if err != nil {
-						cmd.Close()
-						return nil, fmt.Errorf("read body: %w", err)
+				if it.Literal != nil && !got {
+					var err error
+					if m.raw, m.spool, err = f.readBody(it.Literal); err != nil {
+						return fail(m, fmt.Errorf("read body: %w", err))
 					}
-					m.raw = b
+					got = true
 				}
 			}
 		}
-		if m.uid != 0 && m.raw != nil {
-			out[m.uid] = m
+		if _, dup := out[m.uid]; m.uid == 0 || !got || dup {
+			drop(f.log(), m) // not ours to deliver (LIBNOTES pitfall 2), or sent twice
+			continue
 		}
+		out[m.uid] = m
 	}
 	if err := cmd.Close(); err != nil {
-		return nil, fmt.Errorf("fetch: %w", err)
+		return fail(fetched{}, fmt.Errorf("fetch: %w", err))
 	}
 	return out, nil
 }

@@ -277,6 +277,9 @@ func (s *sizeSink) Deliver(ctx context.Context, mails []Mail) ([]Outcome, error)
 	s.mu.Lock()
 	for _, m := range mails {
 		s.got[m.UID] = len(m.Raw)
+		if m.Spool != nil {
+			s.got[m.UID] = int(m.Spool.Size())
+		}
 	}
 	s.mu.Unlock()
 	return s.memSink.Deliver(ctx, mails)

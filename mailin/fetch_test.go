@@ -41,7 +41,14 @@ func (s *memSink) Deliver(ctx context.Context, mails []Mail) ([]Outcome, error) 
 func deliverEach(ctx context.Context, mails []Mail, deliver func(context.Context, Place, []byte) (Outcome, error)) ([]Outcome, error) {
 	var outs []Outcome
 	for _, m := range mails {
-		out, err := deliver(ctx, m.Place, m.Raw)
+		raw := m.Raw
+		if m.Spool != nil {
+			var err error
+			if raw, err = io.ReadAll(io.NewSectionReader(m.Spool, 0, m.Spool.Size())); err != nil {
+				return outs, err
+			}
+		}
+		out, err := deliver(ctx, m.Place, raw)
 		if err != nil {
 			return outs, err
 		}
