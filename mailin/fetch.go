@@ -529,7 +529,8 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	for _, ch := range chunks {
 		if ch.bytes > chunkBytes {
 			// A large message is fetched once the deliverer is idle, so
-			// that only one is in memory at a time.
+			// that only one is held at a time: spooled to a file (see
+			// SpoolFrom), or in memory when spooling is off.
 			for got < sent && firstErr == nil {
 				finish(<-done)
 			}
