@@ -21,6 +21,7 @@ import (
 // Place is where a message sits on the IMAP server.
 type Place = mailin.Place
 
+var _ mailin.Preparer = (*Desk)(nil)
 var _ mailin.Sink = (*Desk)(nil)
 var _ mailin.State = (*Desk)(nil)
 
@@ -33,7 +34,15 @@ var _ mailin.State = (*Desk)(nil)
 // committed and the error is that mail's; the outcomes returned are those
 // of the committed prefix.
 func (d *Desk) Deliver(ctx context.Context, mails []mailin.Mail) ([]mailin.Outcome, error) {
-	ps := d.parseAll(mails)
+	ps := make([]parsed, len(mails))
+	for i, m := range mails {
+		p, ok := m.Prepared.(parsed)
+		if !ok {
+			ps = d.parseAll(mails)
+			break
+		}
+		ps[i] = p
+	}
 	outs, err := d.deliver(ctx, mails, ps)
 	if err == nil || len(mails) == 1 {
 		return outs, err
@@ -47,6 +56,14 @@ func (d *Desk) Deliver(ctx context.Context, mails []mailin.Mail) ([]mailin.Outco
 		outs = append(outs, one...)
 	}
 	return outs, nil
+}
+
+// Prepare parses a chunk ahead of its Deliver (mailin.Preparer), on
+// every core.
+func (d *Desk) Prepare(mails []mailin.Mail) {
+	for i, p := range d.parseAll(mails) {
+		mails[i].Prepared = p
+	}
 }
 
 // DeliverMail delivers one mail in its own transaction (Deliver for a
@@ -67,9 +84,19 @@ type parsed struct {
 	err  error  // unreadable: the mail goes to quarantine
 	text string // what the author wrote, quoted history removed (newText)
 	body string // the whole text (bodyText)
+	// textDone: text is worked out (always for a reply; see newText).
+	textDone bool
 	// report: automatic, from the null sender, or shaped like a
 	// delivery report; looked at as a bounce of our mail.
 	report bool
+}
+
+// newText is what the author wrote, quoted history removed.
+func (p *parsed) newText() string {
+	if !p.textDone {
+		p.text, p.textDone = newText(p.msg), true
+	}
+	return p.text
 }
 
 // parse parses one mail.
@@ -78,7 +105,12 @@ func parse(m mailin.Mail, opts mailin.ParseOptions) parsed {
 	if p.msg, p.err = mailin.ParseMeta(m.Raw, opts); p.err != nil {
 		return p
 	}
-	p.text, p.body = newText(p.msg), bodyText(p.msg)
+	p.body = bodyText(p.msg)
+	// Only a reply has history to strip for its new text, and a mail
+	// threads only by a subject token or reply headers (SPEC §3).
+	if len(p.msg.References)+len(p.msg.InReplyTo) > 0 || strings.Contains(p.msg.Subject, "#") {
+		p.text, p.textDone = newText(p.msg), true
+	}
 	p.report = p.msg.Auto != "" || p.msg.NullSender || dsn.LooksLikeBounce(m.Raw)
 	return p
 }
@@ -243,14 +275,14 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, p parse
 		ev = cases.AutoMail{From: m.From.Addr, Reason: m.Auto, Subject: m.Subject, Match: match}
 	case kind == cases.FromStaff:
 		staff, _ := d.cfg.StaffByEmail(m.From.Addr)
-		ev = cases.StaffMail{Staff: staff, MessageID: m.MessageID, References: m.References, Text: p.text,
+		ev = cases.StaffMail{Staff: staff, MessageID: m.MessageID, References: m.References, Text: p.newText(),
 			Direct: d.direct(c, m), Attachment: atts,
 			Unauthenticated: d.cfg.Security.RequireAuthentication && !cases.Authenticated(m.From.Addr, m.AuthResults)}
 	case kind == cases.FromThirdParty:
 		ev = cases.ThirdPartyMail{From: m.From.Addr, Match: match, Text: p.body}
 	default:
 		ev = cases.CustomerMail{From: m.From.Addr, Name: m.From.Name, MessageID: m.MessageID, References: m.References,
-			Subject: d.th.StripToken(m.Subject), Text: p.text, Body: p.body, Match: match}
+			Subject: d.th.StripToken(m.Subject), Text: p.newText(), Body: p.body, Match: match}
 	}
 	if err := d.decide(t, ch, c, ev, &step{}); err != nil {
 		return "", err
