@@ -469,10 +469,24 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	defer prog.close()
 	work := make(chan []Mail, 1)
 	done := make(chan delivered, len(chunks)+1)
+	// Where the time of a long sync goes, for the debug log: the
+	// deliverer waiting for a chunk, the fetcher for the deliverer, and
+	// fetching and preparing.
+	var starved, blocked, fetching, preparing time.Duration
+	defer func() {
+		f.log().Debug("sync pipeline", "mailbox", f.folder(), "chunks", len(chunks), "deliverer_waited", starved,
+			"fetcher_waited", blocked, "fetching", fetching, "preparing", preparing)
+	}()
 	go func() {
 		defer close(done)
 		failed := false
-		for msgs := range work {
+		for {
+			t0 := time.Now()
+			msgs, ok := <-work
+			starved += time.Since(t0)
+			if !ok {
+				break
+			}
 			if failed {
 				done <- delivered{} // nothing after a failed UID is delivered
 				continue
@@ -506,9 +520,16 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 				break
 			}
 		}
+		t0 := time.Now()
 		msgs, err := f.fetchChunk(c, ch.uids)
+		t1 := time.Now()
+		fetching += t1.Sub(t0)
 		if len(msgs) > 0 {
-			work <- f.prepare(uidValidity, msgs, first)
+			mails := f.prepare(uidValidity, msgs, first)
+			t2 := time.Now()
+			preparing += t2.Sub(t1)
+			work <- mails
+			blocked += time.Since(t2)
 			sent++
 		}
 		if err != nil {
