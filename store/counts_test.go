@@ -133,3 +133,41 @@ func TestCaseCountsBackfilled(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Solving online is overdue for /metrics as `case show` has it pending:
+// passed, and no engineer dispatched; once dispatched (before the
+// deadline or after), the on-site deadline is what counts.
+func TestOverdueSolveOnlineOnceDispatched(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	err := db.Tx(ctx, func(tx *Txn) error {
+		for _, c := range []*cases.Case{
+			{SolveOnlineBy: t0}, // not dispatched: overdue
+			{SolveOnlineBy: t0, DispatchedAt: t0.Add(-time.Hour), OnsiteBy: t0.Add(48 * time.Hour)},                   // in time
+			{SolveOnlineBy: t0, DispatchedAt: t0.Add(time.Hour), OnsiteBy: t0.Add(2 * time.Hour), OnsiteNeeded: true}, // late, on site late too
+		} {
+			c.Subject, c.Status, c.Severity, c.Priority, c.OpenedAt = "s", cases.StatusOpen, 2, "normal", t0.Add(-4*time.Hour)
+			if err := tx.InsertCase(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Read(ctx, func(tx *Txn) error {
+		o, err := tx.OverdueCounts(t0.Add(3 * time.Hour))
+		if err != nil {
+			return err
+		}
+		if o.SolveOnline != 1 || o.Onsite != 1 {
+			t.Errorf("overdue %+v, want solve online 1 (the one not dispatched), on site 1", o)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

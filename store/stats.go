@@ -38,8 +38,10 @@ func (t *Txn) counts(q string, args ...any) (map[string]int, error) {
 }
 
 // Overdue counts open cases past a deadline at now: not responded to by
-// respond_by, not solved by solve_online_by, no engineer on site by
-// onsite_by. Only open cases are read (index cases_status).
+// respond_by, not solved by solve_online_by and no engineer dispatched
+// (once dispatched, on site is what counts, as in cases.CaseDeadlines), no
+// engineer on site by onsite_by. Only open cases are read (index
+// cases_status).
 type Overdue struct{ Respond, SolveOnline, Onsite int }
 
 // OverdueCounts returns the open cases past each deadline at now.
@@ -48,7 +50,7 @@ func (t *Txn) OverdueCounts(now time.Time) (Overdue, error) {
 	n := now.UnixMilli()
 	err := t.row(`SELECT
 		COALESCE(SUM(responded_at IS NULL AND respond_by < ?), 0),
-		COALESCE(SUM(solve_online_by < ?), 0),
+		COALESCE(SUM(solve_online_by < ? AND onsite_by IS NULL), 0),
 		COALESCE(SUM(onsite_by < ? AND onsite_arrived_at IS NULL), 0)
 		FROM cases WHERE status = 'open'`, n, n, n).Scan(&o.Respond, &o.SolveOnline, &o.Onsite)
 	return o, err
