@@ -3,9 +3,11 @@ package desk
 import (
 	"context"
 	"errors"
-	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"helpdeskd/cases"
@@ -22,54 +24,133 @@ type Place = mailin.Place
 var _ mailin.Sink = (*Desk)(nil)
 var _ mailin.State = (*Desk)(nil)
 
-// Deliver stores one incoming mail and everything it causes, in one
-// transaction, and records place as processed. When it returns nil the
-// message may be flagged and moved; on error nothing was committed and the
-// message must be delivered again later.
-func (d *Desk) Deliver(ctx context.Context, place Place, raw []byte) (mailin.Outcome, error) {
-	msg, perr := mailin.ParseMeta(raw, mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment})
-	var out mailin.Outcome
-	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
-		if perr != nil {
-			out = mailin.Quarantined
-			sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
-				Hash: sha256Hex(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
-			// Mail with text but no header stays readable in quarantine.
-			var nh *mailin.NoHeaderError
-			if errors.As(perr, &nh) {
-				sm.Subject = cases.Excerpt(nh.Text)
-			}
-			seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, "", sm.Hash)
-			if err != nil || seen {
-				return err
-			}
-			if err := t.InsertMessage(sm); err != nil {
-				return err
-			}
-			return d.advance(t, place)
-		}
-		seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, msg.MessageID, msg.Hash)
+// Deliver stores a chunk of incoming mail, and everything each mail
+// causes, in one transaction, and records their places as processed
+// (mailin.Sink). The mails are parsed first, on every core, then handled
+// in order: a later mail of the chunk threads into a case an earlier one
+// opened. When the chunk's transaction fails, the mails are delivered
+// again one transaction each, so the ones before a failing mail are
+// committed and the error is that mail's; the outcomes returned are those
+// of the committed prefix.
+func (d *Desk) Deliver(ctx context.Context, mails []mailin.Mail) ([]mailin.Outcome, error) {
+	ps := d.parseAll(mails)
+	outs, err := d.deliver(ctx, mails, ps)
+	if err == nil || len(mails) == 1 {
+		return outs, err
+	}
+	outs = outs[:0]
+	for i := range mails {
+		one, err := d.deliver(ctx, mails[i:i+1], ps[i:i+1])
 		if err != nil {
-			return err
+			return outs, err
 		}
-		if seen {
-			out = mailin.Duplicate
-			return d.advance(t, place)
+		outs = append(outs, one...)
+	}
+	return outs, nil
+}
+
+// DeliverMail delivers one mail in its own transaction (Deliver for a
+// chunk of one).
+func (d *Desk) DeliverMail(ctx context.Context, place Place, raw []byte) (mailin.Outcome, error) {
+	outs, err := d.Deliver(ctx, []mailin.Mail{{Place: place, Raw: raw}})
+	if err != nil {
+		return "", err
+	}
+	return outs[0], nil
+}
+
+// parsed is an incoming mail as the parser read it.
+type parsed struct {
+	msg *mailin.Message
+	err error // unreadable: the mail goes to quarantine
+}
+
+// parseAll parses mails on every core; parsing touches no shared state.
+func (d *Desk) parseAll(mails []mailin.Mail) []parsed {
+	ps := make([]parsed, len(mails))
+	opts := mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment}
+	workers := min(len(mails), runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i, m := range mails {
+			ps[i].msg, ps[i].err = mailin.ParseMeta(m.Raw, opts)
 		}
-		if out, err = d.ingest(t, ch, place, raw, msg); err != nil {
-			return err
+		return ps
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(mails); i = int(next.Add(1) - 1) {
+				ps[i].msg, ps[i].err = mailin.ParseMeta(mails[i].Raw, opts)
+			}
+		})
+	}
+	wg.Wait()
+	return ps
+}
+
+// deliver handles parsed mails in one transaction.
+func (d *Desk) deliver(ctx context.Context, mails []mailin.Mail, ps []parsed) ([]mailin.Outcome, error) {
+	outs := make([]mailin.Outcome, 0, len(mails))
+	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
+		outs = outs[:0]
+		for i, m := range mails {
+			out, err := d.deliverOne(t, ch, m.Place, m.Raw, ps[i])
+			if err != nil {
+				return err
+			}
+			outs = append(outs, out)
 		}
-		return d.advance(t, place)
+		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("deliver uid %d: %w", place.UID, err)
+		return nil, err
 	}
+	for i, m := range mails {
+		if p := ps[i]; p.err != nil {
+			d.log.Warn("unreadable mail quarantined", "uid", m.UID, "err", p.err)
+		} else if len(p.msg.Problems) > 0 {
+			d.log.Warn("damaged mail stored with what could be read", "uid", m.UID, "msgid", p.msg.MessageID, "problems", strings.Join(p.msg.Problems, "; "))
+		}
+	}
+	return outs, nil
+}
+
+// deliverOne stores one parsed mail and everything it causes, and
+// records its place as processed.
+func (d *Desk) deliverOne(t *store.Txn, ch *change, place Place, raw []byte, p parsed) (mailin.Outcome, error) {
+	msg, perr := p.msg, p.err
 	if perr != nil {
-		d.log.Warn("unreadable mail quarantined", "uid", place.UID, "err", perr)
-	} else if len(msg.Problems) > 0 {
-		d.log.Warn("damaged mail stored with what could be read", "uid", place.UID, "msgid", msg.MessageID, "problems", strings.Join(msg.Problems, "; "))
+		sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
+			Hash: sha256Hex(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
+		// Mail with text but no header stays readable in quarantine.
+		var nh *mailin.NoHeaderError
+		if errors.As(perr, &nh) {
+			sm.Subject = cases.Excerpt(nh.Text)
+		}
+		seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, "", sm.Hash)
+		if err != nil {
+			return "", err
+		}
+		if !seen {
+			if err := t.InsertMessage(sm); err != nil {
+				return "", err
+			}
+		}
+		return mailin.Quarantined, d.advance(t, place)
 	}
-	return out, nil
+	seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, msg.MessageID, msg.Hash)
+	if err != nil {
+		return "", err
+	}
+	if seen {
+		return mailin.Duplicate, d.advance(t, place)
+	}
+	out, err := d.ingest(t, ch, place, raw, msg)
+	if err != nil {
+		return "", err
+	}
+	return out, d.advance(t, place)
 }
 
 // advance records place as the last processed UID of its mailbox.

@@ -55,10 +55,20 @@ const (
 	Kept        Outcome = "kept"        // stored without action (own, automatic or ignored mail)
 )
 
-// Sink takes each new message. It must commit before returning nil; on
-// error the message stays where it is and is offered again.
+// Mail is one fetched message and where it sits.
+type Mail struct {
+	Place
+	Raw []byte // the whole message
+}
+
+// Sink takes new messages, a chunk at a time, in UID order. It commits
+// as it goes (a chunk may be one transaction) and returns the outcome of
+// each message it committed — a prefix of mails, in order — and the error
+// that stopped it, if any. Only committed messages are flagged and moved;
+// the rest stay where they are and are offered again, the first failed
+// one first.
 type Sink interface {
-	Deliver(ctx context.Context, p Place, raw []byte) (Outcome, error)
+	Deliver(ctx context.Context, mails []Mail) ([]Outcome, error)
 }
 
 // State is where the last processed UID is remembered (in the same
@@ -516,29 +526,34 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	return firstErr
 }
 
-// deliverChunk hands each message of a chunk to the Sink, in order, and
-// stops at the first error.
+// deliverChunk hands a chunk to the Sink and sorts what it committed by
+// disposition; it stops at the first message the Sink could not commit.
 func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []fetched, first *firstSync, prog *progress) delivered {
+	mails := make([]Mail, len(msgs))
+	for i, m := range msgs {
+		mails[i] = Mail{Place: Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(m.uid), InternalDate: m.date}, Raw: m.raw}
+		if first != nil && mails[i].UID <= first.end {
+			mails[i].FirstSync = first.start
+		}
+	}
+	outs, err := f.Sink.Deliver(ctx, mails)
 	var r delivered
-	for _, m := range msgs {
-		p := Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(m.uid), InternalDate: m.date}
-		if first != nil && p.UID <= first.end {
-			p.FirstSync = first.start
-		}
-		out, err := f.Sink.Deliver(ctx, p, m.raw)
-		if err != nil {
-			r.err = fmt.Errorf("deliver uid %d: %w", m.uid, err)
-			return r
-		}
-		if !p.FirstSync.IsZero() {
+	for i, out := range outs[:min(len(outs), len(mails))] {
+		if !mails[i].FirstSync.IsZero() {
 			first.counts[out]++
 		}
 		if out == Quarantined {
-			r.quarantined = append(r.quarantined, m.uid)
+			r.quarantined = append(r.quarantined, msgs[i].uid)
 		} else {
-			r.processed = append(r.processed, m.uid)
+			r.processed = append(r.processed, msgs[i].uid)
 		}
 		prog.add()
+	}
+	if err == nil && len(outs) < len(mails) {
+		err = errors.New("not delivered")
+	}
+	if err != nil && len(outs) < len(mails) {
+		r.err = fmt.Errorf("deliver uid %d: %w", msgs[len(outs)].uid, err)
 	}
 	return r
 }

@@ -273,9 +273,11 @@ type sizeSink struct {
 	got map[uint32]int
 }
 
-func (s *sizeSink) Deliver(ctx context.Context, p Place, raw []byte) (Outcome, error) {
+func (s *sizeSink) Deliver(ctx context.Context, mails []Mail) ([]Outcome, error) {
 	s.mu.Lock()
-	s.got[p.UID] = len(raw)
+	for _, m := range mails {
+		s.got[m.UID] = len(m.Raw)
+	}
 	s.mu.Unlock()
-	return s.memSink.Deliver(ctx, p, raw)
+	return s.memSink.Deliver(ctx, mails)
 }

@@ -77,7 +77,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 		t.Helper()
 		uid++
 		p := desk.Place{Mailbox: "INBOX", UIDValidity: 1, UID: uid, InternalDate: now}
-		if _, err := d.Deliver(ctx, p, []byte(strings.ReplaceAll(raw, "\n", "\r\n"))); err != nil {
+		if _, err := d.DeliverMail(ctx, p, []byte(strings.ReplaceAll(raw, "\n", "\r\n"))); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -346,7 +346,7 @@ func medianIntake(ctx context.Context, cfg *config.Config, path string, mails []
 	var took []time.Duration
 	for i, raw := range mails {
 		t0 := time.Now()
-		if _, err := d.Deliver(ctx, desk.Place{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1)}, raw); err != nil {
+		if _, err := d.DeliverMail(ctx, desk.Place{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1)}, raw); err != nil {
 			return 0, err
 		}
 		took = append(took, time.Since(t0))
