@@ -20,7 +20,7 @@ func TestArchivedTimelineAtTheMailsDate(t *testing.T) {
 		t.Helper()
 		raw := fmt.Sprintf("From: Alice <alice@acme.test>\r\nTo: support@example.com\r\nSubject: Printer down\r\nMessage-ID: <old%d@acme.test>\r\n%sDate: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nIt broke.\r\n",
 			uid, headers, date.Format(time.RFC1123Z))
-		out, err := f.d.Deliver(f.ctx, mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: uid, InternalDate: date, FirstSync: thu9}, []byte(raw))
+		out, err := f.d.DeliverMail(f.ctx, mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: uid, InternalDate: date, FirstSync: thu9}, []byte(raw))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -59,7 +59,7 @@ func TestMailKept(t *testing.T) {
 	} {
 		clock = t0.Add(time.Duration(i) * time.Hour)
 		raw := fmt.Sprintf("From: %s\r\nTo: support@example.com\r\nSubject: %s\r\nMessage-ID: <k%d@test>\r\n%s\r\nText.\r\n", m.from, m.subject, i, m.headers)
-		if _, err := d.Deliver(context.Background(), mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1)}, []byte(raw)); err != nil {
+		if _, err := d.DeliverMail(context.Background(), mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: uint32(i + 1)}, []byte(raw)); err != nil {
 			t.Fatal(err)
 		}
 	}
