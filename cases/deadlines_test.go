@@ -102,42 +102,44 @@ func TestSolveOnlineOnceDispatched(t *testing.T) {
 			OnlinePending, "pending", &Kept{}},
 	}
 	for _, tt := range tests {
-		if got := SolveOnlineOf(&tt.c); got != tt.state {
-			t.Errorf("%s: SolveOnlineOf = %s, want %s", tt.name, got, tt.state)
-		}
-		show := "absent"
-		for _, d := range CaseDeadlines(&tt.c) {
-			if d.Name != "solve online" {
-				continue
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SolveOnlineOf(&tt.c); got != tt.state {
+				t.Errorf("SolveOnlineOf = %s, want %s", got, tt.state)
 			}
-			switch {
-			case d.Superseded && !d.Missed && !d.Pending:
-				show = "superseded"
-			case d.Missed && !d.Pending:
-				show = "missed"
-			case !d.Met.IsZero():
-				show = "met"
-			case d.Pending:
-				show = "pending"
-			default:
-				show = ""
+			show := "absent"
+			for _, d := range CaseDeadlines(&tt.c) {
+				if d.Name != "solve online" {
+					continue
+				}
+				switch {
+				case d.Superseded && !d.Missed && !d.Pending:
+					show = "superseded"
+				case d.Missed && !d.Pending:
+					show = "missed"
+				case !d.Met.IsZero():
+					show = "met"
+				case d.Pending:
+					show = "pending"
+				default:
+					show = ""
+				}
 			}
-		}
-		if show != tt.show {
-			t.Errorf("%s: case show has solve online %q, want %q", tt.name, show, tt.show)
-		}
-		comp := ComplianceAt(&tt.c, now)
-		if (comp.SolveOnline == nil) != (tt.solve == nil) || comp.SolveOnline != nil && *comp.SolveOnline != *tt.solve {
-			t.Errorf("%s: report counts solve online %+v, want %+v", tt.name, comp.SolveOnline, tt.solve)
-		}
-		if comp.OnsiteInTime != (tt.state == OnlineOnsiteInTime) {
-			t.Errorf("%s: OnsiteInTime = %v", tt.name, comp.OnsiteInTime)
-		}
-		if tt.state == OnlineOnsiteInTime {
-			if next, ok := NextDeadline(&tt.c); ok && next.Name == "solve online" {
-				t.Errorf("%s: solve online still the next deadline", tt.name)
+			if show != tt.show {
+				t.Errorf("case show has solve online %q, want %q", show, tt.show)
 			}
-		}
+			comp := ComplianceAt(&tt.c, now)
+			if (comp.SolveOnline == nil) != (tt.solve == nil) || comp.SolveOnline != nil && *comp.SolveOnline != *tt.solve {
+				t.Errorf("report counts solve online %+v, want %+v", comp.SolveOnline, tt.solve)
+			}
+			if comp.OnsiteInTime != (tt.state == OnlineOnsiteInTime) {
+				t.Errorf("OnsiteInTime = %v", comp.OnsiteInTime)
+			}
+			if tt.state == OnlineOnsiteInTime {
+				if next, ok := NextDeadline(&tt.c); ok && next.Name == "solve online" {
+					t.Error("solve online still the next deadline")
+				}
+			}
+		})
 	}
 }
 
