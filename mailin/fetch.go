@@ -59,6 +59,17 @@ const (
 type Mail struct {
 	Place
 	Raw []byte // the whole message
+	// Prepared is what a Preparer's Prepare left for its Deliver; nil
+	// when the Sink is none or Prepare did not run.
+	Prepared any
+}
+
+// Preparer is a Sink that works on a chunk ahead of delivering it (parsing,
+// say): the fetcher calls Prepare on each chunk before it hands the chunk
+// to Deliver, on another goroutine than the one delivering the chunk
+// before, so the two overlap. Prepare must not commit anything.
+type Preparer interface {
+	Prepare(mails []Mail)
 }
 
 // Sink takes new messages, a chunk at a time, in UID order. It commits
@@ -456,7 +467,7 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	}
 	prog := f.newProgress(len(pending), first != nil)
 	defer prog.close()
-	work := make(chan []fetched, 1)
+	work := make(chan []Mail, 1)
 	done := make(chan delivered, len(chunks)+1)
 	go func() {
 		defer close(done)
@@ -466,7 +477,7 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 				done <- delivered{} // nothing after a failed UID is delivered
 				continue
 			}
-			r := f.deliverChunk(ctx, uidValidity, msgs, first, prog)
+			r := f.deliverChunk(ctx, msgs, first, prog)
 			failed = r.err != nil
 			done <- r
 		}
@@ -497,7 +508,7 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 		}
 		msgs, err := f.fetchChunk(c, ch.uids)
 		if len(msgs) > 0 {
-			work <- msgs
+			work <- f.prepare(uidValidity, msgs, first)
 			sent++
 		}
 		if err != nil {
@@ -526,9 +537,9 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	return firstErr
 }
 
-// deliverChunk hands a chunk to the Sink and sorts what it committed by
-// disposition; it stops at the first message the Sink could not commit.
-func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []fetched, first *firstSync, prog *progress) delivered {
+// prepare turns fetched messages into the Sink's mails, and has a
+// Preparer work on them while the chunk before is being delivered.
+func (f *Fetcher) prepare(uidValidity uint32, msgs []fetched, first *firstSync) []Mail {
 	mails := make([]Mail, len(msgs))
 	for i, m := range msgs {
 		mails[i] = Mail{Place: Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(m.uid), InternalDate: m.date}, Raw: m.raw}
@@ -536,6 +547,15 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 			mails[i].FirstSync = first.start
 		}
 	}
+	if p, ok := f.Sink.(Preparer); ok {
+		p.Prepare(mails)
+	}
+	return mails
+}
+
+// deliverChunk hands a chunk to the Sink and sorts what it committed by
+// disposition; it stops at the first message the Sink could not commit.
+func (f *Fetcher) deliverChunk(ctx context.Context, mails []Mail, first *firstSync, prog *progress) delivered {
 	outs, err := f.Sink.Deliver(ctx, mails)
 	var r delivered
 	for i, out := range outs[:min(len(outs), len(mails))] {
@@ -543,9 +563,9 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 			first.counts[out]++
 		}
 		if out == Quarantined {
-			r.quarantined = append(r.quarantined, msgs[i].uid)
+			r.quarantined = append(r.quarantined, imap.UID(mails[i].UID))
 		} else {
-			r.processed = append(r.processed, msgs[i].uid)
+			r.processed = append(r.processed, imap.UID(mails[i].UID))
 		}
 		prog.add()
 	}
@@ -553,7 +573,7 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 		err = errors.New("not delivered")
 	}
 	if err != nil && len(outs) < len(mails) {
-		r.err = fmt.Errorf("deliver uid %d: %w", msgs[len(outs)].uid, err)
+		r.err = fmt.Errorf("deliver uid %d: %w", mails[len(outs)].UID, err)
 	}
 	return r
 }
