@@ -44,6 +44,11 @@ func (r *deskRef) wakeTimers() {
 
 // Deliver, MailboxState, ResetMailbox and Quarantined make deskRef the
 // fetcher's Sink and State.
+var _ mailin.Preparer = (*deskRef)(nil)
+
+// Prepare has the desk parse a chunk ahead of its delivery.
+func (r *deskRef) Prepare(mails []mailin.Mail) { r.cur().Prepare(mails) }
+
 func (r *deskRef) Deliver(ctx context.Context, mails []mailin.Mail) ([]mailin.Outcome, error) {
 	outs, err := r.cur().Deliver(ctx, mails)
 	mailInTotal.Add(float64(len(outs)))

@@ -45,6 +45,12 @@ func (f *fixture) caseCount() int {
 // A chunk is one transaction in which a later mail threads into the case
 // an earlier one opened, and unreadable mail is quarantined among the rest.
 func TestChunkThreadsIntoItsOwnCases(t *testing.T) {
+	for _, prepared := range []bool{false, true} {
+		t.Run(fmt.Sprint("prepared=", prepared), func(t *testing.T) { testChunkThreads(t, prepared) })
+	}
+}
+
+func testChunkThreads(t *testing.T, prepared bool) {
 	f := newFixture(t, false)
 	mails := []mailin.Mail{
 		f.chunkMail("alice@acme.test", "printer down"),
@@ -54,6 +60,14 @@ func TestChunkThreadsIntoItsOwnCases(t *testing.T) {
 	}
 	f.uid = 4
 	mails[3].UID = 4
+	if prepared {
+		// As the fetcher does: parsed ahead, while the chunk before is
+		// delivered.
+		f.d.Prepare(mails)
+		if _, ok := mails[1].Prepared.(parsed); !ok {
+			t.Fatalf("Prepare left %T", mails[1].Prepared)
+		}
+	}
 	outs, err := f.d.Deliver(f.ctx, mails)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 // Place is where a message sits on the IMAP server.
 type Place = mailin.Place
 
+var _ mailin.Preparer = (*Desk)(nil)
 var _ mailin.Sink = (*Desk)(nil)
 var _ mailin.State = (*Desk)(nil)
 
@@ -33,7 +34,15 @@ var _ mailin.State = (*Desk)(nil)
 // committed and the error is that mail's; the outcomes returned are those
 // of the committed prefix.
 func (d *Desk) Deliver(ctx context.Context, mails []mailin.Mail) ([]mailin.Outcome, error) {
-	ps := d.parseAll(mails)
+	ps := make([]parsed, len(mails))
+	for i, m := range mails {
+		p, ok := m.Prepared.(parsed)
+		if !ok {
+			ps = d.parseAll(mails)
+			break
+		}
+		ps[i] = p
+	}
 	outs, err := d.deliver(ctx, mails, ps)
 	if err == nil || len(mails) == 1 {
 		return outs, err
@@ -49,6 +58,14 @@ func (d *Desk) Deliver(ctx context.Context, mails []mailin.Mail) ([]mailin.Outco
 	return outs, nil
 }
 
+// Prepare parses a chunk ahead of its Deliver (mailin.Preparer), on
+// every core.
+func (d *Desk) Prepare(mails []mailin.Mail) {
+	for i, p := range d.parseAll(mails) {
+		mails[i].Prepared = p
+	}
+}
+
 // DeliverMail delivers one mail in its own transaction (Deliver for a
 // chunk of one).
 func (d *Desk) DeliverMail(ctx context.Context, place Place, raw []byte) (mailin.Outcome, error) {
@@ -59,10 +76,49 @@ func (d *Desk) DeliverMail(ctx context.Context, place Place, raw []byte) (mailin
 	return outs[0], nil
 }
 
-// parsed is an incoming mail as the parser read it.
+// parsed is an incoming mail as the parser read it, with what the
+// handling of any mail reads from it worked out beforehand, off the
+// transaction.
 type parsed struct {
-	msg *mailin.Message
-	err error // unreadable: the mail goes to quarantine
+	msg  *mailin.Message
+	err  error  // unreadable: the mail goes to quarantine
+	text string // what the author wrote, quoted history removed (newText)
+	body string // the whole text (bodyText)
+	// textDone: text is worked out (always for a reply; see newText).
+	textDone bool
+	// report: automatic, from the null sender, or shaped like a
+	// delivery report; looked at as a bounce of our mail.
+	report bool
+}
+
+// newText is what the author wrote, quoted history removed.
+func (p *parsed) newText() string {
+	if !p.textDone {
+		p.text, p.textDone = newText(p.msg), true
+	}
+	return p.text
+}
+
+// parse parses one mail.
+func parse(m mailin.Mail, opts mailin.ParseOptions) parsed {
+	var p parsed
+	raw := bytesOf(m)
+	if p.msg, p.err = raw.parse(opts); p.err != nil {
+		return p
+	}
+	p.body = bodyText(p.msg)
+	// Only a reply has history to strip for its new text, and a mail
+	// threads only by a subject token or reply headers (SPEC §3).
+	if len(p.msg.References)+len(p.msg.InReplyTo) > 0 || strings.Contains(p.msg.Subject, "#") {
+		p.text, p.textDone = newText(p.msg), true
+	}
+	head, err := raw.head()
+	if err != nil {
+		p.err = err
+		return p
+	}
+	p.report = p.msg.Auto != "" || p.msg.NullSender || dsn.LooksLikeBounce(head)
+	return p
 }
 
 // parseAll parses mails on every core; parsing touches no shared state.
@@ -72,7 +128,7 @@ func (d *Desk) parseAll(mails []mailin.Mail) []parsed {
 	workers := min(len(mails), runtime.GOMAXPROCS(0))
 	if workers <= 1 {
 		for i, m := range mails {
-			ps[i].msg, ps[i].err = bytesOf(m).parse(opts)
+			ps[i] = parse(m, opts)
 		}
 		return ps
 	}
@@ -81,7 +137,7 @@ func (d *Desk) parseAll(mails []mailin.Mail) []parsed {
 	for range workers {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(mails); i = int(next.Add(1) - 1) {
-				ps[i].msg, ps[i].err = bytesOf(mails[i]).parse(opts)
+				ps[i] = parse(mails[i], opts)
 			}
 		})
 	}
@@ -154,7 +210,7 @@ func (d *Desk) deliverOne(t *store.Txn, ch *change, place Place, raw mailBytes, 
 	if seen {
 		return mailin.Duplicate, d.advance(t, place)
 	}
-	out, err := d.ingest(t, ch, place, raw, msg)
+	out, err := d.ingest(t, ch, place, raw, p)
 	if err != nil {
 		return "", err
 	}
@@ -176,15 +232,12 @@ func (d *Desk) advance(t *store.Txn, place Place) error {
 	return t.SetMailboxState(place.Mailbox, place.UIDValidity, place.UID)
 }
 
-func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw mailBytes, m *mailin.Message) (mailin.Outcome, error) {
+func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw mailBytes, p parsed) (mailin.Outcome, error) {
+	m := p.msg
 	sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
 		MessageID: m.MessageID, Hash: m.Hash, From: m.From.Addr, Subject: m.Subject, Auto: m.Auto,
 		Problems: strings.Join(m.Problems, "; "), ReceivedAt: d.now()}
 	raw.keep(sm)
-	head, err := raw.head()
-	if err != nil {
-		return "", err
-	}
 	archived := cases.Archive(d.cfg, place.FirstSync, place.InternalDate)
 
 	// Our own mail coming back (a copy, a loop through a forwarder) is
@@ -200,8 +253,12 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw mailBytes, m *m
 		sm.Auto = "own mail"
 		return mailin.Kept, t.InsertMessage(sm)
 	}
-	if (m.Auto != "" || m.NullSender || dsn.LooksLikeBounce(head)) && !archived {
+	if p.report && !archived {
 		// A delivery report about our own mail lands on its case.
+		head, err := raw.head()
+		if err != nil {
+			return "", err
+		}
 		if handled, err := d.bounce(t, ch, sm, head); handled || err != nil {
 			return mailin.Kept, err
 		}
@@ -212,7 +269,7 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw mailBytes, m *m
 		return "", err
 	}
 	if match == cases.MatchNew {
-		return d.newCaseFromMail(t, ch, sm, m, place, archived)
+		return d.newCaseFromMail(t, ch, sm, p, place, archived)
 	}
 	c, err := t.Case(n)
 	if err != nil {
@@ -231,20 +288,20 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw mailBytes, m *m
 	var ev cases.Trigger
 	switch {
 	case archived:
-		ev = cases.ArchivedMail{From: m.From.Addr, At: place.InternalDate, Text: bodyText(m)}
+		ev = cases.ArchivedMail{From: m.From.Addr, At: place.InternalDate, Text: p.body}
 	case m.Auto != "":
 		// Automatic mail is a silent event and never changes the case (SPEC §2).
 		ev = cases.AutoMail{From: m.From.Addr, Reason: m.Auto, Subject: m.Subject, Match: match}
 	case kind == cases.FromStaff:
 		staff, _ := d.cfg.StaffByEmail(m.From.Addr)
-		ev = cases.StaffMail{Staff: staff, MessageID: m.MessageID, References: m.References, Text: newText(m),
+		ev = cases.StaffMail{Staff: staff, MessageID: m.MessageID, References: m.References, Text: p.newText(),
 			Direct: d.direct(c, m), Attachment: atts,
 			Unauthenticated: d.cfg.Security.RequireAuthentication && !cases.Authenticated(m.From.Addr, m.AuthResults)}
 	case kind == cases.FromThirdParty:
-		ev = cases.ThirdPartyMail{From: m.From.Addr, Match: match, Text: bodyText(m)}
+		ev = cases.ThirdPartyMail{From: m.From.Addr, Match: match, Text: p.body}
 	default:
 		ev = cases.CustomerMail{From: m.From.Addr, Name: m.From.Name, MessageID: m.MessageID, References: m.References,
-			Subject: d.th.StripToken(m.Subject), Text: newText(m), Body: bodyText(m), Match: match}
+			Subject: d.th.StripToken(m.Subject), Text: p.newText(), Body: p.body, Match: match}
 	}
 	if err := d.decide(t, ch, c, ev, &step{}); err != nil {
 		return "", err
@@ -343,7 +400,8 @@ func (d *Desk) saveAttachments(t *store.Txn, msgID int64, m *mailin.Message) ([]
 }
 
 // newCaseFromMail opens a case for a mail that threads into none.
-func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage, m *mailin.Message, place Place, archived bool) (mailin.Outcome, error) {
+func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage, p parsed, place Place, archived bool) (mailin.Outcome, error) {
+	m := p.msg
 	cu, contact := d.cfg.CustomerFor(m.From.Addr)
 	_, staff := d.cfg.StaffByEmail(m.From.Addr)
 	if ok, why := cases.NewMail(d.cfg, m.Auto, cu, staff); !ok {
@@ -353,7 +411,7 @@ func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage
 	}
 	in := cases.OpenInput{
 		Subject:     cases.CleanSubject(m.Subject),
-		Description: bodyText(m),
+		Description: p.body,
 		Email:       m.From.Addr,
 		Contact:     m.From.Name,
 		Severity:    d.cfg.Policy.DefaultSeverity,

@@ -51,14 +51,15 @@ func (b mailBytes) keep(sm *store.StoredMessage) {
 }
 
 // head is what the bounce checks read: the whole of a mail in memory,
-// the first bouncePrefix bytes of a spooled one.
+// the first bouncePrefix bytes of a spooled one. An error wraps
+// mailin.ErrSource.
 func (b mailBytes) head() ([]byte, error) {
 	if b.spool == nil {
 		return b.raw, nil
 	}
 	h := make([]byte, min(b.spool.Size(), bouncePrefix))
 	if n, err := b.spool.ReadAt(h, 0); n < len(h) {
-		return nil, fmt.Errorf("read spooled mail: %w", err)
+		return nil, fmt.Errorf("%w: %d of %d bytes: %w", mailin.ErrSource, n, len(h), err)
 	}
 	return h, nil
 }

@@ -64,6 +64,17 @@ type Mail struct {
 	// the fetcher a *Spool, a file read in place that is valid until
 	// Deliver returns. Nil for a message in Raw.
 	Spool Source
+	// Prepared is what a Preparer's Prepare left for its Deliver; nil
+	// when the Sink is none or Prepare did not run.
+	Prepared any
+}
+
+// Preparer is a Sink that works on a chunk ahead of delivering it (parsing,
+// say): the fetcher calls Prepare on each chunk before it hands the chunk
+// to Deliver, on another goroutine than the one delivering the chunk
+// before, so the two overlap. Prepare must not commit anything.
+type Preparer interface {
+	Prepare(mails []Mail)
 }
 
 // Source is a message's bytes read in place rather than held in memory:
@@ -458,11 +469,26 @@ type fetched struct {
 // drop removes the spool files of msgs.
 func drop(log *slog.Logger, msgs ...fetched) {
 	for _, m := range msgs {
-		if m.spool != nil {
-			if err := m.spool.remove(); err != nil {
-				log.Warn("remove spool file", "uid", m.uid, "err", err)
-			}
+		removeSpool(log, uint32(m.uid), m.spool)
+	}
+}
+
+// dropMails removes the spool files of mails, once the Sink is done with
+// them.
+func dropMails(log *slog.Logger, mails []Mail) {
+	for _, m := range mails {
+		if s, ok := m.Spool.(*Spool); ok {
+			removeSpool(log, m.UID, s)
 		}
+	}
+}
+
+func removeSpool(log *slog.Logger, uid uint32, s *Spool) {
+	if s == nil {
+		return
+	}
+	if err := s.remove(); err != nil {
+		log.Warn("remove spool file", "uid", uid, "err", err)
 	}
 }
 
@@ -496,19 +522,33 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	}
 	prog := f.newProgress(len(pending), first != nil)
 	defer prog.close()
-	work := make(chan []fetched, 1)
+	work := make(chan []Mail, 1)
 	done := make(chan delivered, len(chunks)+1)
+	// Where the time of a long sync goes, for the debug log: the
+	// deliverer waiting for a chunk, the fetcher for the deliverer, and
+	// fetching and preparing.
+	var starved, blocked, fetching, preparing time.Duration
+	defer func() {
+		f.log().Debug("sync pipeline", "mailbox", f.folder(), "chunks", len(chunks), "deliverer_waited", starved,
+			"fetcher_waited", blocked, "fetching", fetching, "preparing", preparing)
+	}()
 	go func() {
 		defer close(done)
 		failed := false
-		for msgs := range work {
+		for {
+			t0 := time.Now()
+			msgs, ok := <-work
+			starved += time.Since(t0)
+			if !ok {
+				break
+			}
 			if failed {
-				drop(f.log(), msgs...)
+				dropMails(f.log(), msgs)
 				done <- delivered{} // nothing after a failed UID is delivered
 				continue
 			}
-			r := f.deliverChunk(ctx, uidValidity, msgs, first, prog)
-			drop(f.log(), msgs...)
+			r := f.deliverChunk(ctx, msgs, first, prog)
+			dropMails(f.log(), msgs)
 			failed = r.err != nil
 			done <- r
 		}
@@ -538,9 +578,16 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 				break
 			}
 		}
+		t0 := time.Now()
 		msgs, err := f.fetchChunk(c, ch.uids)
+		t1 := time.Now()
+		fetching += t1.Sub(t0)
 		if len(msgs) > 0 {
-			work <- msgs
+			mails := f.prepare(uidValidity, msgs, first)
+			t2 := time.Now()
+			preparing += t2.Sub(t1)
+			work <- mails
+			blocked += time.Since(t2)
 			sent++
 		}
 		if err != nil {
@@ -569,9 +616,9 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	return firstErr
 }
 
-// deliverChunk hands a chunk to the Sink and sorts what it committed by
-// disposition; it stops at the first message the Sink could not commit.
-func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []fetched, first *firstSync, prog *progress) delivered {
+// prepare turns fetched messages into the Sink's mails, and has a
+// Preparer work on them while the chunk before is being delivered.
+func (f *Fetcher) prepare(uidValidity uint32, msgs []fetched, first *firstSync) []Mail {
 	mails := make([]Mail, len(msgs))
 	for i, m := range msgs {
 		mails[i] = Mail{Place: Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(m.uid), InternalDate: m.date}, Raw: m.raw}
@@ -582,6 +629,15 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 			mails[i].FirstSync = first.start
 		}
 	}
+	if p, ok := f.Sink.(Preparer); ok {
+		p.Prepare(mails)
+	}
+	return mails
+}
+
+// deliverChunk hands a chunk to the Sink and sorts what it committed by
+// disposition; it stops at the first message the Sink could not commit.
+func (f *Fetcher) deliverChunk(ctx context.Context, mails []Mail, first *firstSync, prog *progress) delivered {
 	outs, err := f.Sink.Deliver(ctx, mails)
 	var r delivered
 	for i, out := range outs[:min(len(outs), len(mails))] {
@@ -589,9 +645,9 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 			first.counts[out]++
 		}
 		if out == Quarantined {
-			r.quarantined = append(r.quarantined, msgs[i].uid)
+			r.quarantined = append(r.quarantined, imap.UID(mails[i].UID))
 		} else {
-			r.processed = append(r.processed, msgs[i].uid)
+			r.processed = append(r.processed, imap.UID(mails[i].UID))
 		}
 		prog.add()
 	}
@@ -599,7 +655,7 @@ func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []f
 		err = errors.New("not delivered")
 	}
 	if err != nil && len(outs) < len(mails) {
-		r.err = fmt.Errorf("deliver uid %d: %w", msgs[len(outs)].uid, err)
+		r.err = fmt.Errorf("deliver uid %d: %w", mails[len(outs)].UID, err)
 	}
 	return r
 }

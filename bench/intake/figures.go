@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -69,6 +70,12 @@ func (b *bench) importFigures(ctx context.Context) error {
 	}
 	figure("import: mails to cases", took.Seconds(), floor.Seconds(), "s",
 		fmt.Sprintf("(%d mails, %.0f MiB; baseline: bare go-imap FETCH; %s)", len(raws), mib(raw), summaryCounts(summary)), "≤ 1.5")
+	parse, err := parseAlone(raws)
+	if err != nil {
+		return fmt.Errorf("parse alone: %w", err)
+	}
+	figure("import: parsing alone", parse.Seconds(), floor.Seconds(), "s",
+		fmt.Sprintf("(the same mails parsed in process on %d cores, no database: part of the import's work)", runtime.GOMAXPROCS(0)), "—")
 
 	q, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
 	if err != nil {
