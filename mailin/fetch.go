@@ -61,8 +61,8 @@ type Mail struct {
 	Place
 	Raw []byte // the whole message; nil when it is in Spool
 	// Spool holds a large message instead of Raw (see SpoolFrom): from
-	// the fetcher a *Spool, a file read in place that is valid until
-	// Deliver returns. Nil for a message in Raw.
+	// the fetcher a *Spool, a file read in place that stays valid through
+	// Prepare until Deliver returns. Nil for a message in Raw.
 	Spool Source
 	// Prepared is what a Preparer's Prepare left for its Deliver; nil
 	// when the Sink is none or Prepare did not run.
