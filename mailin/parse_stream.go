@@ -164,10 +164,15 @@ func (s *hashingReader) Read(p []byte) (int, error) {
 
 const markerPrefix = "helpdeskd-skeleton-part-"
 
+// markerIndex reads the number of the marker that stands for a large
+// part: all of b, or (an attached message) its first line.
 func markerIndex(b []byte) (int, bool) {
 	s, ok := strings.CutPrefix(string(b), markerPrefix)
 	if !ok {
 		return 0, false
+	}
+	if i := strings.IndexByte(s, '\r'); i >= 0 && strings.HasPrefix(s[i:], "\r\n") {
+		s = s[:i]
 	}
 	n, err := strconv.Atoi(s)
 	return n, err == nil
@@ -223,7 +228,8 @@ func (s *skeleton) entity(w *bytes.Buffer, h textproto.Header, body io.Reader, d
 	textBody := (ct == "text/plain" || ct == "text/html") && disp != "attachment" && strings.TrimSpace(name) == ""
 	head := make([]byte, skeletonPart+1)
 	n, err := io.ReadFull(body, head)
-	if err == io.EOF || err == io.ErrUnexpectedEOF || textBody || strings.HasPrefix(ct, "message/") {
+	attached := (ct == "message/rfc822" || ct == "message/global") && identityCTE(h.Get("Content-Transfer-Encoding"))
+	if err == io.EOF || err == io.ErrUnexpectedEOF || textBody || (strings.HasPrefix(ct, "message/") && !attached) {
 		// Small, or read by the parser: copied as it is.
 		if err := textproto.WriteHeader(w, h); err != nil {
 			return err
@@ -234,6 +240,9 @@ func (s *skeleton) entity(w *bytes.Buffer, h textproto.Header, body io.Reader, d
 	}
 	if err != nil {
 		return err
+	}
+	if attached {
+		return s.attachedMessage(w, h, io.MultiReader(bytes.NewReader(head[:n]), body), depth)
 	}
 	size, err := decodedSize(h.Get("Content-Transfer-Encoding"), io.MultiReader(bytes.NewReader(head[:n]), body))
 	if err != nil {
@@ -246,6 +255,61 @@ func (s *skeleton) entity(w *bytes.Buffer, h textproto.Header, body io.Reader, d
 	fmt.Fprintf(w, "%s%d", markerPrefix, len(s.sizes))
 	s.sizes = append(s.sizes, size)
 	return nil
+}
+
+// attachedMessage writes the skeleton of a large attached message (RFC
+// 2046 5.2.1, RFC 6532 3.7), which the parser takes as one attachment of
+// its full size and does not walk: its marker, then the message's own
+// skeleton, whose header and text carry the charsets the parser's
+// detection looks for anywhere in the mail, and whose large parts are
+// left out uncounted.
+func (s *skeleton) attachedMessage(w *bytes.Buffer, h textproto.Header, body io.Reader, depth int) error {
+	if err := textproto.WriteHeader(w, h); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s%d\r\n", markerPrefix, len(s.sizes))
+	i := len(s.sizes)
+	s.sizes = append(s.sizes, 0)
+	cr := &countingReader{r: body}
+	br := bufio.NewReader(cr)
+	ih, err := textproto.ReadHeader(br)
+	if err != nil {
+		return errSkeleton
+	}
+	if err := textproto.WriteHeader(w, ih); err != nil {
+		return err
+	}
+	var inner skeleton // its markers are no attachments of this mail
+	if err := inner.entity(w, ih, br, depth+1); err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return err
+	}
+	s.sizes[i] = cr.n
+	return nil
+}
+
+// identityCTE reports a transfer encoding that leaves the bytes as they
+// are (RFC 2045 6.2).
+func identityCTE(cte string) bool {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "", "7bit", "8bit", "binary":
+		return true
+	}
+	return false
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // decodedSize counts the bytes of a body after its transfer encoding is

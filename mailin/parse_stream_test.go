@@ -101,7 +101,21 @@ func TestParseMetaSkeleton(t *testing.T) {
 	}
 	good := bigMail(base64Lines(data))
 	bad := bigMail(base64Lines(data[:1<<20]) + "\r\n*** not base64 ***\r\n" + base64Lines(data[:1<<20]))
-	for name, raw := range map[string][]byte{"skeleton": good, "fallback": bad} {
+	// A large mail forwarded as an attachment (or returned in a bounce)
+	// is one attachment of its full size; the parser does not walk it.
+	forwarded := forwardedWithLog(good, []byte("a short log\r\n"))
+	for _, tc := range []struct {
+		name        string
+		raw         []byte
+		skeleton    bool
+		attachments int
+	}{
+		{"skeleton", good, true, 3},
+		{"fallback", bad, false, 3},
+		{"attached message", forwarded, true, 2},
+		{"attached message, fallback", forwardedWithLog(bad, nil), false, 2},
+	} {
+		name, raw := tc.name, tc.raw
 		t.Run(name, func(t *testing.T) {
 			got, err := ParseMeta(raw, ParseOptions{MaxAttachment: 2 << 20})
 			if err != nil {
@@ -111,15 +125,15 @@ func TestParseMetaSkeleton(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sk, _ := parseSkeleton(bytes.NewReader(raw), int64(len(raw))); (sk != nil) != (name == "skeleton") {
+			if sk, _ := parseSkeleton(bytes.NewReader(raw), int64(len(raw))); (sk != nil) != tc.skeleton {
 				t.Fatalf("skeleton used: %v", sk != nil)
 			}
 			if got.Subject != want.Subject || got.Text != want.Text || got.HTML != want.HTML || got.Hash != want.Hash ||
 				got.MessageID != want.MessageID || !slices.Equal(got.References, want.References) || got.From != want.From {
 				t.Errorf("header or text differ:\n got %q %q %q %s\nwant %q %q %q %s", got.Subject, got.Text, got.HTML, got.Hash, want.Subject, want.Text, want.HTML, want.Hash)
 			}
-			if len(got.Attachments) != len(want.Attachments) || len(got.Attachments) != 3 {
-				t.Fatalf("attachments %d, want %d (3)", len(got.Attachments), len(want.Attachments))
+			if len(got.Attachments) != len(want.Attachments) || len(got.Attachments) != tc.attachments {
+				t.Fatalf("attachments %d, want %d (%d)", len(got.Attachments), len(want.Attachments), tc.attachments)
 			}
 			for i, a := range got.Attachments {
 				w := want.Attachments[i]
