@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,19 +105,22 @@ func (f *Fetcher) spool(l imap.LiteralReader) (*Spool, error) {
 	return s, nil
 }
 
-// sweepSpool removes the spool files a crash left in SpoolDir: no
-// delivery is under way when Run starts, so none of them is in use. The
-// default directory, os.TempDir(), is shared with others and is not
-// swept.
+// sweepSpool creates SpoolDir if needed, so that a directory the daemon
+// cannot write shows at start rather than with the first large mail, and
+// removes the spool files a crash left in it: no delivery is under way
+// when Run starts, so none of them is in use. The default directory,
+// os.TempDir(), is shared with others and is not swept.
 func (f *Fetcher) sweepSpool() {
 	if f.SpoolDir == "" {
 		return
 	}
+	if err := os.MkdirAll(f.SpoolDir, 0o700); err != nil {
+		f.log().Error("spool dir unusable: mail above the spool threshold cannot be fetched", "dir", f.SpoolDir, "err", err)
+		return
+	}
 	entries, err := os.ReadDir(f.SpoolDir)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			f.log().Warn("spool sweep", "dir", f.SpoolDir, "err", err)
-		}
+		f.log().Warn("spool sweep", "dir", f.SpoolDir, "err", err)
 		return
 	}
 	n := 0
