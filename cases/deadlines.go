@@ -8,7 +8,47 @@ type Deadline struct {
 	Due     time.Time // zero: not set (e.g. on site before a dispatch)
 	Met     time.Time // when it was met; zero if not
 	Pending bool      // still to be met: the case is open and it was not met
-	Missed  bool      // superseded without being met (solve online, once on site is needed)
+	Missed  bool      // superseded without being met (solve online, dispatched on site after it passed)
+	// Superseded is a deadline that no longer applies: solving online,
+	// once an engineer was dispatched on site before it passed.
+	Superseded bool
+}
+
+// How a fault's solve-online deadline stands (SPEC §1.1 "solved online
+// within …, else on-site dispatch"; §1.4): the one rule behind `case
+// show` and the deadline report.
+const (
+	// OnlinePending: not solved, no engineer dispatched (overdue or not).
+	OnlinePending = "pending"
+	// OnlineSolved: resolved, without an on-site dispatch.
+	OnlineSolved = "solved"
+	// OnlineOnsiteInTime: an engineer was dispatched on site before the
+	// deadline passed; the deadline no longer applies, it is not missed.
+	OnlineOnsiteInTime = "onsite_in_time"
+	// OnlineOnsiteLate: on site was needed because the deadline passed
+	// unsolved; it is missed, whenever the case was resolved.
+	OnlineOnsiteLate = "onsite_late"
+)
+
+// SolveOnlineOf is how c's solve-online deadline stands (one of Online*).
+// The dispatch counts by DispatchedAt; for a case stored before that was
+// kept, a dispatch made before the solve timer flagged on site as needed
+// counts as in time.
+func SolveOnlineOf(c *Case) string {
+	dispatched := !c.OnsiteBy.IsZero()
+	switch {
+	case dispatched && !c.DispatchedAt.IsZero() && !c.DispatchedAt.After(c.SolveOnlineBy):
+		return OnlineOnsiteInTime
+	case dispatched && c.DispatchedAt.IsZero() && !c.OnsiteNeeded:
+		return OnlineOnsiteInTime
+	case dispatched || c.OnsiteNeeded && !c.ResolvedAt.IsZero():
+		return OnlineOnsiteLate
+	case c.OnsiteNeeded:
+		return OnlinePending // needed, not dispatched yet: still to be met
+	case !c.ResolvedAt.IsZero():
+		return OnlineSolved
+	}
+	return OnlinePending
 }
 
 // CaseDeadlines lists the deadlines that the clocks of a case's kind keep
@@ -27,13 +67,14 @@ func CaseDeadlines(c *Case) []Deadline {
 	}
 	if !c.SolveOnlineBy.IsZero() && kind == KindFault {
 		d := Deadline{Name: "solve online", Due: c.SolveOnlineBy}
-		switch {
-		case c.OnsiteNeeded || !c.OnsiteBy.IsZero():
-			d.Missed = !c.OnsiteBy.IsZero() // once dispatched, on site is what counts
-			d.Pending = open && c.OnsiteBy.IsZero()
-		case !c.ResolvedAt.IsZero():
+		switch SolveOnlineOf(c) {
+		case OnlineSolved:
 			d.Met = c.ResolvedAt
-		default:
+		case OnlineOnsiteInTime:
+			d.Superseded = true
+		case OnlineOnsiteLate:
+			d.Missed = !c.OnsiteBy.IsZero() // once dispatched, on site is what counts
+		case OnlinePending:
 			d.Pending = open
 		}
 		out = append(out, d)
@@ -83,14 +124,19 @@ const (
 // is a deadline the case does not have: not set, or not kept by its kind.
 type Compliance struct {
 	Respond, SolveOnline, Onsite *Kept
-	Inspection                   string // one of Inspection*; "" for other kinds
+	// OnsiteInTime: an engineer was dispatched on site before the
+	// solve-online deadline passed; SolveOnline is nil, the deadline no
+	// longer applies.
+	OnsiteInTime bool
+	Inspection   string // one of Inspection*; "" for other kinds
 }
 
 // ComplianceAt is how the deadlines of c stand at now, for the deadline
 // report. It counts the deadlines the clocks of the kind keep (Timers): no
 // response deadline for an inspection, solving online for faults only,
-// none for a consulting case (its SLA stopped). Solving online is missed
-// once on site was needed, whenever the case was resolved.
+// none for a consulting case (its SLA stopped). Solving online stands as
+// SolveOnlineOf says: missed once on site was needed, whenever the case
+// was resolved; not counted once dispatched on site before it passed.
 func ComplianceAt(c *Case, now time.Time) Compliance {
 	var out Compliance
 	kind := c.KindOrFault()
@@ -102,8 +148,16 @@ func ComplianceAt(c *Case, now time.Time) Compliance {
 			Decided: !c.RespondedAt.IsZero() || now.After(c.RespondBy)}
 	}
 	if !c.SolveOnlineBy.IsZero() && kind == KindFault {
-		out.SolveOnline = &Kept{Met: !c.ResolvedAt.IsZero() && !c.ResolvedAt.After(c.SolveOnlineBy) && !c.OnsiteNeeded,
-			Decided: !c.ResolvedAt.IsZero() || c.OnsiteNeeded || now.After(c.SolveOnlineBy)}
+		switch SolveOnlineOf(c) {
+		case OnlineOnsiteInTime:
+			out.OnsiteInTime = true // no longer applies: not counted
+		case OnlineSolved:
+			out.SolveOnline = &Kept{Met: !c.ResolvedAt.After(c.SolveOnlineBy), Decided: true}
+		case OnlineOnsiteLate:
+			out.SolveOnline = &Kept{Decided: true}
+		default:
+			out.SolveOnline = &Kept{Decided: c.OnsiteNeeded || now.After(c.SolveOnlineBy)}
+		}
 	}
 	if !c.OnsiteBy.IsZero() {
 		arrived := !c.OnsiteArrivedAt.IsZero()

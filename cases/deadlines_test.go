@@ -64,10 +64,102 @@ func TestNextDeadline(t *testing.T) {
 			t.Errorf("%s: overdue %v, want %v", tt.name, got, tt.overdue)
 		}
 	}
-	c := Case{Status: StatusOpen, SolveOnlineBy: at(11), OnsiteBy: at(15)}
-	for _, d := range CaseDeadlines(&c) {
-		if d.Name == "solve online" && (!d.Missed || d.Pending) {
-			t.Errorf("solve online once dispatched: %+v, want missed, not pending", d)
+}
+
+// TestSolveOnlineOnceDispatched: `case show` (CaseDeadlines) and the
+// deadline report (ComplianceAt) read one rule (SolveOnlineOf): an
+// engineer dispatched on site before solve_online_by passed makes that
+// deadline no longer apply (SPEC §1.1 "solved online within, else on-site
+// dispatch"); dispatched after it passed, it is missed.
+func TestSolveOnlineOnceDispatched(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 11, 26, h, 0, 0, 0, time.UTC) }
+	now := at(20)
+	tests := []struct {
+		name  string
+		c     Case
+		state string
+		// show: "superseded", "missed", "met", "pending" or "" (none of them).
+		show  string
+		solve *Kept // nil: not counted
+	}{
+		{"dispatched before the deadline, still open", Case{Status: StatusOpen, SolveOnlineBy: at(11), DispatchedAt: at(10), OnsiteBy: at(15)},
+			OnlineOnsiteInTime, "superseded", nil},
+		{"dispatched before the deadline, the solve timer fired later", Case{Status: StatusOpen, SolveOnlineBy: at(11), DispatchedAt: at(10),
+			OnsiteBy: at(15), OnsiteNeeded: true}, OnlineOnsiteInTime, "superseded", nil},
+		{"dispatched before the deadline, resolved after it", Case{Status: StatusResolved, SolveOnlineBy: at(11), DispatchedAt: at(10),
+			OnsiteBy: at(15), OnsiteArrivedAt: at(14), ResolvedAt: at(16)}, OnlineOnsiteInTime, "superseded", nil},
+		{"dispatched after the deadline", Case{Status: StatusOpen, SolveOnlineBy: at(11), DispatchedAt: at(12), OnsiteBy: at(15), OnsiteNeeded: true},
+			OnlineOnsiteLate, "missed", &Kept{Decided: true}},
+		{"stored without DispatchedAt, dispatched before the slip", Case{Status: StatusOpen, SolveOnlineBy: at(11), OnsiteBy: at(15)},
+			OnlineOnsiteInTime, "superseded", nil},
+		{"stored without DispatchedAt, dispatched after the slip", Case{Status: StatusOpen, SolveOnlineBy: at(11), OnsiteBy: at(15), OnsiteNeeded: true},
+			OnlineOnsiteLate, "missed", &Kept{Decided: true}},
+		{"on site needed, not dispatched", Case{Status: StatusOpen, SolveOnlineBy: at(11), OnsiteNeeded: true},
+			OnlinePending, "pending", &Kept{Decided: true}},
+		{"solved online in time", Case{Status: StatusResolved, SolveOnlineBy: at(11), ResolvedAt: at(10)},
+			OnlineSolved, "met", &Kept{Met: true, Decided: true}},
+		{"not dispatched, not solved, ahead", Case{Status: StatusOpen, SolveOnlineBy: at(21)},
+			OnlinePending, "pending", &Kept{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SolveOnlineOf(&tt.c); got != tt.state {
+				t.Errorf("SolveOnlineOf = %s, want %s", got, tt.state)
+			}
+			show := "absent"
+			for _, d := range CaseDeadlines(&tt.c) {
+				if d.Name != "solve online" {
+					continue
+				}
+				switch {
+				case d.Superseded && !d.Missed && !d.Pending:
+					show = "superseded"
+				case d.Missed && !d.Pending:
+					show = "missed"
+				case !d.Met.IsZero():
+					show = "met"
+				case d.Pending:
+					show = "pending"
+				default:
+					show = ""
+				}
+			}
+			if show != tt.show {
+				t.Errorf("case show has solve online %q, want %q", show, tt.show)
+			}
+			comp := ComplianceAt(&tt.c, now)
+			if (comp.SolveOnline == nil) != (tt.solve == nil) || comp.SolveOnline != nil && *comp.SolveOnline != *tt.solve {
+				t.Errorf("report counts solve online %+v, want %+v", comp.SolveOnline, tt.solve)
+			}
+			if comp.OnsiteInTime != (tt.state == OnlineOnsiteInTime) {
+				t.Errorf("OnsiteInTime = %v", comp.OnsiteInTime)
+			}
+			if tt.state == OnlineOnsiteInTime {
+				if next, ok := NextDeadline(&tt.c); ok && next.Name == "solve online" {
+					t.Error("solve online still the next deadline")
+				}
+			}
+		})
+	}
+}
+
+// TestNoSolveTimerOnceDispatchedInTime: once an engineer is dispatched on
+// site before solve_online_by, that deadline no longer applies, so no
+// warning and no slip are scheduled for it; the on-site clock runs.
+func TestNoSolveTimerOnceDispatchedInTime(t *testing.T) {
+	cfg := rulesCfg(t)
+	c := opened(t, cfg, "alice@acme.test", 2, thu)
+	if _, ok := Timers(cfg, c, thu)[TimerSolve]; !ok {
+		t.Fatal("no solve timer before the dispatch")
+	}
+	c, _ = decideAll(t, c, thu.Add(time.Hour), staffMail(eng1, "/onsite dispatch eng1@example.com"))
+	timers := Timers(cfg, c, thu.Add(time.Hour))
+	for _, k := range []string{TimerSolve, TimerSolveWarn} {
+		if due, ok := timers[k]; ok {
+			t.Errorf("%s still set at %v after a dispatch in time", k, due.In(sh))
 		}
+	}
+	if _, ok := timers[TimerOnsite]; !ok {
+		t.Errorf("no on-site timer: %v", timers)
 	}
 }

@@ -110,8 +110,13 @@ type Facts struct {
 // Relay, CommandReply or OpenFollowUp.
 type Action interface{ action() }
 
-// Record adds an event to the case's timeline.
-type Record struct{ Kind, Actor, Detail string }
+// Record adds an event to the case's timeline. At is when it happened:
+// zero means now, the time of the step; history (archived backlog mail,
+// SPEC §11.1) carries the mail's own date.
+type Record struct {
+	Kind, Actor, Detail string
+	At                  time.Time
+}
 
 // Msg is what a template needs beyond the case itself. Reason is a code
 // (Reason* constants) that templates put in the reader's language.
@@ -224,6 +229,12 @@ func (d *decider) do(a ...Action) { d.acts = append(d.acts, a...) }
 
 func (d *decider) record(kind, actor, detail string) {
 	d.do(Record{Kind: kind, Actor: actor, Detail: detail})
+}
+
+// recordAt records an event of the past: what happened at the date of
+// archived mail, not at the step that stores it.
+func (d *decider) recordAt(at time.Time, kind, actor, detail string) {
+	d.do(Record{Kind: kind, Actor: actor, Detail: detail, At: at})
 }
 
 func (d *decider) changed() { d.dirty = true }

@@ -74,15 +74,20 @@ func rulesCfg(t *testing.T, edit ...func(*config.Config)) *config.Config {
 	return cfg
 }
 
-// acts writes actions as short strings: "rec:KIND", "cust:TEMPLATE",
-// "staff:TEMPLATE>ADDR" (one per address, after dedupe), "cmd>ADDR",
-// "follow".
+// acts writes actions as short strings: "rec:KIND" followed by
+// "at:KIND@now" or "at:KIND@MM-DD HH:MM" (Shanghai) for when the event
+// is stamped, "cust:TEMPLATE", "staff:TEMPLATE>ADDR" (one per address,
+// after dedupe), "cmd>ADDR", "follow".
 func acts(as []Action) []string {
 	var out []string
 	for _, a := range as {
 		switch a := a.(type) {
 		case Record:
-			out = append(out, "rec:"+a.Kind)
+			when := "now"
+			if !a.At.IsZero() {
+				when = a.At.In(sh).Format("01-02 15:04")
+			}
+			out = append(out, "rec:"+a.Kind, "at:"+a.Kind+"@"+when)
 		case ToCustomer:
 			out = append(out, "cust:"+a.Template)
 		case ToStaff:
@@ -175,9 +180,12 @@ func TestOpenRules(t *testing.T) {
 			}},
 		{name: "ack suppressed, staff already told", addr: "alice@acme.test", sev: 3, f: Facts{AcksToSender: 10, SuppressionTold: true},
 			want: []string{"rec:auto_reply_suppressed", "!staff:staff_notice", "!cust:ack"}},
-		// §11.1: archived backlog mail is history: closed, nothing sent.
+		// §11.1: archived backlog mail is history: closed, nothing sent;
+		// the opening and its mail happened at the mail's date, only the
+		// import is now.
 		{name: "archived", addr: "alice@acme.test", sev: 3, in: func(in *OpenInput) { in.Archived, in.At = true, at(10, 20, 8, 0) },
-			want: []string{"rec:opened", "rec:imported", "!cust:", "!staff:"},
+			want: []string{"rec:opened", "rec:imported", "!cust:", "!staff:",
+				"at:opened@10-20 08:00", "at:message_in@10-20 08:00", "at:imported@now"},
 			check: func(c *Case) error {
 				if c.Status != StatusClosed || !c.OpenedAt.Equal(at(10, 20, 8, 0)) || !c.ClosedAt.Equal(c.OpenedAt) || !c.RespondBy.IsZero() {
 					return fmt.Errorf("archived case = %+v", c)
@@ -660,7 +668,7 @@ func TestCustomerAndOthers(t *testing.T) {
 		{name: "automatic mail never changes the case", setup: resolved, ev: AutoMail{From: "alice@acme.test", Reason: "out of office"},
 			want: []string{"rec:auto_message", "!cust:", "!staff:"}, check: statusIs(StatusResolved)},
 		{name: "archived mail on a closed case moves its reopen window", setup: func(c *Case) { c.Status, c.ClosedAt = StatusClosed, thu.Add(-48*time.Hour) },
-			ev: ArchivedMail{From: "alice@acme.test", At: thu.Add(-24 * time.Hour)}, want: []string{"rec:message_in", "!cust:"},
+			ev: ArchivedMail{From: "alice@acme.test", At: thu.Add(-24 * time.Hour)}, want: []string{"rec:message_in", "at:message_in@11-25 09:00", "!cust:"},
 			check: func(c *Case) error {
 				if !c.ClosedAt.Equal(thu.Add(-24 * time.Hour)) {
 					return fmt.Errorf("closed_at %v", c.ClosedAt)

@@ -141,9 +141,11 @@ func Open(cfg *config.Config, in OpenInput, cu *config.Customer, f Facts, now ti
 
 	if in.Archived {
 		// History: opened and closed at once, nothing sent, no clock.
+		// The opening and its mail are of the mail's date; the import
+		// is now.
 		c.Status, c.ResolvedAt, c.ClosedAt = StatusClosed, at, at
-		d.record(EvOpened, in.Actor, detail)
-		d.record(EvMessageIn, in.Actor, "new: "+Excerpt(in.Description))
+		d.recordAt(at, EvOpened, in.Actor, detail)
+		d.recordAt(at, EvMessageIn, in.Actor, "new: "+Excerpt(in.Description))
 		d.record(EvImported, "", "archived on the first sync: mail of "+at.UTC().Format(time.RFC3339)+"; nothing sent")
 		return Decision{Case: c, Actions: d.acts, Changed: true}
 	}
@@ -228,7 +230,7 @@ func (ArchivedMail) trigger() {}
 // archived records history on a case; a closed case's reopen window then
 // counts from its last message.
 func (d *decider) archived(m ArchivedMail) {
-	d.record(EvMessageIn, m.From, "archived: "+Excerpt(m.Text))
+	d.recordAt(m.At, EvMessageIn, m.From, "archived: "+Excerpt(m.Text))
 	if d.c.Status == StatusClosed && m.At.After(d.c.ClosedAt) {
 		d.c.ClosedAt = m.At
 		d.changed()

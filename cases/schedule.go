@@ -131,7 +131,9 @@ func Timers(cfg *config.Config, c *Case, now time.Time) map[string]time.Time {
 			if !c.StuckEscalated && !c.AssignedAt.IsZero() {
 				want[TimerStuck] = c.AssignedAt.Add(cfg.Escalation.StuckAfter)
 			}
-			if !c.OnsiteNeeded && !c.SolveOnlineBy.IsZero() {
+			// Dispatched on site in time, solving online no longer
+			// applies: no warning, no slip (SolveOnlineOf).
+			if !c.OnsiteNeeded && !c.SolveOnlineBy.IsZero() && SolveOnlineOf(c) != OnlineOnsiteInTime {
 				want[TimerSolve] = c.SolveOnlineBy
 				setWarn(TimerSolveWarn, c.SolveOnlineBy)
 			}

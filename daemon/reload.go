@@ -44,12 +44,15 @@ func (r *deskRef) wakeTimers() {
 
 // Deliver, MailboxState, ResetMailbox and Quarantined make deskRef the
 // fetcher's Sink and State.
-func (r *deskRef) Deliver(ctx context.Context, p mailin.Place, raw []byte) (mailin.Outcome, error) {
-	out, err := r.cur().Deliver(ctx, p, raw)
-	if err == nil {
-		mailInTotal.Inc()
-	}
-	return out, err
+var _ mailin.Preparer = (*deskRef)(nil)
+
+// Prepare has the desk parse a chunk ahead of its delivery.
+func (r *deskRef) Prepare(mails []mailin.Mail) { r.cur().Prepare(mails) }
+
+func (r *deskRef) Deliver(ctx context.Context, mails []mailin.Mail) ([]mailin.Outcome, error) {
+	outs, err := r.cur().Deliver(ctx, mails)
+	mailInTotal.Add(float64(len(outs)))
+	return outs, err
 }
 
 func (r *deskRef) MailboxState(ctx context.Context, mailbox string) (uint32, uint32, error) {

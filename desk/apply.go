@@ -44,7 +44,7 @@ func (d *Desk) carry(t *store.Txn, ch *change, dec cases.Decision, st *step) err
 		var err error
 		switch a := a.(type) {
 		case cases.Record:
-			err = d.event(t, ch, c, a.Kind, a.Actor, a.Detail)
+			err = d.eventAt(t, ch, c, a.At, a.Kind, a.Actor, a.Detail)
 		case cases.ToCustomer:
 			var sent bool
 			sent, err = d.toCustomer(t, ch, c, a)

@@ -47,7 +47,7 @@ func TestBounceLandsOnItsCase(t *testing.T) {
 	f.mail("alice@acme.test", "Printer down", "It broke.")
 	before := len(f.outbox(1))
 	f.uid++
-	if _, err := f.d.Deliver(f.ctx, mailinPlace(f.uid), []byte(postfixDSN(ackID(t, f, 1), "alice@acme.test", "failed", "5.1.1"))); err != nil {
+	if _, err := f.d.DeliverMail(f.ctx, mailinPlace(f.uid), []byte(postfixDSN(ackID(t, f, 1), "alice@acme.test", "failed", "5.1.1"))); err != nil {
 		t.Fatal(err)
 	}
 	c, evs := f.caseN(1)
@@ -83,7 +83,7 @@ func TestDelayedDeliveryIsANote(t *testing.T) {
 	f.mail("alice@acme.test", "Printer down", "It broke.")
 	before := len(f.outbox(1))
 	f.uid++
-	if _, err := f.d.Deliver(f.ctx, mailinPlace(f.uid), []byte(postfixDSN(ackID(t, f, 1), "alice@acme.test", "delayed", "4.4.1"))); err != nil {
+	if _, err := f.d.DeliverMail(f.ctx, mailinPlace(f.uid), []byte(postfixDSN(ackID(t, f, 1), "alice@acme.test", "delayed", "4.4.1"))); err != nil {
 		t.Fatal(err)
 	}
 	c, evs := f.caseN(1)

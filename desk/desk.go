@@ -100,7 +100,15 @@ func (d *Desk) tx(ctx context.Context, fn func(t *store.Txn, ch *change) error) 
 }
 
 func (d *Desk) event(t *store.Txn, ch *change, c *cases.Case, kind, actor, detail string) error {
-	e := cases.Event{Case: c.Number, At: d.now(), Kind: kind, Actor: actor, Detail: detail}
+	return d.eventAt(t, ch, c, time.Time{}, kind, actor, detail)
+}
+
+// eventAt records an event at the time the decision gave it (zero: now).
+func (d *Desk) eventAt(t *store.Txn, ch *change, c *cases.Case, at time.Time, kind, actor, detail string) error {
+	if at.IsZero() {
+		at = d.now()
+	}
+	e := cases.Event{Case: c.Number, At: at, Kind: kind, Actor: actor, Detail: detail}
 	if err := t.AddEvent(e); err != nil {
 		return err
 	}

@@ -49,13 +49,14 @@ func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t 
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 type fixture struct {
-	t   *testing.T
-	d   *Desk
-	db  *store.DB
-	cfg *config.Config
-	clk *clock
-	uid uint32
-	ctx context.Context
+	t    *testing.T
+	d    *Desk
+	db   *store.DB
+	cfg  *config.Config
+	clk  *clock
+	uid  uint32
+	path string // the database file
+	ctx  context.Context
 }
 
 // Thursday 2026-11-26 09:00 in Shanghai.
@@ -80,7 +81,8 @@ func newFixture(t *testing.T, review bool) *fixture {
 	cfg.Customers[0].Services = []string{"hotline", "email", "onsite_5x8"}
 	cfg.Customers[1].Services = []string{"hotline", "email", "onsite_7x24"}
 	cfg.Display.Location = mustLoc("Asia/Shanghai")
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func newFixture(t *testing.T, review bool) *fixture {
 	}
 	clk := &clock{t: thu9}
 	d := New(cfg, db, tmpl, Options{Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	return &fixture{t: t, d: d, db: db, cfg: cfg, clk: clk, ctx: context.Background()}
+	return &fixture{t: t, d: d, db: db, cfg: cfg, clk: clk, ctx: context.Background(), path: path}
 }
 
 // mail delivers a message and returns what happened.
@@ -100,7 +102,7 @@ func (f *fixture) mail(from, subject, body string, headers ...string) mailin.Out
 	f.uid++
 	raw := fmt.Sprintf("From: %s\r\nTo: support@example.com\r\nSubject: %s\r\nMessage-ID: <m%d@test>\r\nDate: Thu, 26 Nov 2026 09:00:00 +0800\r\n%sContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
 		from, subject, f.uid, strings.Join(headers, ""), body)
-	disp, err := f.d.Deliver(f.ctx, mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: f.uid}, []byte(raw))
+	disp, err := f.d.DeliverMail(f.ctx, mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: f.uid}, []byte(raw))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -283,7 +285,7 @@ func TestDuplicateAndRedelivery(t *testing.T) {
 	raw := []byte("From: alice@acme.test\r\nTo: support@example.com\r\nSubject: x\r\nMessage-ID: <same@test>\r\n\r\nbody\r\n")
 	for i, p := range []mailin.Place{{Mailbox: "INBOX", UIDValidity: 1, UID: 1}, {Mailbox: "INBOX", UIDValidity: 1, UID: 1},
 		{Mailbox: "INBOX", UIDValidity: 2, UID: 7}} { // same place again; then a new UIDVALIDITY
-		if _, err := f.d.Deliver(f.ctx, p, raw); err != nil {
+		if _, err := f.d.DeliverMail(f.ctx, p, raw); err != nil {
 			t.Fatalf("delivery %d: %v", i, err)
 		}
 	}
@@ -301,14 +303,14 @@ func TestDuplicateAndRedelivery(t *testing.T) {
 func TestMalformedMailIsKept(t *testing.T) {
 	f := newFixture(t, false)
 	raw := "From: alice@acme.test\r\nSubject: broken\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nthe text survives\r\n"
-	if _, err := f.d.Deliver(f.ctx, mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: 1}, []byte(raw)); err != nil {
+	if _, err := f.d.DeliverMail(f.ctx, mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: 1}, []byte(raw)); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := f.caseN(1)
 	if !strings.Contains(c.Description, "the text survives") {
 		t.Errorf("description = %q", c.Description)
 	}
-	disp, err := f.d.Deliver(f.ctx, mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: 2}, []byte{})
+	disp, err := f.d.DeliverMail(f.ctx, mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: 2}, []byte{})
 	if err != nil || disp != mailin.Quarantined {
 		t.Errorf("empty mail: %v %v", disp, err)
 	}

@@ -107,7 +107,7 @@ func (f *fixture) mailAttach(from, subject, body, name, ctype, data string) {
 		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n"+
 		"--b\r\nContent-Type: %s\r\nContent-Disposition: attachment; filename=\"%s\"\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n--b--\r\n",
 		from, subject, f.uid, body, ctype, name, base64.StdEncoding.EncodeToString([]byte(data)))
-	if _, err := f.d.Deliver(f.ctx, mailinPlace(f.uid), []byte(raw)); err != nil {
+	if _, err := f.d.DeliverMail(f.ctx, mailinPlace(f.uid), []byte(raw)); err != nil {
 		f.t.Fatal(err)
 	}
 }

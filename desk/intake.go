@@ -3,9 +3,11 @@ package desk
 import (
 	"context"
 	"errors"
-	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"helpdeskd/cases"
@@ -19,57 +21,186 @@ import (
 // Place is where a message sits on the IMAP server.
 type Place = mailin.Place
 
+var _ mailin.Preparer = (*Desk)(nil)
 var _ mailin.Sink = (*Desk)(nil)
 var _ mailin.State = (*Desk)(nil)
 
-// Deliver stores one incoming mail and everything it causes, in one
-// transaction, and records place as processed. When it returns nil the
-// message may be flagged and moved; on error nothing was committed and the
-// message must be delivered again later.
-func (d *Desk) Deliver(ctx context.Context, place Place, raw []byte) (mailin.Outcome, error) {
-	msg, perr := mailin.ParseMeta(raw, mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment})
-	var out mailin.Outcome
-	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
-		if perr != nil {
-			out = mailin.Quarantined
-			sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
-				Hash: sha256Hex(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
-			// Mail with text but no header stays readable in quarantine.
-			var nh *mailin.NoHeaderError
-			if errors.As(perr, &nh) {
-				sm.Subject = cases.Excerpt(nh.Text)
-			}
-			seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, "", sm.Hash)
-			if err != nil || seen {
-				return err
-			}
-			if err := t.InsertMessage(sm); err != nil {
-				return err
-			}
-			return d.advance(t, place)
+// Deliver stores a chunk of incoming mail, and everything each mail
+// causes, in one transaction, and records their places as processed
+// (mailin.Sink). The mails are parsed first, on every core, then handled
+// in order: a later mail of the chunk threads into a case an earlier one
+// opened. When the chunk's transaction fails, the mails are delivered
+// again one transaction each, so the ones before a failing mail are
+// committed and the error is that mail's; the outcomes returned are those
+// of the committed prefix.
+func (d *Desk) Deliver(ctx context.Context, mails []mailin.Mail) ([]mailin.Outcome, error) {
+	ps := make([]parsed, len(mails))
+	for i, m := range mails {
+		p, ok := m.Prepared.(parsed)
+		if !ok {
+			ps = d.parseAll(mails)
+			break
 		}
-		seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, msg.MessageID, msg.Hash)
+		ps[i] = p
+	}
+	outs, err := d.deliver(ctx, mails, ps)
+	if err == nil || len(mails) == 1 {
+		return outs, err
+	}
+	outs = outs[:0]
+	for i := range mails {
+		one, err := d.deliver(ctx, mails[i:i+1], ps[i:i+1])
 		if err != nil {
-			return err
+			return outs, err
 		}
-		if seen {
-			out = mailin.Duplicate
-			return d.advance(t, place)
+		outs = append(outs, one...)
+	}
+	return outs, nil
+}
+
+// Prepare parses a chunk ahead of its Deliver (mailin.Preparer), on
+// every core.
+func (d *Desk) Prepare(mails []mailin.Mail) {
+	for i, p := range d.parseAll(mails) {
+		mails[i].Prepared = p
+	}
+}
+
+// DeliverMail delivers one mail in its own transaction (Deliver for a
+// chunk of one).
+func (d *Desk) DeliverMail(ctx context.Context, place Place, raw []byte) (mailin.Outcome, error) {
+	outs, err := d.Deliver(ctx, []mailin.Mail{{Place: place, Raw: raw}})
+	if err != nil {
+		return "", err
+	}
+	return outs[0], nil
+}
+
+// parsed is an incoming mail as the parser read it, with what the
+// handling of any mail reads from it worked out beforehand, off the
+// transaction.
+type parsed struct {
+	msg  *mailin.Message
+	err  error  // unreadable: the mail goes to quarantine
+	text string // what the author wrote, quoted history removed (newText)
+	body string // the whole text (bodyText)
+	// textDone: text is worked out (always for a reply; see newText).
+	textDone bool
+	// report: automatic, from the null sender, or shaped like a
+	// delivery report; looked at as a bounce of our mail.
+	report bool
+}
+
+// newText is what the author wrote, quoted history removed.
+func (p *parsed) newText() string {
+	if !p.textDone {
+		p.text, p.textDone = newText(p.msg), true
+	}
+	return p.text
+}
+
+// parse parses one mail.
+func parse(m mailin.Mail, opts mailin.ParseOptions) parsed {
+	var p parsed
+	if p.msg, p.err = mailin.ParseMeta(m.Raw, opts); p.err != nil {
+		return p
+	}
+	p.body = bodyText(p.msg)
+	// Only a reply has history to strip for its new text, and a mail
+	// threads only by a subject token or reply headers (SPEC §3).
+	if len(p.msg.References)+len(p.msg.InReplyTo) > 0 || strings.Contains(p.msg.Subject, "#") {
+		p.text, p.textDone = newText(p.msg), true
+	}
+	p.report = p.msg.Auto != "" || p.msg.NullSender || dsn.LooksLikeBounce(m.Raw)
+	return p
+}
+
+// parseAll parses mails on every core; parsing touches no shared state.
+func (d *Desk) parseAll(mails []mailin.Mail) []parsed {
+	ps := make([]parsed, len(mails))
+	opts := mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment}
+	workers := min(len(mails), runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i, m := range mails {
+			ps[i] = parse(m, opts)
 		}
-		if out, err = d.ingest(t, ch, place, raw, msg); err != nil {
-			return err
+		return ps
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(mails); i = int(next.Add(1) - 1) {
+				ps[i] = parse(mails[i], opts)
+			}
+		})
+	}
+	wg.Wait()
+	return ps
+}
+
+// deliver handles parsed mails in one transaction.
+func (d *Desk) deliver(ctx context.Context, mails []mailin.Mail, ps []parsed) ([]mailin.Outcome, error) {
+	outs := make([]mailin.Outcome, 0, len(mails))
+	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
+		outs = outs[:0]
+		for i, m := range mails {
+			out, err := d.deliverOne(t, ch, m.Place, m.Raw, ps[i])
+			if err != nil {
+				return err
+			}
+			outs = append(outs, out)
 		}
-		return d.advance(t, place)
+		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("deliver uid %d: %w", place.UID, err)
+		return nil, err
 	}
+	for i, m := range mails {
+		if p := ps[i]; p.err != nil {
+			d.log.Warn("unreadable mail quarantined", "uid", m.UID, "err", p.err)
+		} else if len(p.msg.Problems) > 0 {
+			d.log.Warn("damaged mail stored with what could be read", "uid", m.UID, "msgid", p.msg.MessageID, "problems", strings.Join(p.msg.Problems, "; "))
+		}
+	}
+	return outs, nil
+}
+
+// deliverOne stores one parsed mail and everything it causes, and
+// records its place as processed.
+func (d *Desk) deliverOne(t *store.Txn, ch *change, place Place, raw []byte, p parsed) (mailin.Outcome, error) {
+	msg, perr := p.msg, p.err
 	if perr != nil {
-		d.log.Warn("unreadable mail quarantined", "uid", place.UID, "err", perr)
-	} else if len(msg.Problems) > 0 {
-		d.log.Warn("damaged mail stored with what could be read", "uid", place.UID, "msgid", msg.MessageID, "problems", strings.Join(msg.Problems, "; "))
+		sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
+			Hash: sha256Hex(raw), Matched: "quarantine", Problems: perr.Error(), ReceivedAt: d.now(), Raw: raw}
+		// Mail with text but no header stays readable in quarantine.
+		var nh *mailin.NoHeaderError
+		if errors.As(perr, &nh) {
+			sm.Subject = cases.Excerpt(nh.Text)
+		}
+		seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, "", sm.Hash)
+		if err != nil {
+			return "", err
+		}
+		if !seen {
+			if err := t.InsertMessage(sm); err != nil {
+				return "", err
+			}
+		}
+		return mailin.Quarantined, d.advance(t, place)
 	}
-	return out, nil
+	seen, err := t.SeenMessage(place.Mailbox, place.UIDValidity, place.UID, msg.MessageID, msg.Hash)
+	if err != nil {
+		return "", err
+	}
+	if seen {
+		return mailin.Duplicate, d.advance(t, place)
+	}
+	out, err := d.ingest(t, ch, place, raw, p)
+	if err != nil {
+		return "", err
+	}
+	return out, d.advance(t, place)
 }
 
 // advance records place as the last processed UID of its mailbox.
@@ -87,7 +218,8 @@ func (d *Desk) advance(t *store.Txn, place Place) error {
 	return t.SetMailboxState(place.Mailbox, place.UIDValidity, place.UID)
 }
 
-func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mailin.Message) (mailin.Outcome, error) {
+func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, p parsed) (mailin.Outcome, error) {
+	m := p.msg
 	sm := &store.StoredMessage{Mailbox: place.Mailbox, UIDValidity: place.UIDValidity, UID: place.UID,
 		MessageID: m.MessageID, Hash: m.Hash, From: m.From.Addr, Subject: m.Subject, Auto: m.Auto,
 		Problems: strings.Join(m.Problems, "; "), ReceivedAt: d.now(), Raw: raw}
@@ -106,7 +238,7 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 		sm.Auto = "own mail"
 		return mailin.Kept, t.InsertMessage(sm)
 	}
-	if (m.Auto != "" || m.NullSender || dsn.LooksLikeBounce(raw)) && !archived {
+	if p.report && !archived {
 		// A delivery report about our own mail lands on its case.
 		if handled, err := d.bounce(t, ch, sm, raw); handled || err != nil {
 			return mailin.Kept, err
@@ -118,7 +250,7 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 		return "", err
 	}
 	if match == cases.MatchNew {
-		return d.newCaseFromMail(t, ch, sm, m, place, archived)
+		return d.newCaseFromMail(t, ch, sm, p, place, archived)
 	}
 	c, err := t.Case(n)
 	if err != nil {
@@ -137,20 +269,20 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw []byte, m *mail
 	var ev cases.Trigger
 	switch {
 	case archived:
-		ev = cases.ArchivedMail{From: m.From.Addr, At: place.InternalDate, Text: bodyText(m)}
+		ev = cases.ArchivedMail{From: m.From.Addr, At: place.InternalDate, Text: p.body}
 	case m.Auto != "":
 		// Automatic mail is a silent event and never changes the case (SPEC §2).
 		ev = cases.AutoMail{From: m.From.Addr, Reason: m.Auto, Subject: m.Subject, Match: match}
 	case kind == cases.FromStaff:
 		staff, _ := d.cfg.StaffByEmail(m.From.Addr)
-		ev = cases.StaffMail{Staff: staff, MessageID: m.MessageID, References: m.References, Text: newText(m),
+		ev = cases.StaffMail{Staff: staff, MessageID: m.MessageID, References: m.References, Text: p.newText(),
 			Direct: d.direct(c, m), Attachment: atts,
 			Unauthenticated: d.cfg.Security.RequireAuthentication && !cases.Authenticated(m.From.Addr, m.AuthResults)}
 	case kind == cases.FromThirdParty:
-		ev = cases.ThirdPartyMail{From: m.From.Addr, Match: match, Text: bodyText(m)}
+		ev = cases.ThirdPartyMail{From: m.From.Addr, Match: match, Text: p.body}
 	default:
 		ev = cases.CustomerMail{From: m.From.Addr, Name: m.From.Name, MessageID: m.MessageID, References: m.References,
-			Subject: d.th.StripToken(m.Subject), Text: newText(m), Body: bodyText(m), Match: match}
+			Subject: d.th.StripToken(m.Subject), Text: p.newText(), Body: p.body, Match: match}
 	}
 	if err := d.decide(t, ch, c, ev, &step{}); err != nil {
 		return "", err
@@ -249,7 +381,8 @@ func (d *Desk) saveAttachments(t *store.Txn, msgID int64, m *mailin.Message) ([]
 }
 
 // newCaseFromMail opens a case for a mail that threads into none.
-func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage, m *mailin.Message, place Place, archived bool) (mailin.Outcome, error) {
+func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage, p parsed, place Place, archived bool) (mailin.Outcome, error) {
+	m := p.msg
 	cu, contact := d.cfg.CustomerFor(m.From.Addr)
 	_, staff := d.cfg.StaffByEmail(m.From.Addr)
 	if ok, why := cases.NewMail(d.cfg, m.Auto, cu, staff); !ok {
@@ -259,7 +392,7 @@ func (d *Desk) newCaseFromMail(t *store.Txn, ch *change, sm *store.StoredMessage
 	}
 	in := cases.OpenInput{
 		Subject:     cases.CleanSubject(m.Subject),
-		Description: bodyText(m),
+		Description: p.body,
 		Email:       m.From.Addr,
 		Contact:     m.From.Name,
 		Severity:    d.cfg.Policy.DefaultSeverity,

@@ -1,7 +1,6 @@
 package desk
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -30,12 +29,12 @@ func (d *Desk) Replay(ctx context.Context, id int64) (int64, error) {
 		if sm.Matched != "quarantine" {
 			return fmt.Errorf("message %d: %w", id, ErrNotQuarantined)
 		}
-		msg, err := mailin.Parse(bytes.NewReader(sm.Raw), mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment})
-		if err != nil {
-			return fmt.Errorf("message %d is still unreadable: %w", id, err)
+		p := parse(mailin.Mail{Raw: sm.Raw}, mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment})
+		if p.err != nil {
+			return fmt.Errorf("message %d is still unreadable: %w", id, p.err)
 		}
 		place := mailin.Place{Mailbox: "replay", UID: uint32(id)}
-		if _, err := d.ingest(t, ch, place, sm.Raw, msg); err != nil {
+		if _, err := d.ingest(t, ch, place, sm.Raw, p); err != nil {
 			return err
 		}
 		if err := t.SetMatched(id, "replayed"); err != nil {

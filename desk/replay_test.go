@@ -12,7 +12,7 @@ import (
 func TestReplayQuarantined(t *testing.T) {
 	f := newFixture(t, false)
 	// An empty mail is unreadable and quarantined.
-	if disp, err := f.d.Deliver(f.ctx, mailinPlace(1), nil); err != nil || disp != mailin.Quarantined {
+	if disp, err := f.d.DeliverMail(f.ctx, mailinPlace(1), nil); err != nil || disp != mailin.Quarantined {
 		t.Fatalf("quarantine: %v %v", disp, err)
 	}
 	// A mail a newer parser can read, stored as quarantined by an older one.
@@ -53,7 +53,7 @@ func TestReplayQuarantined(t *testing.T) {
 func TestNoHeaderMailKeepsItsText(t *testing.T) {
 	f := newFixture(t, false)
 	raw := []byte("\r\n\r\nthis is all there is: the printer on floor 3 is down\r\n")
-	if out, err := f.d.Deliver(f.ctx, mailinPlace(1), raw); err != nil || out != mailin.Quarantined {
+	if out, err := f.d.DeliverMail(f.ctx, mailinPlace(1), raw); err != nil || out != mailin.Quarantined {
 		t.Fatalf("deliver: %v %v", out, err)
 	}
 	var q []store.StoredMessage

@@ -216,7 +216,7 @@ func TestRelayWithAttachmentAndHTMLOnlyReply(t *testing.T) {
 		"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
 		"<html><body><p>Please apply the attached patch.</p><div class=\"gmail_quote\"><div dir=\"ltr\" class=\"gmail_attr\">On Thu, Nov 26, 2026 at 9:00 AM Alice &lt;alice@acme.test&gt; wrote:<br></div><blockquote class=\"gmail_quote\" style=\"margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);padding-left:1ex\">It broke.</blockquote></div></body></html>\r\n" +
 		"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"fix.patch\"\r\nContent-Transfer-Encoding: base64\r\n\r\nZGlmZg==\r\n--b--\r\n"
-	if _, err := f.d.Deliver(f.ctx, mailinPlace(f.uid), []byte(raw)); err != nil {
+	if _, err := f.d.DeliverMail(f.ctx, mailinPlace(f.uid), []byte(raw)); err != nil {
 		t.Fatal(err)
 	}
 	relay := lastMail(f.mails(1), "relay")
@@ -300,7 +300,7 @@ func TestCommandErrorReferencesWithoutMessageID(t *testing.T) {
 	f.uid++
 	raw := "From: eng1@example.com\r\nTo: support@example.com\r\nSubject: Re: [Case#1] Printer down\r\n" +
 		"References: <a@test> <b@test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n/severity 9\r\n"
-	if _, err := f.d.Deliver(f.ctx, mailinPlace(f.uid), []byte(raw)); err != nil {
+	if _, err := f.d.DeliverMail(f.ctx, mailinPlace(f.uid), []byte(raw)); err != nil {
 		t.Fatal(err)
 	}
 	var found bool

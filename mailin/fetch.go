@@ -55,10 +55,31 @@ const (
 	Kept        Outcome = "kept"        // stored without action (own, automatic or ignored mail)
 )
 
-// Sink takes each new message. It must commit before returning nil; on
-// error the message stays where it is and is offered again.
+// Mail is one fetched message and where it sits.
+type Mail struct {
+	Place
+	Raw []byte // the whole message
+	// Prepared is what a Preparer's Prepare left for its Deliver; nil
+	// when the Sink is none or Prepare did not run.
+	Prepared any
+}
+
+// Preparer is a Sink that works on a chunk ahead of delivering it (parsing,
+// say): the fetcher calls Prepare on each chunk before it hands the chunk
+// to Deliver, on another goroutine than the one delivering the chunk
+// before, so the two overlap. Prepare must not commit anything.
+type Preparer interface {
+	Prepare(mails []Mail)
+}
+
+// Sink takes new messages, a chunk at a time, in UID order. It commits
+// as it goes (a chunk may be one transaction) and returns the outcome of
+// each message it committed — a prefix of mails, in order — and the error
+// that stopped it, if any. Only committed messages are flagged and moved;
+// the rest stay where they are and are offered again, the first failed
+// one first.
 type Sink interface {
-	Deliver(ctx context.Context, p Place, raw []byte) (Outcome, error)
+	Deliver(ctx context.Context, mails []Mail) ([]Outcome, error)
 }
 
 // State is where the last processed UID is remembered (in the same
@@ -446,17 +467,31 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	}
 	prog := f.newProgress(len(pending), first != nil)
 	defer prog.close()
-	work := make(chan []fetched, 1)
+	work := make(chan []Mail, 1)
 	done := make(chan delivered, len(chunks)+1)
+	// Where the time of a long sync goes, for the debug log: the
+	// deliverer waiting for a chunk, the fetcher for the deliverer, and
+	// fetching and preparing.
+	var starved, blocked, fetching, preparing time.Duration
+	defer func() {
+		f.log().Debug("sync pipeline", "mailbox", f.folder(), "chunks", len(chunks), "deliverer_waited", starved,
+			"fetcher_waited", blocked, "fetching", fetching, "preparing", preparing)
+	}()
 	go func() {
 		defer close(done)
 		failed := false
-		for msgs := range work {
+		for {
+			t0 := time.Now()
+			msgs, ok := <-work
+			starved += time.Since(t0)
+			if !ok {
+				break
+			}
 			if failed {
 				done <- delivered{} // nothing after a failed UID is delivered
 				continue
 			}
-			r := f.deliverChunk(ctx, uidValidity, msgs, first, prog)
+			r := f.deliverChunk(ctx, msgs, first, prog)
 			failed = r.err != nil
 			done <- r
 		}
@@ -485,9 +520,16 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 				break
 			}
 		}
+		t0 := time.Now()
 		msgs, err := f.fetchChunk(c, ch.uids)
+		t1 := time.Now()
+		fetching += t1.Sub(t0)
 		if len(msgs) > 0 {
-			work <- msgs
+			mails := f.prepare(uidValidity, msgs, first)
+			t2 := time.Now()
+			preparing += t2.Sub(t1)
+			work <- mails
+			blocked += time.Since(t2)
 			sent++
 		}
 		if err != nil {
@@ -516,29 +558,43 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	return firstErr
 }
 
-// deliverChunk hands each message of a chunk to the Sink, in order, and
-// stops at the first error.
-func (f *Fetcher) deliverChunk(ctx context.Context, uidValidity uint32, msgs []fetched, first *firstSync, prog *progress) delivered {
+// prepare turns fetched messages into the Sink's mails, and has a
+// Preparer work on them while the chunk before is being delivered.
+func (f *Fetcher) prepare(uidValidity uint32, msgs []fetched, first *firstSync) []Mail {
+	mails := make([]Mail, len(msgs))
+	for i, m := range msgs {
+		mails[i] = Mail{Place: Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(m.uid), InternalDate: m.date}, Raw: m.raw}
+		if first != nil && mails[i].UID <= first.end {
+			mails[i].FirstSync = first.start
+		}
+	}
+	if p, ok := f.Sink.(Preparer); ok {
+		p.Prepare(mails)
+	}
+	return mails
+}
+
+// deliverChunk hands a chunk to the Sink and sorts what it committed by
+// disposition; it stops at the first message the Sink could not commit.
+func (f *Fetcher) deliverChunk(ctx context.Context, mails []Mail, first *firstSync, prog *progress) delivered {
+	outs, err := f.Sink.Deliver(ctx, mails)
 	var r delivered
-	for _, m := range msgs {
-		p := Place{Mailbox: f.folder(), UIDValidity: uidValidity, UID: uint32(m.uid), InternalDate: m.date}
-		if first != nil && p.UID <= first.end {
-			p.FirstSync = first.start
-		}
-		out, err := f.Sink.Deliver(ctx, p, m.raw)
-		if err != nil {
-			r.err = fmt.Errorf("deliver uid %d: %w", m.uid, err)
-			return r
-		}
-		if !p.FirstSync.IsZero() {
+	for i, out := range outs[:min(len(outs), len(mails))] {
+		if !mails[i].FirstSync.IsZero() {
 			first.counts[out]++
 		}
 		if out == Quarantined {
-			r.quarantined = append(r.quarantined, m.uid)
+			r.quarantined = append(r.quarantined, imap.UID(mails[i].UID))
 		} else {
-			r.processed = append(r.processed, m.uid)
+			r.processed = append(r.processed, imap.UID(mails[i].UID))
 		}
 		prog.add()
+	}
+	if err == nil && len(outs) < len(mails) {
+		err = errors.New("not delivered")
+	}
+	if err != nil && len(outs) < len(mails) {
+		r.err = fmt.Errorf("deliver uid %d: %w", mails[len(outs)].UID, err)
 	}
 	return r
 }

@@ -3,6 +3,7 @@ package mailin
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -273,9 +274,57 @@ type sizeSink struct {
 	got map[uint32]int
 }
 
-func (s *sizeSink) Deliver(ctx context.Context, p Place, raw []byte) (Outcome, error) {
+func (s *sizeSink) Deliver(ctx context.Context, mails []Mail) ([]Outcome, error) {
 	s.mu.Lock()
-	s.got[p.UID] = len(raw)
+	for _, m := range mails {
+		s.got[m.UID] = len(m.Raw)
+	}
 	s.mu.Unlock()
-	return s.memSink.Deliver(ctx, p, raw)
+	return s.memSink.Deliver(ctx, mails)
+}
+
+// A Preparer's Prepare sees every chunk before its Deliver, and what it
+// leaves in Mail.Prepared reaches Deliver.
+func TestPreparerSeesEachChunkFirst(t *testing.T) {
+	srv, err := testmail.Start(testmail.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddUser("support@example.com", "pw")
+	for i := 1; i <= 9; i++ {
+		srv.Append("support@example.com", "INBOX", mailN(i))
+	}
+	sink := &prepSink{memSink: memSink{quarantined: map[uint32]bool{}}}
+	runWith(t, srv, &sink.memSink, &Fetcher{Sink: sink, Batch: 2})
+	if !slices.Equal(sink.delivered, []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Fatalf("delivered %v", sink.delivered)
+	}
+	if sink.unprepared != nil {
+		t.Fatalf("delivered without Prepare: %v", sink.unprepared)
+	}
+}
+
+// prepSink is a memSink that is a Preparer: Prepare marks each mail, and
+// Deliver notes any mail that reaches it unmarked.
+type prepSink struct {
+	memSink
+	unprepared []uint32
+}
+
+func (s *prepSink) Prepare(mails []Mail) {
+	for i := range mails {
+		mails[i].Prepared = fmt.Sprint("uid ", mails[i].UID)
+	}
+}
+
+func (s *prepSink) Deliver(ctx context.Context, mails []Mail) ([]Outcome, error) {
+	s.mu.Lock()
+	for _, m := range mails {
+		if m.Prepared != fmt.Sprint("uid ", m.UID) {
+			s.unprepared = append(s.unprepared, m.UID)
+		}
+	}
+	s.mu.Unlock()
+	return s.memSink.Deliver(ctx, mails)
 }

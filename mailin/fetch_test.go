@@ -32,7 +32,25 @@ type memSink struct {
 	outcome     func(p Place) Outcome // nil: Answered
 }
 
-func (s *memSink) Deliver(_ context.Context, p Place, raw []byte) (Outcome, error) {
+func (s *memSink) Deliver(ctx context.Context, mails []Mail) ([]Outcome, error) {
+	return deliverEach(ctx, mails, s.deliver)
+}
+
+// deliverEach delivers mails one at a time with deliver, stopping at the
+// first error, as a Sink does.
+func deliverEach(ctx context.Context, mails []Mail, deliver func(context.Context, Place, []byte) (Outcome, error)) ([]Outcome, error) {
+	var outs []Outcome
+	for _, m := range mails {
+		out, err := deliver(ctx, m.Place, m.Raw)
+		if err != nil {
+			return outs, err
+		}
+		outs = append(outs, out)
+	}
+	return outs, nil
+}
+
+func (s *memSink) deliver(_ context.Context, p Place, raw []byte) (Outcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.UID == s.failUID {

@@ -187,8 +187,12 @@ type notifySink struct {
 	delivered chan uint32
 }
 
-func (s *notifySink) Deliver(ctx context.Context, p Place, raw []byte) (Outcome, error) {
-	out, err := s.memSink.Deliver(ctx, p, raw)
+func (s *notifySink) Deliver(ctx context.Context, mails []Mail) ([]Outcome, error) {
+	return deliverEach(ctx, mails, s.deliver)
+}
+
+func (s *notifySink) deliver(ctx context.Context, p Place, raw []byte) (Outcome, error) {
+	out, err := s.memSink.deliver(ctx, p, raw)
 	if err == nil {
 		s.delivered <- p.UID
 	}

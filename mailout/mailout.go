@@ -158,6 +158,10 @@ type Sender struct {
 	// unrecorded are outcomes the outbox could not take: retried before
 	// anything else, and their mails are never sent again meanwhile.
 	unrecorded []outcome
+	// downUntil is when the server, which refused a connection, is tried
+	// again; downFor is the current pause (see markDown).
+	downUntil time.Time
+	downFor   time.Duration
 }
 
 // outcome is a Result waiting to be recorded.
@@ -264,6 +268,9 @@ func (s *Sender) dispatch(ctx context.Context) (time.Duration, error) {
 	s.flush(ctx)
 	seen := map[int64]bool{}
 	for {
+		if wait, down := s.down(); down {
+			return wait, nil
+		}
 		items, err := s.Outbox.Due(ctx, s.now(), batch)
 		if err != nil {
 			return 0, err
@@ -282,6 +289,9 @@ func (s *Sender) dispatch(ctx context.Context) (time.Duration, error) {
 		// connections are still busy with the mails before them, so
 		// that the database is not in the way of the next send.
 		for len(fresh) > 0 {
+			if _, down := s.down(); down {
+				return s.nextWait(ctx)
+			}
 			group := fresh[:min(len(fresh), attemptGroup)]
 			fresh = fresh[len(group):]
 			for _, st := range s.attempt(ctx, group) {
@@ -325,6 +335,38 @@ func (s *Sender) nextWait(ctx context.Context) (time.Duration, error) {
 		s.closeIdle() // nothing due soon: don't hold connections open
 	}
 	return wait, nil
+}
+
+// down reports whether the server refused a connection lately, and how
+// long until it is tried again.
+func (s *Sender) down() (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wait := s.downUntil.Sub(s.now())
+	return wait, wait > 0
+}
+
+// markDown pauses sending after the server refused a connection (the
+// connect stage: dial, TLS, AUTH): for 2 s, doubling up to a minute while
+// it stays down. Without the pause every queued mail would get an attempt
+// and a deferral of its own — a write each, thousands while an import
+// fills the queue — for a failure that is the server's, not the mail's.
+func (s *Sender) markDown(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.now().Before(s.downUntil) {
+		return // the connections of one round fail together
+	}
+	s.downFor = min(max(2*s.downFor, 2*time.Second), time.Minute)
+	s.downUntil = s.now().Add(s.downFor)
+	s.log().Warn("smtp server unreachable, outbox paused", "err", err, "retry_in", s.downFor)
+}
+
+// markUp ends the pauses once a mail went through.
+func (s *Sender) markUp() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.downFor, s.downUntil = 0, time.Time{}
 }
 
 // attemptGroup is how many attempts are recorded in one transaction: a
@@ -385,7 +427,19 @@ func (s *Sender) attempt(ctx context.Context, items []Item) []started {
 // outcome; it holds one of the slots.
 func (s *Sender) sendAndRecord(ctx context.Context, it Item, a Attempt) {
 	defer s.wg.Done()
+	if _, down := s.down(); down {
+		// Attempted before the server refused a connection: not sent,
+		// due again at the attempt's next try.
+		<-s.slots
+		s.done(it.Mail.ID)
+		return
+	}
 	o := s.deliver(ctx, it, a)
+	if e := o.r.Err; e != nil && e.Stage == StageConnect {
+		s.markDown(e)
+	} else if e == nil {
+		s.markUp()
+	}
 	// The connection is free again as soon as the outcome waits among
 	// at most as many as there are connections: recording it does not
 	// delay the next mail.

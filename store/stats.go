@@ -10,9 +10,12 @@ import (
 // in another process counts like one opened by mail. Each uses an index
 // or reads only rows added since the previous scrape.
 
-// CaseCounts returns the number of cases by status (index cases_status).
+// CaseCounts returns the number of cases by status, read from the
+// case_counts table that triggers on cases keep (a row per status, so the
+// cost does not grow with the cases kept). A status whose cases all moved
+// on reads 0.
 func (t *Txn) CaseCounts() (map[string]int, error) {
-	return t.counts("SELECT status, COUNT(*) FROM cases GROUP BY status")
+	return t.counts("SELECT status, n FROM case_counts")
 }
 
 // counts reads rows of a name and a count into a map.
@@ -35,8 +38,10 @@ func (t *Txn) counts(q string, args ...any) (map[string]int, error) {
 }
 
 // Overdue counts open cases past a deadline at now: not responded to by
-// respond_by, not solved by solve_online_by, no engineer on site by
-// onsite_by. Only open cases are read (index cases_status).
+// respond_by, not solved by solve_online_by and no engineer dispatched
+// (once dispatched, on site is what counts, as in cases.CaseDeadlines), no
+// engineer on site by onsite_by. Only open cases are read (index
+// cases_status).
 type Overdue struct{ Respond, SolveOnline, Onsite int }
 
 // OverdueCounts returns the open cases past each deadline at now.
@@ -45,7 +50,7 @@ func (t *Txn) OverdueCounts(now time.Time) (Overdue, error) {
 	n := now.UnixMilli()
 	err := t.row(`SELECT
 		COALESCE(SUM(responded_at IS NULL AND respond_by < ?), 0),
-		COALESCE(SUM(solve_online_by < ?), 0),
+		COALESCE(SUM(solve_online_by < ? AND onsite_by IS NULL), 0),
 		COALESCE(SUM(onsite_by < ? AND onsite_arrived_at IS NULL), 0)
 		FROM cases WHERE status = 'open'`, n, n, n).Scan(&o.Respond, &o.SolveOnline, &o.Onsite)
 	return o, err

@@ -330,6 +330,11 @@ func showText(w io.Writer, c *cases.Case, evs []cases.Event, loc *time.Location,
 			state = "met " + textTime(d.Met, loc) + ", !" + human(d.Met.Sub(d.Due)) + " late"
 		case !d.Met.IsZero():
 			state = "met " + textTime(d.Met, loc) + ", on time"
+		case d.Superseded:
+			state = "no longer applies: dispatched on site in time"
+			if !c.DispatchedAt.IsZero() {
+				state = "no longer applies: dispatched on site " + textTime(c.DispatchedAt, loc) + ", in time"
+			}
 		case d.Missed:
 			state = "!missed (on site instead)"
 		case d.Pending:

@@ -32,6 +32,7 @@ var commands = []command{
 	{"report", "[--from DATE] [--to DATE] [--json | --csv]", "Deadline compliance by severity for a period."},
 	{"quarantine list", "[--json]", "List unreadable mail kept aside."},
 	{"quarantine replay", "ID", "Run a quarantined mail through intake again."},
+	{"mail kept", "[--since DURATION] [--limit N] [--json]", "List mail kept without a case (own mail, automatic mail, ignored senders), newest first."},
 	{"backup", "FILE", "Write a consistent copy of the database to FILE while the daemon runs."},
 	{"demo", "[--keep]", "Show a case flowing end to end on embedded mail servers."},
 	{"version", "", "Print the version and commit of this binary."},

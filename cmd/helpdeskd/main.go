@@ -97,6 +97,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cmdDemo(rest, stdout)
 	case "quarantine":
 		return cmdQuarantine(rest, stdout)
+	case "mail":
+		return cmdMail(rest, stdout)
 	case "backup":
 		return cmdBackup(rest, stdout)
 	case "version":
@@ -105,7 +107,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 			// helpdeskd help COMMAND [SUBCOMMAND] = COMMAND [SUBCOMMAND] --help
 			words := rest[:1]
-			if (rest[0] == "case" || rest[0] == "quarantine") && len(rest) > 1 {
+			if (rest[0] == "case" || rest[0] == "quarantine" || rest[0] == "mail") && len(rest) > 1 {
 				words = rest[:2]
 			}
 			return dispatch(append(append([]string(nil), words...), "--help"), stdin, stdout, stderr)
@@ -143,7 +145,8 @@ func noArgs(fs *flag.FlagSet, args []string) error {
 // that flags can be moved from before the command words to after them.
 var valueFlags = map[string]bool{"config": true, "status": true, "company": true, "contact": true, "phone": true,
 	"email": true, "severity": true, "subject": true, "body": true, "body-file": true, "customer": true,
-	"at": true, "from": true, "to": true, "kind": true, "date": true, "engineer": true, "as": true}
+	"at": true, "from": true, "to": true, "kind": true, "date": true, "engineer": true, "as": true,
+	"since": true, "limit": true}
 
 // hoist moves flags that come before the command words ("--config F case
 // list") after them, so that flags may stand anywhere (SPEC §10).
@@ -166,7 +169,7 @@ func hoist(args []string) []string {
 			continue
 		}
 		words = append(words, a)
-		if a == "case" || a == "quarantine" {
+		if a == "case" || a == "quarantine" || a == "mail" {
 			nwords = 2
 		}
 	}

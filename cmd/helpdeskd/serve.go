@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"helpdeskd/daemon"
@@ -14,8 +15,20 @@ import (
 func cmdServe(args []string, stderr io.Writer) error {
 	fs, cfgPath := newFlags("serve")
 	debug := fs.Bool("debug", false, "Log at debug level.")
+	cpuProfile := fs.String("cpuprofile", "", "Write a CPU profile (go tool pprof) to `FILE` until the daemon stops.")
 	if err := noArgs(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
