@@ -89,6 +89,9 @@ type parsed struct {
 	// report: automatic, from the null sender, or shaped like a
 	// delivery report; looked at as a bounce of our mail.
 	report bool
+	// archived: old backlog mail of a first sync, stored as history
+	// (cases.Archive, decided once, when parsed).
+	archived bool
 }
 
 // newText is what the author wrote, quoted history removed.
@@ -99,14 +102,18 @@ func (p *parsed) newText() string {
 	return p.text
 }
 
-// parse parses one mail.
-func parse(m mailin.Mail, opts mailin.ParseOptions) parsed {
-	var p parsed
+// parse parses one mail. Archived mail (SPEC §11.1) is history: its new
+// text and its bounce shape are never looked at.
+func parse(m mailin.Mail, opts mailin.ParseOptions, archived bool) parsed {
+	p := parsed{archived: archived}
 	raw := bytesOf(m)
 	if p.msg, p.err = raw.parse(opts); p.err != nil {
 		return p
 	}
 	p.body = bodyText(p.msg)
+	if archived {
+		return p
+	}
 	// Only a reply has history to strip for its new text, and a mail
 	// threads only by a subject token or reply headers (SPEC §3).
 	if len(p.msg.References)+len(p.msg.InReplyTo) > 0 || strings.Contains(p.msg.Subject, "#") {
@@ -128,7 +135,7 @@ func (d *Desk) parseAll(mails []mailin.Mail) []parsed {
 	workers := min(len(mails), runtime.GOMAXPROCS(0))
 	if workers <= 1 {
 		for i, m := range mails {
-			ps[i] = parse(m, opts)
+			ps[i] = parse(m, opts, cases.Archive(d.cfg, m.FirstSync, m.InternalDate))
 		}
 		return ps
 	}
@@ -137,7 +144,8 @@ func (d *Desk) parseAll(mails []mailin.Mail) []parsed {
 	for range workers {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(mails); i = int(next.Add(1) - 1) {
-				ps[i] = parse(mails[i], opts)
+				m := mails[i]
+				ps[i] = parse(m, opts, cases.Archive(d.cfg, m.FirstSync, m.InternalDate))
 			}
 		})
 	}
@@ -238,7 +246,7 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw mailBytes, p pa
 		MessageID: m.MessageID, Hash: m.Hash, From: m.From.Addr, Subject: m.Subject, Auto: m.Auto,
 		Problems: strings.Join(m.Problems, "; "), ReceivedAt: d.now()}
 	raw.keep(sm)
-	archived := cases.Archive(d.cfg, place.FirstSync, place.InternalDate)
+	archived := p.archived
 
 	// Our own mail coming back (a copy, a loop through a forwarder) is
 	// kept but never acted on (SPEC §2).

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -317,7 +316,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func decodedSize(cte string, r io.Reader) (int64, error) {
 	switch strings.ToLower(strings.TrimSpace(cte)) {
 	case "base64":
-		r = base64.NewDecoder(base64.StdEncoding, &base64Only{r: r})
+		return base64Size(r)
 	case "quoted-printable":
 		r = quotedprintable.NewReader(r)
 	case "", "7bit", "8bit", "binary":
@@ -327,29 +326,41 @@ func decodedSize(cte string, r io.Reader) (int64, error) {
 	return io.Copy(io.Discard, r)
 }
 
-// base64Only passes on base64 text, dropping the line breaks and white
-// space that mail puts in it; any other byte is an error, so that a body
-// the parser would read leniently is left to the parser.
-type base64Only struct{ r io.Reader }
-
-func (b *base64Only) Read(p []byte) (int, error) {
+// base64Size counts the bytes base64 text decodes to (RFC 2045 6.8)
+// without decoding it: four characters are three bytes, less one for each
+// "=" of padding. Line breaks and white space are skipped; text the
+// decoder would refuse (a byte outside the alphabet, data after the
+// padding, a last group cut short) is errSkeleton, left to the parser.
+func base64Size(r io.Reader) (int64, error) {
+	var buf [32 << 10]byte
+	var n, pad int64
 	for {
-		n, err := b.r.Read(p)
-		k := 0
-		for _, c := range p[:n] {
+		k, err := r.Read(buf[:])
+		for _, c := range buf[:k] {
 			switch {
 			case c == '\r' || c == '\n' || c == ' ' || c == '\t':
-			case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/', c == '=':
-				p[k] = c
-				k++
+			case c == '=':
+				pad++
+			case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+				if pad > 0 {
+					return 0, errSkeleton
+				}
+				n++
 			default:
 				return 0, errSkeleton
 			}
 		}
-		if k > 0 || err != nil {
-			return k, err
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
 		}
 	}
+	if pad > 2 || (n+pad)%4 != 0 {
+		return 0, errSkeleton
+	}
+	return (n+pad)/4*3 - pad, nil
 }
 
 // AttachmentData parses raw again and returns attachment number i (in the

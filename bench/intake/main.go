@@ -39,15 +39,16 @@ import (
 )
 
 var (
-	nMails     = flag.Int("n", 10_000, "mails in the import")
-	nCases     = flag.Int("cases", 100_000, "cases stored for the flat-cost and idle figures")
-	bigMiB     = flag.String("big", "50,200", "attachment sizes in MiB for the memory figure (\"\" = skip)")
-	liveFor    = flag.Duration("live", time.Minute, "how long mail is delivered in the live figure")
-	liveRate   = flag.Int("rate", 20, "mails per second in the live figure")
-	only       = flag.String("only", "import,big,flat,idle,live,backlog", "figures to measure")
-	dirFlag    = flag.String("dir", "", "working directory (default $E2E_DIR or a temp dir)")
-	seed       = flag.Uint64("seed", 1, "generator seed")
-	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the flat figure's intake with many cases to this file")
+	nMails       = flag.Int("n", 10_000, "mails in the import")
+	nCases       = flag.Int("cases", 100_000, "cases stored for the flat-cost and idle figures")
+	bigMiB       = flag.String("big", "50,200", "attachment sizes in MiB for the memory figure (\"\" = skip)")
+	liveFor      = flag.Duration("live", time.Minute, "how long mail is delivered in the live figure")
+	liveRate     = flag.Int("rate", 20, "mails per second in the live figure")
+	only         = flag.String("only", "import,big,flat,idle,live,backlog", "figures to measure")
+	dirFlag      = flag.String("dir", "", "working directory (default $E2E_DIR or a temp dir)")
+	seed         = flag.Uint64("seed", 1, "generator seed")
+	cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of the flat figure's intake with many cases to this file")
+	serveProfile = flag.String("serveprofile", "", "write a CPU profile of each serve started into this directory (serve -cpuprofile), and run it with -debug")
 )
 
 func main() {

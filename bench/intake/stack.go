@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -187,7 +188,13 @@ type waiter struct {
 
 func startServe(bin, cfg string) (*serve, error) {
 	s := &serve{started: time.Now(), done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "serve", "--config", cfg)
+	args := []string{"serve", "--config", cfg}
+	if *serveProfile != "" {
+		// One profile per serve, named after its config.
+		name := strings.TrimSuffix(filepath.Base(cfg), filepath.Ext(cfg))
+		args = append(args, "-debug", "-cpuprofile", filepath.Join(*serveProfile, fmt.Sprintf("%s-%d.prof", name, time.Now().UnixMilli())))
+	}
+	s.cmd = exec.Command(bin, args...)
 	pr, pw := io.Pipe()
 	s.cmd.Stderr = pw
 	if err := s.cmd.Start(); err != nil {
