@@ -86,11 +86,20 @@ func (c *stmtCache) close() error {
 // them: WAL is a property of the file, set once by setWAL.
 const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 
+// writerPragmas are the writer's own: an 8 MiB page cache (SQLite's
+// default is 2 MiB), which keeps the indexes an intake touches in memory,
+// and a checkpoint every 10,000 WAL pages (about 40 MiB) instead of
+// 1,000, so that a page written by many transactions in a row (an index's
+// last leaf) is copied into the database once rather than ten times.
+// Measured on a 10,000-mail first import: 18.9 s → 16.6 s. Readers keep
+// the default cache.
+const writerPragmas = "&_pragma=cache_size(-8192)&_pragma=wal_autocheckpoint(10000)"
+
 // Open opens (creating if needed) the database at path and applies any
 // pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", base+writerPragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
