@@ -163,9 +163,9 @@ type healthOutbox struct {
 
 var _ mailout.Outbox = healthOutbox{}
 
-func (o healthOutbox) Sent(ctx context.Context, id int64, r mailout.Result) error {
+func (o healthOutbox) Sent(ctx context.Context, sent []mailout.SentMail) error {
 	o.h.record(true, false, "")
-	return o.Outbox.Sent(ctx, id, r)
+	return o.Outbox.Sent(ctx, sent)
 }
 
 func (o healthOutbox) Retry(ctx context.Context, id int64, r mailout.Result, next time.Time) error {

@@ -98,8 +98,8 @@ func (o refOutbox) Attempt(ctx context.Context, as []mailout.Attempt) ([]bool, e
 	return o.r.cur().Outbox().Attempt(ctx, as)
 }
 
-func (o refOutbox) Sent(ctx context.Context, id int64, r mailout.Result) error {
-	return o.r.cur().Outbox().Sent(ctx, id, r)
+func (o refOutbox) Sent(ctx context.Context, sent []mailout.SentMail) error {
+	return o.r.cur().Outbox().Sent(ctx, sent)
 }
 
 func (o refOutbox) Retry(ctx context.Context, id int64, r mailout.Result, next time.Time) error {

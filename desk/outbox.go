@@ -69,15 +69,19 @@ func attempt(r mailout.Result) store.Attempt {
 	return a
 }
 
-// Sent records a sent mail. A mail found no longer pending had its
-// outcome recorded already (a commit that reported an error but took
-// place): recording it again is not an error.
-func (o outbox) Sent(ctx context.Context, id int64, r mailout.Result) error {
-	err := o.d.db.Tx(ctx, func(t *store.Txn) error { return t.MarkSent(id, attempt(r)) })
-	if errors.Is(err, store.ErrNotPending) {
+// Sent records sent mails in one transaction. A mail found no longer
+// pending had its outcome recorded already (a commit that reported an
+// error but took place): recording it again is not an error.
+func (o outbox) Sent(ctx context.Context, sent []mailout.SentMail) error {
+	return o.d.db.Tx(ctx, func(t *store.Txn) error {
+		for _, m := range sent {
+			// A mail no longer pending was recorded already.
+			if err := t.MarkSent(m.ID, attempt(m.Result)); err != nil && !errors.Is(err, store.ErrNotPending) {
+				return err
+			}
+		}
 		return nil
-	}
-	return err
+	})
 }
 
 func (o outbox) Retry(ctx context.Context, id int64, r mailout.Result, next time.Time) error {

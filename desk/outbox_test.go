@@ -126,7 +126,7 @@ func (o *crashingOutbox) Attempt(ctx context.Context, as []mailout.Attempt) ([]b
 	return ok, nil
 }
 
-func (o *crashingOutbox) Sent(ctx context.Context, id int64, r mailout.Result) error {
+func (o *crashingOutbox) Sent(ctx context.Context, sent []mailout.SentMail) error {
 	o.mu.Lock()
 	if o.sentFaults > 0 {
 		o.sentFaults--
@@ -134,7 +134,7 @@ func (o *crashingOutbox) Sent(ctx context.Context, id int64, r mailout.Result) e
 		return errors.New("database is locked")
 	}
 	o.mu.Unlock()
-	return o.Outbox.Sent(ctx, id, r)
+	return o.Outbox.Sent(ctx, sent)
 }
 
 // TestOutboxCrashNeitherLosesNorDuplicates (SPEC §7): a process that dies

@@ -80,8 +80,10 @@ type Outbox interface {
 	// ok[i] reports whether as[i] was recorded (not when its mail is no
 	// longer pending). A mail is not sent unless its attempt was.
 	Attempt(ctx context.Context, as []Attempt) (ok []bool, err error)
-	// Sent records that the server accepted the mail.
-	Sent(ctx context.Context, id int64, r Result) error
+	// Sent records that the server accepted the mails, all in one
+	// transaction: the sender records the mails accepted while the last
+	// record was being written together (a group commit).
+	Sent(ctx context.Context, sent []SentMail) error
 	// Retry records a temporary failure; the mail is due again at next.
 	Retry(ctx context.Context, id int64, r Result, next time.Time) error
 	// Failed records a permanent failure (r.Err says why).
@@ -89,6 +91,12 @@ type Outbox interface {
 	// Attachment loads an attachment; an error wrapping ErrNoAttachment
 	// fails the mail, any other is retried.
 	Attachment(ctx context.Context, id int64) (File, error)
+}
+
+// SentMail is a mail the server accepted, and the attempt's result.
+type SentMail struct {
+	ID     int64
+	Result Result
 }
 
 // Server says how to reach the SMTP server.
@@ -158,6 +166,10 @@ type Sender struct {
 	// unrecorded are outcomes the outbox could not take: retried before
 	// anything else, and their mails are never sent again meanwhile.
 	unrecorded []outcome
+	// group is the sent mails waiting to be recorded together; recordMu
+	// is held while a group is written (see recordSent).
+	group    *sentGroup
+	recordMu sync.Mutex
 	// downUntil is when the server, which refused a connection, is tried
 	// again; downFor is the current pause (see markDown).
 	downUntil time.Time
@@ -550,12 +562,63 @@ func (s *Sender) recordNow(ctx context.Context, o outcome) error {
 	id := o.item.Mail.ID
 	switch {
 	case o.r.Err == nil:
-		return s.Outbox.Sent(rctx, id, o.r)
+		return s.recordSent(rctx, o)
 	case o.next.IsZero():
 		return s.Outbox.Failed(rctx, o.item, o.r)
 	default:
 		return s.Outbox.Retry(rctx, id, o.r, o.next)
 	}
+}
+
+// sentGroup is the sent mails recorded in one transaction, and how that
+// went.
+type sentGroup struct {
+	mails []SentMail
+	done  chan struct{}
+	err   error
+}
+
+// recordSent records a sent mail together with the others accepted
+// meanwhile (a group commit): the first mail of a group waits for the
+// record before it to be written, while mails sent in that time join its
+// group; then it records them all in one transaction. Each mail's
+// goroutine returns once its group is recorded, with the group's error.
+func (s *Sender) recordSent(ctx context.Context, o outcome) error {
+	s.mu.Lock()
+	g := s.group
+	if g == nil {
+		g = &sentGroup{done: make(chan struct{})}
+		s.group = g
+	}
+	g.mails = append(g.mails, SentMail{ID: o.item.Mail.ID, Result: o.r})
+	leader := len(g.mails) == 1
+	s.mu.Unlock()
+	if !leader {
+		<-g.done
+		return g.err
+	}
+	s.recordMu.Lock()
+	s.mu.Lock()
+	s.group = nil // mails sent from now on form the next group
+	s.mu.Unlock()
+	var panicked any
+	func() {
+		// The group is released however the outbox returns; a panic
+		// goes on to the leader's caller (sendAndRecord keeps its mail
+		// busy), the others get it as their error.
+		defer func() {
+			if panicked = recover(); panicked != nil {
+				g.err = fmt.Errorf("record sent mail: panic: %v", panicked)
+			}
+			s.recordMu.Unlock()
+			close(g.done)
+		}()
+		g.err = s.Outbox.Sent(ctx, g.mails)
+	}()
+	if panicked != nil {
+		panic(panicked)
+	}
+	return g.err
 }
 
 // flush records the outcomes the outbox could not take before. One that

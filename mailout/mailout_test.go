@@ -106,8 +106,21 @@ func (o *memOutbox) Attempt(_ context.Context, as []Attempt) ([]bool, error) {
 	return ok, nil
 }
 
-func (o *memOutbox) Sent(_ context.Context, id int64, r Result) error {
-	return o.outcome("sent", id, r, nil)
+func (o *memOutbox) Sent(_ context.Context, sent []SentMail) error {
+	err := func() error {
+		o.mu.Lock()
+		defer o.mu.Unlock() // fault may panic
+		return o.fault("sent")
+	}()
+	if err != nil {
+		return err
+	}
+	for _, m := range sent {
+		if err := o.outcome("sent", m.ID, m.Result, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (o *memOutbox) Retry(_ context.Context, id int64, r Result, next time.Time) error {

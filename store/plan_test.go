@@ -135,7 +135,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 			err = ob.Failed(ctx, it, mailout.Result{Attempt: 1, At: now, Code: 550, Enhanced: "5.1.1",
 				Err: &mailout.DeliveryError{Code: 550, Enhanced: "5.1.1", Reply: "550 5.1.1 no such user"}})
 		default:
-			err = ob.Sent(ctx, it.Mail.ID, mailout.Result{Attempt: 1, At: now, Code: 250, Response: "2.0.0 Ok"})
+			err = ob.Sent(ctx, []mailout.SentMail{{ID: it.Mail.ID, Result: mailout.Result{Attempt: 1, At: now, Code: 250, Response: "2.0.0 Ok"}}})
 		}
 		if err != nil {
 			t.Fatal(err)
