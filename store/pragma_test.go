@@ -2,8 +2,8 @@ package store
 
 import "testing"
 
-// The writer has its larger page cache and rarer checkpoints; readers
-// keep SQLite's defaults (their caches would add up).
+// The writer checkpoints less often; both keep SQLite's default page
+// cache (caches add up in RSS).
 func TestWriterPragmas(t *testing.T) {
 	db := openTest(t)
 	for _, tc := range []struct {
@@ -11,7 +11,7 @@ func TestWriterPragmas(t *testing.T) {
 		pragma string
 		want   int
 	}{
-		{"writer", "cache_size", -8192},
+		{"writer", "cache_size", -2000},
 		{"writer", "wal_autocheckpoint", 10000},
 		{"writer", "synchronous", 1}, // NORMAL
 		{"reader", "cache_size", -2000},
