@@ -12,7 +12,7 @@ func TestWriterPragmas(t *testing.T) {
 		want   int
 	}{
 		{"writer", "cache_size", -2000},
-		{"writer", "wal_autocheckpoint", 10000},
+		{"writer", "wal_autocheckpoint", 4000},
 		{"writer", "synchronous", 1}, // NORMAL
 		{"reader", "cache_size", -2000},
 		{"reader", "query_only", 1},

@@ -68,7 +68,11 @@ func generate(n int, seed uint64, start time.Time) []genMail {
 		if withAttachment {
 			size = int(16384 * math.Pow(128, math.Pow(r.Float64(), 3)))
 		}
-		from := customers[r.IntN(len(customers))]
+		// Some 960 people at the two companies (a name of the list with a
+		// number): a desk's mail comes from many senders, not eight.
+		c := customers[r.IntN(len(customers))]
+		local, domain, _ := strings.Cut(c, "@")
+		from := fmt.Sprintf("%s%d@%s", local, r.IntN(120), domain)
 		m := genMail{messageID: fmt.Sprintf("gen%d.%d@%s", i, seed, domainOf(from)), from: from}
 		subject := cs.subject[r.IntN(len(cs.subject))]
 		var refs string
