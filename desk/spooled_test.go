@@ -249,3 +249,27 @@ func TestUnreadableSpoolFailsDelivery(t *testing.T) {
 		}
 	}
 }
+
+// A spooled mail too large to be parsed whole (no large attachment for
+// the skeleton to count: one huge text body) is quarantined with its
+// bytes and hash, not read into memory, and the mails around it go on.
+func TestTooLargeSpoolIsQuarantined(t *testing.T) {
+	defer func(v int64) { mailin.MaxWhole = v }(mailin.MaxWhole)
+	mailin.MaxWhole = 1 << 20
+	f := newFixture(t, false)
+	huge := []byte("From: alice@acme.test\r\nTo: support@example.com\r\nSubject: the whole log\r\nMessage-ID: <log@acme.test>\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n" + strings.Repeat("the log goes on\r\n", 100_000))
+	ok := []byte("From: alice@acme.test\r\nTo: support@example.com\r\nSubject: Printer down\r\nMessage-ID: <p@acme.test>\r\n\r\nIt broke.\r\n")
+	outs, err := f.d.Deliver(f.ctx, []mailin.Mail{{Place: mailinPlace(1), Spool: spoolOf(t, huge)}, {Place: mailinPlace(2), Raw: ok}})
+	if err != nil || !slices.Equal(outs, []mailin.Outcome{mailin.Quarantined, mailin.Answered}) {
+		t.Fatalf("%v, %v; want quarantined, answered", outs, err)
+	}
+	s := f.stored("")
+	if len(s.Messages) != 2 || s.Messages[0].Matched != "quarantine" || !strings.Contains(s.Messages[0].Problems, "too large") ||
+		s.Messages[0].Hash != "sha256 of raw" || s.Messages[0].Size != len(huge) {
+		t.Fatalf("stored %s", brief(s))
+	}
+	if got := f.raw(s.Messages[0].ID); !bytes.Equal(got, huge) {
+		t.Fatalf("quarantined raw: %d bytes, want the %d of the mail", len(got), len(huge))
+	}
+}

@@ -43,6 +43,17 @@ func ParseMeta(raw []byte, opts ParseOptions) (*Message, error) {
 // the mail, and reading it again may succeed.
 var ErrSource = errors.New("read message source")
 
+// ErrTooLarge is wrapped by the error ParseMetaFrom returns for a message
+// that would have to be read whole into memory to be parsed (its skeleton
+// cannot be used) and is larger than MaxWhole: it is unreadable for the
+// desk (quarantined, its raw copy kept), where reading it would take the
+// daemon's memory, again on every restart.
+var ErrTooLarge = errors.New("message too large to parse in memory")
+
+// MaxWhole is the largest message ParseMetaFrom reads whole into memory
+// when its skeleton cannot be used. A variable so that tests can lower it.
+var MaxWhole int64 = 64 << 20
+
 // ParseMetaFrom parses the size bytes of r and returns what ParseMeta
 // returns for the same bytes. A large message whose skeleton reads the
 // same is parsed in one pass over r that also computes Hash, holding only
@@ -50,13 +61,17 @@ var ErrSource = errors.New("read message source")
 // large attachment), never the message. Any other message is read into
 // memory and parsed whole, as ParseMeta does: small ones, and large ones
 // of a structure the skeleton cannot be sure of, or without large
-// attachments (their text is in the Message anyway). An error from r is
+// attachments (their text is in the Message anyway), up to MaxWhole; a
+// larger one is an error wrapping ErrTooLarge. An error from r is
 // returned wrapping ErrSource, never parsed as damaged mail.
 func ParseMetaFrom(r io.ReaderAt, size int64, opts ParseOptions) (*Message, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("%w: size %d", ErrSource, size)
 	}
 	whole := func() ([]byte, error) {
+		if size > MaxWhole {
+			return nil, fmt.Errorf("%w: %d MiB of a structure read whole (limit %d MiB)", ErrTooLarge, size>>20, MaxWhole>>20)
+		}
 		raw := make([]byte, size)
 		if n, err := r.ReadAt(raw, 0); n < len(raw) {
 			return nil, fmt.Errorf("%w: %d of %d bytes: %w", ErrSource, n, size, err)
