@@ -36,14 +36,7 @@ func TestCrashDuringImportOnRealStack(t *testing.T) {
 		raw := []byte(fmt.Sprintf("From: Alice <alice@acme.test>\r\nTo: support@example.test\r\nSubject: fault %d\r\n"+
 			"Message-ID: <crash%d@acme.test>\r\n%sDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
 			i, i, refs, time.Now().Format(time.RFC1123Z), strings.Repeat(fmt.Sprintf("Line %d of the fault report.\r\n", i), 40)))
-		cmd := c.Append("INBOX", int64(len(raw)), nil)
-		if _, err := cmd.Write(raw); err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cmd.Wait(); err != nil {
+		if _, err := appendOn(c, "INBOX", raw, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}

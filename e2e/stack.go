@@ -363,22 +363,32 @@ func (s *MailStack) AppendAt(t testing.TB, user, mailbox string, raw []byte, dat
 	if !strings.EqualFold(mailbox, "INBOX") {
 		_ = c.Create(mailbox, nil).Wait() // exists already: fine
 	}
+	uid, err := appendOn(c, mailbox, raw, date)
+	if err != nil {
+		t.Fatalf("imap %s: %v", user, err)
+	}
+	return uid
+}
+
+// appendOn APPENDs raw to mailbox over an open connection, with its
+// INTERNALDATE set to date (zero: the server's clock).
+func appendOn(c *imapclient.Client, mailbox string, raw []byte, date time.Time) (imap.UID, error) {
 	var opts *imap.AppendOptions
 	if !date.IsZero() {
 		opts = &imap.AppendOptions{Time: date}
 	}
 	cmd := c.Append(mailbox, int64(len(raw)), opts)
 	if _, err := cmd.Write(raw); err != nil {
-		t.Fatalf("imap %s: append to %q: %v", user, mailbox, err)
+		return 0, fmt.Errorf("append to %q: %w", mailbox, err)
 	}
 	if err := cmd.Close(); err != nil {
-		t.Fatalf("imap %s: append to %q: %v", user, mailbox, err)
+		return 0, fmt.Errorf("append to %q: %w", mailbox, err)
 	}
 	ad, err := cmd.Wait()
 	if err != nil {
-		t.Fatalf("imap %s: append to %q: %v", user, mailbox, err)
+		return 0, fmt.Errorf("append to %q: %w", mailbox, err)
 	}
-	return ad.UID
+	return ad.UID, nil
 }
 
 // Clear deletes every message in every mailbox of user (INBOX, "Processed",
