@@ -87,8 +87,10 @@ type parsed struct {
 	// textDone: text is worked out (always for a reply; see newText).
 	textDone bool
 	// report: automatic, from the null sender, or shaped like a
-	// delivery report; looked at as a bounce of our mail.
+	// delivery report; looked at as a bounce of our mail, in head (the
+	// mail, or the first bytes of a spooled one).
 	report bool
+	head   []byte
 	// archived: old backlog mail of a first sync, stored as history
 	// (cases.Archive, decided once, when parsed).
 	archived bool
@@ -104,10 +106,10 @@ func (p *parsed) newText() string {
 
 // parse parses one mail. Archived mail (SPEC §11.1) is history: its new
 // text and its bounce shape are never looked at.
-func parse(m mailin.Mail, opts mailin.ParseOptions, archived bool) parsed {
+func (d *Desk) parse(m mailin.Mail, archived bool) parsed {
 	p := parsed{archived: archived}
 	raw := bytesOf(m)
-	if p.msg, p.err = raw.parse(opts); p.err != nil {
+	if p.msg, p.err = raw.parse(mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment}); p.err != nil {
 		return p
 	}
 	p.body = bodyText(p.msg)
@@ -115,8 +117,8 @@ func parse(m mailin.Mail, opts mailin.ParseOptions, archived bool) parsed {
 		return p
 	}
 	// Only a reply has history to strip for its new text, and a mail
-	// threads only by a subject token or reply headers (SPEC §3).
-	if len(p.msg.References)+len(p.msg.InReplyTo) > 0 || strings.Contains(p.msg.Subject, "#") {
+	// threads only by its subject token or reply headers (SPEC §3).
+	if _, token := d.th.FindToken(p.msg.Subject); token || len(p.msg.References)+len(p.msg.InReplyTo) > 0 {
 		p.text, p.textDone = newText(p.msg), true
 	}
 	head, err := raw.head()
@@ -124,28 +126,22 @@ func parse(m mailin.Mail, opts mailin.ParseOptions, archived bool) parsed {
 		p.err = err
 		return p
 	}
-	p.report = p.msg.Auto != "" || p.msg.NullSender || dsn.LooksLikeBounce(head)
+	if p.report = p.msg.Auto != "" || p.msg.NullSender || dsn.LooksLikeBounce(head); p.report {
+		p.head = head // read again by the bounce reader: keep it, not the spool's I/O
+	}
 	return p
 }
 
 // parseAll parses mails on every core; parsing touches no shared state.
 func (d *Desk) parseAll(mails []mailin.Mail) []parsed {
 	ps := make([]parsed, len(mails))
-	opts := mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment}
-	workers := min(len(mails), runtime.GOMAXPROCS(0))
-	if workers <= 1 {
-		for i, m := range mails {
-			ps[i] = parse(m, opts, cases.Archive(d.cfg, m.FirstSync, m.InternalDate))
-		}
-		return ps
-	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range workers {
+	for range min(len(mails), runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(mails); i = int(next.Add(1) - 1) {
 				m := mails[i]
-				ps[i] = parse(m, opts, cases.Archive(d.cfg, m.FirstSync, m.InternalDate))
+				ps[i] = d.parse(m, cases.Archive(d.cfg, m.FirstSync, m.InternalDate))
 			}
 		})
 	}
@@ -263,11 +259,7 @@ func (d *Desk) ingest(t *store.Txn, ch *change, place Place, raw mailBytes, p pa
 	}
 	if p.report && !archived {
 		// A delivery report about our own mail lands on its case.
-		head, err := raw.head()
-		if err != nil {
-			return "", err
-		}
-		if handled, err := d.bounce(t, ch, sm, head); handled || err != nil {
+		if handled, err := d.bounce(t, ch, sm, p.head); handled || err != nil {
 			return mailin.Kept, err
 		}
 	}

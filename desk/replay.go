@@ -29,7 +29,7 @@ func (d *Desk) Replay(ctx context.Context, id int64) (int64, error) {
 		if sm.Matched != "quarantine" {
 			return fmt.Errorf("message %d: %w", id, ErrNotQuarantined)
 		}
-		p := parse(mailin.Mail{Raw: sm.Raw}, mailin.ParseOptions{MaxAttachment: d.cfg.Mailbox.MaxAttachment}, false)
+		p := d.parse(mailin.Mail{Raw: sm.Raw}, false)
 		if p.err != nil {
 			return fmt.Errorf("message %d is still unreadable: %w", id, p.err)
 		}
