@@ -558,8 +558,9 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	// MOVE costs the server about as much for twenty mails as for a
 	// thousand. Mail committed but not yet moved when the process stops
 	// is moved at the next start (finishLeftovers), never delivered
-	// again. The first error wins; what was committed is still finished
-	// unless the server failed.
+	// again. The first error wins; what was committed is still flagged
+	// and moved after an error (if the server is what failed, that fails
+	// too, and the next start does it).
 	var firstErr error
 	sent, got := 0, 0 // chunks handed to the deliverer, results back
 	var unfinished delivered
@@ -626,7 +627,7 @@ func (f *Fetcher) deliverAll(ctx context.Context, c *imapclient.Client, uidValid
 	}
 	close(work)
 	// Wait for the deliverer, after an error too: no delivery outlives
-	// this sync. What it committed is finished unless the server failed.
+	// this sync. Then flag and move what it committed.
 	for r := range done {
 		finish(r)
 	}

@@ -170,8 +170,15 @@ type Queued struct {
 	Broken error
 }
 
-const queuedCols = `o.id, o.mail, o.attempts, o.state, o.last_attempt_at, o.sent_at, o.last_code, o.last_enhanced,
-	o.last_error, o.results, b.data, b.deflated FROM outbox o LEFT JOIN bodies b ON b.id = o.body`
+// queuedCols selects a Queued from outbox o, its columns and its body;
+// queuedSel and queuedJoin are its parts, for a query that names the
+// index to read outbox by.
+const (
+	queuedSel = `o.id, o.mail, o.attempts, o.state, o.last_attempt_at, o.sent_at, o.last_code, o.last_enhanced,
+	o.last_error, o.results, b.data, b.deflated`
+	queuedJoin = ` LEFT JOIN bodies b ON b.id = o.body`
+	queuedCols = queuedSel + ` FROM outbox o` + queuedJoin
+)
 
 func scanQueued(rows *sql.Rows) (Queued, error) {
 	var q Queued
@@ -207,8 +214,7 @@ func scanQueued(rows *sql.Rows) (Queued, error) {
 func (t *Txn) DueMail(now time.Time, limit int) ([]Queued, error) {
 	// INDEXED BY: without it SQLite may pick outbox_due and sort every
 	// pending row for each call, a cost that grows with the queue.
-	cols := strings.Replace(queuedCols, "FROM outbox o", "FROM outbox o INDEXED BY outbox_pending", 1)
-	return t.queued(`SELECT `+cols+` WHERE o.`+pending+` AND o.next_attempt_at <= ?
+	return t.queued(`SELECT `+queuedSel+` FROM outbox o INDEXED BY outbox_pending`+queuedJoin+` WHERE o.`+pending+` AND o.next_attempt_at <= ?
 		ORDER BY o.next_attempt_at, o.id LIMIT ?`, now.UnixMilli(), limit)
 }
 
