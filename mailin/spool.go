@@ -27,27 +27,15 @@ const spoolPrefix = "spool-"
 // without holding them in memory. The fetcher removes the file once the
 // Sink has returned, whatever it returned.
 type Spool struct {
-	f    *os.File
-	size int64
+	f *os.File
+	r *io.SectionReader // the message's bytes in f
 }
 
 // ReadAt reads the message's bytes at off (io.ReaderAt).
-func (s *Spool) ReadAt(p []byte, off int64) (int, error) {
-	if off >= s.size {
-		return 0, io.EOF
-	}
-	if rest := s.size - off; int64(len(p)) > rest {
-		n, err := s.f.ReadAt(p[:rest], off)
-		if err == nil {
-			err = io.EOF
-		}
-		return n, err
-	}
-	return s.f.ReadAt(p, off)
-}
+func (s *Spool) ReadAt(p []byte, off int64) (int, error) { return s.r.ReadAt(p, off) }
 
 // Size is the message's length in bytes.
-func (s *Spool) Size() int64 { return s.size }
+func (s *Spool) Size() int64 { return s.r.Size() }
 
 // remove closes and removes the spool file.
 func (s *Spool) remove() error {
@@ -94,11 +82,11 @@ func (f *Fetcher) spool(l imap.LiteralReader) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &Spool{f: file}
-	s.size, err = io.Copy(file, l)
-	if err == nil && s.size != l.Size() {
-		err = fmt.Errorf("literal cut short: %d of %d bytes", s.size, l.Size())
+	n, err := io.Copy(file, l)
+	if err == nil && n != l.Size() {
+		err = fmt.Errorf("literal cut short: %d of %d bytes", n, l.Size())
 	}
+	s := &Spool{f: file, r: io.NewSectionReader(file, 0, n)}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("spool: %w", err), s.remove())
 	}
