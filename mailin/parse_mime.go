@@ -2,6 +2,7 @@ package mailin
 
 import (
 	"bytes"
+	"encoding/base64"
 	"sort"
 	"strconv"
 	"strings"
@@ -256,6 +257,47 @@ var base64Val = func() (t [256]int8) {
 // the padding ends the data. bad reports skipped characters or a
 // truncated final group.
 func decodeBase64(in []byte) (out []byte, bad bool) {
+	if out, ok := decodeBase64Lines(in); ok {
+		return out, false
+	}
+	return decodeBase64Lenient(in)
+}
+
+// decodeBase64Lines decodes base64 as nearly every mailer writes it, with
+// the standard library's decoder: lines of whole groups, padding only at
+// the end. ok is false for anything else (white space other than line
+// ends, a line of partial groups, text after the padding), which
+// decodeBase64Lenient then reads; where ok is true both give the same
+// bytes.
+func decodeBase64Lines(in []byte) (out []byte, ok bool) {
+	out = make([]byte, len(in)*3/4+3)
+	n, padded := 0, false
+	for len(in) > 0 {
+		line := in
+		if i := bytes.IndexByte(in, '\n'); i >= 0 {
+			line, in = in[:i], in[i+1:]
+		} else {
+			in = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			continue
+		}
+		if padded || len(line)%4 != 0 {
+			return nil, false
+		}
+		k, err := base64.StdEncoding.Decode(out[n:], line)
+		if err != nil {
+			return nil, false
+		}
+		n += k
+		padded = line[len(line)-1] == '='
+	}
+	return out[:n], true
+}
+
+// decodeBase64Lenient is decodeBase64 for any input.
+func decodeBase64Lenient(in []byte) (out []byte, bad bool) {
 	out = make([]byte, 0, len(in)*3/4+3)
 	var q [4]byte
 	n := 0

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -713,5 +715,47 @@ func TestParseReadError(t *testing.T) {
 
 	if _, err := Parse(iotest.ErrReader(boom), ParseOptions{}); !errors.Is(err, boom) {
 		t.Errorf("Parse(failing reader) error = %v, want %v", err, boom)
+	}
+}
+
+// Where the fast decoder of whole lines takes the input, it gives what the
+// lenient one gives, and the lenient one finds nothing wrong: random data
+// in lines of several lengths, with every kind of damage the lenient
+// decoder knows.
+func TestDecodeBase64LinesAgreesWithLenient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	damage := []func([]byte) []byte{
+		func(b []byte) []byte { return b },
+		func(b []byte) []byte { return b[:rng.IntN(len(b)+1)] },
+		func(b []byte) []byte { i := rng.IntN(len(b) + 1); return slices.Insert(b, i, "= !\t-\r\n"[rng.IntN(7)]) },
+		func(b []byte) []byte { return append(b, "\r\n-- \r\nScanned\r\n"...) },
+		func(b []byte) []byte { return append(b, "aGk=\r\n"...) },
+	}
+	fast := 0
+	for i := range 4000 {
+		data := make([]byte, rng.IntN(300))
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		enc := base64.StdEncoding.EncodeToString(data)
+		width := []int{76, 64, 72, 4, 1000}[i%5]
+		var b []byte
+		for len(enc) > width {
+			b = append(append(b, enc[:width]...), []string{"\n", "\r\n", "\r"}[i%3]...)
+			enc = enc[width:]
+		}
+		b = damage[rng.IntN(len(damage))](append(b, enc...))
+		got, ok := decodeBase64Lines(b)
+		if !ok {
+			continue
+		}
+		fast++
+		want, bad := decodeBase64Lenient(b)
+		if bad || !bytes.Equal(got, want) {
+			t.Fatalf("%q: fast %x, lenient %x (bad %v)", b, got, want, bad)
+		}
+	}
+	if fast < 1000 {
+		t.Fatalf("only %d of 4000 inputs took the fast path", fast)
 	}
 }

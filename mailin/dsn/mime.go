@@ -63,6 +63,21 @@ func normalize(raw []byte) []byte {
 	return out
 }
 
+// headerPrefix is normalize(b) cut after its first blank line, or all of
+// it when there is none: what splitHeader needs to find the header,
+// without normalizing a long body (a bounce check reads only the header
+// of every mail). A prefix cut between CR and LF ends in a line break
+// that would have been one anyway, so it never ends a header early.
+func headerPrefix(b []byte) []byte {
+	for n := 16 << 10; n < len(b) && n < maxRaw; n *= 4 {
+		p := normalize(b[:n])
+		if bytes.HasPrefix(p, []byte("\n")) || bytes.Contains(p, []byte("\n\n")) {
+			return p
+		}
+	}
+	return normalize(b)
+}
+
 // fieldLine matches the start of an RFC 5322 2.2 header field.
 var fieldLine = regexp.MustCompile(`^[!-9;-~]+[ \t]*:`)
 
@@ -113,7 +128,7 @@ func splitHeader(b []byte) (hdr, body []byte) {
 // readHeader reads a header block leniently; it never fails, an unreadable
 // header is empty.
 func readHeader(b []byte) textproto.Header {
-	hdr, _ := splitHeader(normalize(b))
+	hdr, _ := splitHeader(headerPrefix(b))
 	if len(hdr) > 1<<20 {
 		hdr = hdr[:1<<20]
 	}

@@ -269,3 +269,34 @@ func TestTextIDs(t *testing.T) {
 		})
 	}
 }
+
+// The header read from a prefix is the header read from the whole mail:
+// the corpus, and headers that end right at, just before or just after a
+// place where the prefix is cut, with CRLF, LF and bare CR line ends.
+func TestHeaderPrefixReadsTheWholeHeader(t *testing.T) {
+	var inputs [][]byte
+	for _, f := range loadCorpus(t) {
+		inputs = append(inputs, f.raw)
+	}
+	for _, eol := range []string{"\r\n", "\n", "\r"} {
+		for _, cut := range []int{16 << 10, 64 << 10} {
+			for d := -3; d <= 3; d++ {
+				var b strings.Builder
+				b.WriteString("From: a@example.com" + eol + "Subject: x" + eol)
+				for b.Len() < cut+d-len("X-Pad: "+eol) {
+					fmt.Fprintf(&b, "X-Pad: %s%s", strings.Repeat("p", min(60, cut+d-b.Len())), eol)
+				}
+				b.WriteString(eol + strings.Repeat("body line"+eol, 20000))
+				inputs = append(inputs, []byte(b.String()))
+			}
+		}
+		inputs = append(inputs, []byte(strings.Repeat("no header at all"+eol, 10000)))
+	}
+	for i, raw := range inputs {
+		whole, _ := splitHeader(normalize(raw))
+		pre, _ := splitHeader(headerPrefix(raw))
+		if !bytes.Equal(whole, pre) {
+			t.Errorf("input %d: header from the prefix has %d bytes, from the whole %d", i, len(pre), len(whole))
+		}
+	}
+}
