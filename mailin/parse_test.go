@@ -727,7 +727,10 @@ func TestDecodeBase64LinesAgreesWithLenient(t *testing.T) {
 	damage := []func([]byte) []byte{
 		func(b []byte) []byte { return b },
 		func(b []byte) []byte { return b[:rng.IntN(len(b)+1)] },
-		func(b []byte) []byte { i := rng.IntN(len(b) + 1); return slices.Insert(b, i, "= !\t-\r\n"[rng.IntN(7)]) },
+		func(b []byte) []byte {
+			i := rng.IntN(len(b) + 1)
+			return slices.Insert(b, i, "= !\t-\r\n"[rng.IntN(7)])
+		},
 		func(b []byte) []byte { return append(b, "\r\n-- \r\nScanned\r\n"...) },
 		func(b []byte) []byte { return append(b, "aGk=\r\n"...) },
 	}
