@@ -34,10 +34,12 @@ type step struct {
 // was. It decides nothing.
 func (d *Desk) carry(t *store.Txn, ch *change, dec cases.Decision, st *step) error {
 	c := dec.Case
+	have := st.have
 	if c.Number == 0 {
 		if err := t.InsertCase(c); err != nil {
 			return err
 		}
+		have = []cases.Timer{} // a new case has no timers stored
 	}
 	changed := dec.Changed
 	for _, a := range dec.Actions {
@@ -71,7 +73,6 @@ func (d *Desk) carry(t *store.Txn, ch *change, dec cases.Decision, st *step) err
 			return err
 		}
 	}
-	have := st.have
 	if have == nil {
 		// Read what is stored, so that a timer the event made obsolete
 		// (a consulting case's clocks, a resolved case's deadlines) is

@@ -66,14 +66,34 @@ func BenchmarkFireDue(b *testing.B) {
 
 // BenchmarkDeliverChunk measures the writer's share of a first import: a
 // chunk of 20 mails, parsed beforehand as the fetcher's Preparer does,
-// committed in one transaction. Two mails in three open a case (its
-// acknowledgement and staff notices queued); the third replies to the
-// mail before it by References. The figure is per mail.
+// committed in one transaction. Two mails in three open a case; the third
+// replies to the mail before it by References. The figure is per mail; it
+// must not grow with -benchtime (the cases stored before):
 //
-//	go test -run x -bench DeliverChunk -benchtime 200x ./desk
+//   - senders=500: an import from many senders, each acknowledged (the
+//     automatic-reply limit raised as in bench/intake), the clock moving
+//     a second per mail;
+//
+//   - senders=20: twenty senders writing on and on within one hour (a
+//     script gone wrong), so that past the limit of ten an hour every
+//     acknowledgement is suppressed and the check whether staff were
+//     told runs for each.
+//
+//     go test -run x -bench DeliverChunk -benchtime 200x ./desk
 func BenchmarkDeliverChunk(b *testing.B) {
+	for _, senders := range []int{500, 20} {
+		b.Run(fmt.Sprint("senders=", senders), func(b *testing.B) { benchDeliverChunk(b, senders) })
+	}
+}
+
+func benchDeliverChunk(b *testing.B, senders int) {
 	f := newFixture(&testing.T{}, false)
 	f.d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	step := time.Duration(0)
+	if senders >= 100 {
+		f.cfg.Policy.AutoReplyLimit = 1_000_000
+		step = time.Second
+	}
 	const chunk = 20
 	n := 0
 	next := func() []mailin.Mail {
@@ -81,16 +101,17 @@ func BenchmarkDeliverChunk(b *testing.B) {
 		for i := range mails {
 			n++
 			f.uid++
-			from, subject, refs := fmt.Sprintf("user%d@acme.test", n%500), fmt.Sprintf("printer %d down", n), ""
+			from, subject, refs := fmt.Sprintf("user%d@acme.test", n%senders), fmt.Sprintf("printer %d down", n), ""
 			if n%3 == 0 {
 				subject, refs = fmt.Sprintf("Re: printer %d down", n-1), fmt.Sprintf("In-Reply-To: <b%d@test>\r\nReferences: <b%d@test>\r\n", n-1, n-1)
-				from = fmt.Sprintf("user%d@acme.test", (n-1)%500)
+				from = fmt.Sprintf("user%d@acme.test", (n-1)%senders)
 			}
 			raw := fmt.Sprintf("From: %s\r\nTo: support@example.com\r\nSubject: %s\r\nMessage-ID: <b%d@test>\r\n%sDate: Thu, 26 Nov 2026 09:00:00 +0800\r\n"+
 				"Content-Type: text/plain; charset=utf-8\r\n\r\nThe printer in room %d is down since this morning.\r\nPlease help.\r\n\r\nAlice\r\n", from, subject, n, refs, n)
 			mails[i] = mailin.Mail{Place: mailin.Place{Mailbox: "INBOX", UIDValidity: 1, UID: f.uid}, Raw: []byte(raw)}
 		}
 		f.d.Prepare(mails)
+		f.clk.Set(f.clk.Now().Add(chunk * step))
 		return mails
 	}
 	b.ResetTimer()

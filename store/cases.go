@@ -247,13 +247,11 @@ func (t *Txn) Cases(status string) ([]*cases.Case, error) {
 	return t.ListCases(ListFilter{Status: status})
 }
 
-// AddEvent appends an event to a case's timeline.
+// AddEvent appends an event to a case's timeline. It is written with the
+// transaction's other events in one statement (batch.go), before any
+// statement that reads events and before the commit.
 func (t *Txn) AddEvent(e cases.Event) error {
-	_, err := t.exec("INSERT INTO events (case_number, at, kind, actor, detail) VALUES (?, ?, ?, ?, ?)",
-		e.Case, e.At.UnixMilli(), e.Kind, e.Actor, e.Detail)
-	if err != nil {
-		return fmt.Errorf("add event to case %d: %w", e.Case, err)
-	}
+	t.hold(eventBatch, e.Case, e.At.UnixMilli(), e.Kind, e.Actor, e.Detail)
 	return nil
 }
 
@@ -296,12 +294,10 @@ func (t *Txn) CaseExists(n int64) (bool, error) {
 }
 
 // SetTimer schedules (or moves) the timer kind of a case.
+// Like AddEvent, it is written with the transaction's other timers in one
+// statement, before any statement on timers and before the commit.
 func (t *Txn) SetTimer(tm cases.Timer) error {
-	_, err := t.exec(`INSERT INTO timers (case_number, kind, due_at) VALUES (?, ?, ?)
-		ON CONFLICT (case_number, kind) DO UPDATE SET due_at = excluded.due_at`, tm.Case, tm.Kind, tm.Due.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("set timer %s on case %d: %w", tm.Kind, tm.Case, err)
-	}
+	t.hold(timerBatch, tm.Case, tm.Kind, tm.Due.UnixMilli())
 	return nil
 }
 
@@ -384,12 +380,15 @@ func (t *Txn) LastStaffReply(n int64) (string, error) {
 
 // SuppressionToldSince reports whether an acknowledgement to rcpt was
 // suppressed (and staff told) since t (SPEC §11.4: staff are told once per
-// sender and hour). It reads the suppressions since t by the events_kind
-// index.
+// sender and hour). It reads only the suppressions staff were told of
+// since t, by the partial index events_suppression_told: at most one per
+// sender and hour, however many acknowledgements a mail loop had
+// suppressed.
 func (t *Txn) SuppressionToldSince(rcpt string, since time.Time) (bool, error) {
 	var n int
-	err := t.row(`SELECT count(*) FROM events WHERE kind = ? AND at >= ? AND detail LIKE ? ESCAPE '\'`,
-		cases.EvAutoReplySuppressed, since.UnixMilli(), likeEscape(cases.SuppressedAckPrefix(rcpt))+"%"+likeEscape(cases.SuppressionToldMark)).Scan(&n)
+	err := t.row(`SELECT count(*) FROM events INDEXED BY events_suppression_told WHERE `+suppressionTold+
+		` AND at >= ? AND detail LIKE ? ESCAPE '\'`,
+		since.UnixMilli(), likeEscape(cases.SuppressedAckPrefix(rcpt))+"%"+likeEscape(cases.SuppressionToldMark)).Scan(&n)
 	return n > 0, err
 }
 

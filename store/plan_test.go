@@ -218,6 +218,10 @@ func fullScan(step string) string {
 	what := strings.Fields(step)[1]
 	// A subquery's rows are its own steps' (checked on their own lines),
 	// bounded by its LIMIT.
+	// The rows of a multi-row INSERT's VALUES are the statement's own.
+	if strings.HasPrefix(step, "SCAN "+what+" VALUES CLAUSE") && strings.HasSuffix(what, "-ROW") {
+		return ""
+	}
 	if slices.Contains(smallTables, what) || strings.HasPrefix(what, "(subquery-") {
 		return ""
 	}

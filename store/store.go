@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"helpdeskd/cases"
+
 	"modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -142,6 +144,12 @@ func (db *DB) Tx(ctx context.Context, fn func(*Txn) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
+	if err := t.flushAll(); err != nil {
+		return err
+	}
+	if t.failed != nil {
+		return t.failed // a flush before a read failed: the read may have missed rows
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -167,6 +175,11 @@ type Txn struct {
 	cache  *stmtCache // the prepared statements of tx's pool
 	missed []string   // statements not in cache yet
 	stmts  map[string]*sql.Stmt
+	// batches hold rows inserted many at a time (batch.go); failed is
+	// the first error writing them before a read, which fails the
+	// transaction.
+	batches []*batch
+	failed  error
 }
 
 // prepared returns q prepared in this transaction, once: a scheduler wake
@@ -198,6 +211,14 @@ func (t *Txn) prepared(q string) (*sql.Stmt, error) {
 }
 
 func (t *Txn) exec(q string, args ...any) (sql.Result, error) {
+	if err := t.flushFor(q); err != nil {
+		return nil, err
+	}
+	return t.run(q, args...)
+}
+
+// run is exec without the flush of held rows.
+func (t *Txn) run(q string, args ...any) (sql.Result, error) {
 	st, err := t.prepared(q)
 	if err != nil {
 		return nil, err
@@ -206,6 +227,9 @@ func (t *Txn) exec(q string, args ...any) (sql.Result, error) {
 }
 
 func (t *Txn) query(q string, args ...any) (*sql.Rows, error) {
+	if err := t.flushFor(q); err != nil {
+		return nil, err
+	}
 	st, err := t.prepared(q)
 	if err != nil {
 		return nil, err
@@ -214,6 +238,9 @@ func (t *Txn) query(q string, args ...any) (*sql.Rows, error) {
 }
 
 func (t *Txn) row(q string, args ...any) *sql.Row {
+	if err := t.flushFor(q); err != nil && t.failed == nil {
+		t.failed = err
+	}
 	st, err := t.prepared(q)
 	if err != nil {
 		// Let Scan report the error.
@@ -497,7 +524,15 @@ BEGIN
 END;
 CREATE INDEX messages_kept ON messages(received_at, id) WHERE case_number IS NULL AND auto != '';
 `,
+	// 13: the suppressions staff were told of, by time (SuppressionToldSince):
+	// at most one per sender and hour, where all suppressions of a mail
+	// loop are thousands.
+	`CREATE INDEX events_suppression_told ON events(at) WHERE ` + suppressionTold + `;`,
 }
+
+// suppressionTold is the condition of the index events_suppression_told,
+// written the same in the query so that SQLite can use the index.
+const suppressionTold = `kind = '` + cases.EvAutoReplySuppressed + `' AND detail LIKE '%` + cases.SuppressionToldMark + `'`
 
 // setWAL switches the database to write-ahead logging. SQLite takes the
 // exclusive lock for that change without calling the busy handler, so a
