@@ -235,10 +235,13 @@ func (t *Txn) queued(q string, args ...any) ([]Queued, error) {
 	return out, rows.Err()
 }
 
-// NextMail returns when the next mail is due.
+// NextMail returns when the next mail is due: the first entry of
+// outbox_pending. Without INDEXED BY, SQLite picks outbox_due and reads
+// every pending row for the minimum, a cost that grows with the queue
+// (0.7 ms with 11,000 queued, against 25 µs).
 func (t *Txn) NextMail() (time.Time, bool, error) {
 	var v sql.NullInt64
-	err := t.row("SELECT MIN(next_attempt_at) FROM outbox WHERE " + pending).Scan(&v)
+	err := t.row("SELECT MIN(next_attempt_at) FROM outbox INDEXED BY outbox_pending WHERE " + pending).Scan(&v)
 	return fromMS(v), v.Valid, err
 }
 
