@@ -69,7 +69,7 @@ func normalize(raw []byte) []byte {
 // of every mail). A prefix cut between CR and LF ends in a line break
 // that would have been one anyway, so it never ends a header early.
 func headerPrefix(b []byte) []byte {
-	for n := 16 << 10; n < len(b) && n < maxRaw; n *= 4 {
+	for n := 4 << 10; n < len(b) && n < maxRaw; n *= 4 {
 		p := normalize(b[:n])
 		if bytes.HasPrefix(p, []byte("\n")) || bytes.Contains(p, []byte("\n\n")) {
 			return p

@@ -279,7 +279,7 @@ func TestHeaderPrefixReadsTheWholeHeader(t *testing.T) {
 		inputs = append(inputs, f.raw)
 	}
 	for _, eol := range []string{"\r\n", "\n", "\r"} {
-		for _, cut := range []int{16 << 10, 64 << 10} {
+		for _, cut := range []int{4 << 10, 16 << 10, 64 << 10} {
 			for d := -3; d <= 3; d++ {
 				var b strings.Builder
 				b.WriteString("From: a@example.com" + eol + "Subject: x" + eol)
