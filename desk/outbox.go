@@ -1,9 +1,12 @@
 package desk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -138,14 +141,61 @@ func (o outbox) Attachment(ctx context.Context, id int64) (mailout.File, error) 
 		if a.Part < 0 {
 			return nil
 		}
-		// The bytes are found again in the stored raw message.
-		m, err := t.Message(a.Message)
+		// The bytes are found again in the stored raw message, read where
+		// it is stored: a large one is never held (issue 10).
+		src, err := t.MessageSource(a.Message)
 		if err != nil {
 			return err
 		}
-		x, err := mailin.AttachmentData(m.Raw, a.Part, a.Filename, a.Size, mailin.ParseOptions{MaxAttachment: o.d.cfg.Mailbox.MaxAttachment})
-		f.Data = x.Data
-		return err
+		opts := mailin.ParseOptions{MaxAttachment: o.d.cfg.Mailbox.MaxAttachment}
+		if a.Size <= inMemoryAttachment {
+			var b bytes.Buffer
+			err := mailin.ExtractAttachment(&b, src, src.Size(), a.Part, a.Filename, a.Size, opts)
+			f.Data = b.Bytes()
+			return err
+		}
+		body, err := o.d.tempFile()
+		if err != nil {
+			return err
+		}
+		if err := mailin.ExtractAttachment(body, src, src.Size(), a.Part, a.Filename, a.Size, opts); err != nil {
+			body.Close()
+			return err
+		}
+		if _, err := body.Seek(0, io.SeekStart); err != nil {
+			body.Close()
+			return err
+		}
+		f.Body = body
+		return nil
 	})
 	return f, err
+}
+
+// inMemoryAttachment is the largest attachment relayed from memory; a
+// larger one is written to a temporary file and sent from there.
+const inMemoryAttachment = 1 << 20
+
+// tempFile returns a new file for a large attachment being relayed, in
+// the spool directory beside the database (the disk meant for mail, not a
+// tmpfs /tmp) when there is one. It is removed from the directory at
+// once: its bytes live until it is closed, and a crash leaves nothing
+// behind.
+func (d *Desk) tempFile() (*os.File, error) {
+	dir := os.TempDir()
+	if p := d.cfg.Database.Path; p != "" {
+		dir = p + ".spool"
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("attachment file: %w", err)
+		}
+	}
+	f, err := os.CreateTemp(dir, "relay-*")
+	if err != nil {
+		return nil, fmt.Errorf("attachment file: %w", err)
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("attachment file: %w", err)
+	}
+	return f, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"helpdeskd/cases"
 	"helpdeskd/mailin"
+	"helpdeskd/mailout"
 	"helpdeskd/store"
 )
 
@@ -177,8 +178,8 @@ func TestSpooledMailAsInMemory(t *testing.T) {
 					// The attachment is found again in the stored raw.
 					a := got[i].Attachments[0]
 					file, err := f.d.Outbox().Attachment(f.ctx, a.ID)
-					if err != nil || !bytes.Equal(file.Data, att) || file.Name != "crash.log.gz" {
-						t.Fatalf("attachment %+v: %d bytes, %v", a, len(file.Data), err)
+					if data := fileBytes(t, file); err != nil || !bytes.Equal(data, att) || file.Name != "crash.log.gz" {
+						t.Fatalf("attachment %+v: %d bytes, %v", a, len(data), err)
 					}
 				}
 				if !slices.Contains(got[i].Events, cases.EvDeliveryFailed) && tc.want == mailin.Kept {
@@ -272,4 +273,22 @@ func TestTooLargeSpoolIsQuarantined(t *testing.T) {
 	if got := f.raw(s.Messages[0].ID); !bytes.Equal(got, huge) {
 		t.Fatalf("quarantined raw: %d bytes, want the %d of the mail", len(got), len(huge))
 	}
+}
+
+// fileBytes reads a relayed attachment: its Data, or all of its Body,
+// which it closes.
+func fileBytes(t *testing.T, f mailout.File) []byte {
+	t.Helper()
+	if f.Body == nil {
+		return f.Data
+	}
+	defer f.Body.Close()
+	if f.Data != nil {
+		t.Errorf("attachment %s has both Data and Body", f.Name)
+	}
+	b, err := io.ReadAll(f.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -118,42 +119,55 @@ func parseSkeleton(r io.Reader, size int64) (*Message, error) {
 	if size < skeletonFrom {
 		return nil, nil
 	}
+	m, _, _, err := readSkeleton(r, size, &skeleton{capture: -1})
+	return m, err
+}
+
+// readSkeleton reads the message in r (size bytes) through sk, as
+// parseSkeleton does whatever its size, and returns the Message, the
+// marker of each of its attachments (-1 for one copied whole into the
+// skeleton) and the skeleton itself. m is nil when the skeleton cannot be
+// used.
+func readSkeleton(r io.Reader, size int64, sk *skeleton) (m *Message, markers []int, out []byte, err error) {
 	src := &hashingReader{r: r, h: sha256.New()}
-	var sk skeleton
-	var out bytes.Buffer
+	var buf bytes.Buffer
 	br := bufio.NewReader(src)
 	h, err := textproto.ReadHeader(br)
-	ok := err == nil && sk.entity(&out, h, br, 0) == nil && len(sk.sizes) > 0
+	ok := err == nil && sk.entity(&buf, h, br, 0) == nil && len(sk.sizes) > 0
 	if ok {
 		_, _ = io.Copy(io.Discard, br) // the rest (an epilogue) is hashed too; an error is in src.err
 	}
 	if src.err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrSource, src.err)
+		return nil, nil, nil, fmt.Errorf("%w: %w", ErrSource, src.err)
 	}
 	if !ok {
-		return nil, nil
+		return nil, nil, nil, nil
 	}
 	if src.n != size {
-		return nil, fmt.Errorf("%w: %d of %d bytes", ErrSource, src.n, size)
+		return nil, nil, nil, fmt.Errorf("%w: %d of %d bytes", ErrSource, src.n, size)
 	}
-	m, err := Parse(&out, ParseOptions{MaxAttachment: int64(len(markerPrefix) + 20)})
+	out = buf.Bytes()
+	m, err = Parse(bytes.NewReader(out), ParseOptions{MaxAttachment: int64(len(markerPrefix) + 20)})
 	if err != nil {
-		return nil, nil
+		return nil, nil, nil, nil
 	}
 	found := 0
+	markers = make([]int, len(m.Attachments))
 	for i := range m.Attachments {
 		a := &m.Attachments[i]
+		markers[i] = -1
 		if n, ok := markerIndex(a.Data); ok && n < len(sk.sizes) {
 			a.Size = sk.sizes[n]
+			markers[i] = n
 			found++
 		}
 		a.Data, a.Truncated = nil, false
 	}
 	if found != len(sk.sizes) {
-		return nil, nil // the parser read the skeleton differently
+		return nil, nil, nil, nil // the parser read the skeleton differently
 	}
 	m.Hash = hex.EncodeToString(src.h.Sum(nil))
-	return m, nil
+	return m, markers, out, nil
 }
 
 // hashingReader hashes and counts what is read through it, and keeps the
@@ -193,10 +207,17 @@ func markerIndex(b []byte) (int, bool) {
 }
 
 // skeleton copies a message, leaving out the bodies of large attachments:
-// each is replaced by a marker, and its decoded size recorded.
+// each is replaced by a marker, and its decoded size recorded. The large
+// attachment numbered capture (its marker), if any, is also decoded to
+// to as it is read.
 type skeleton struct {
-	sizes []int64
+	sizes   []int64
+	capture int
+	to      io.Writer
 }
+
+// capturing reports whether the next large part is the one to capture.
+func (s *skeleton) capturing() bool { return s.to != nil && len(s.sizes) == s.capture }
 
 var errSkeleton = errors.New("not a plain structure")
 
@@ -255,10 +276,19 @@ func (s *skeleton) entity(w *bytes.Buffer, h textproto.Header, body io.Reader, d
 	if err != nil {
 		return err
 	}
+	part := io.MultiReader(bytes.NewReader(head[:n]), body)
 	if attached {
-		return s.attachedMessage(w, h, io.MultiReader(bytes.NewReader(head[:n]), body), depth)
+		if s.capturing() {
+			part = io.TeeReader(part, s.to) // an attached message is its own bytes
+		}
+		return s.attachedMessage(w, h, part, depth)
 	}
-	size, err := decodedSize(h.Get("Content-Transfer-Encoding"), io.MultiReader(bytes.NewReader(head[:n]), body))
+	var size int64
+	if s.capturing() {
+		size, err = decodeTo(s.to, h.Get("Content-Transfer-Encoding"), part)
+	} else {
+		size, err = decodedSize(h.Get("Content-Transfer-Encoding"), part)
+	}
 	if err != nil {
 		return errSkeleton
 	}
@@ -293,7 +323,7 @@ func (s *skeleton) attachedMessage(w *bytes.Buffer, h textproto.Header, body io.
 	if err := textproto.WriteHeader(w, ih); err != nil {
 		return err
 	}
-	var inner skeleton // its markers are no attachments of this mail
+	inner := skeleton{capture: -1} // its markers are no attachments of this mail
 	if err := inner.entity(w, ih, br, depth+1); err != nil {
 		return err
 	}
@@ -339,6 +369,43 @@ func decodedSize(cte string, r io.Reader) (int64, error) {
 		return 0, errSkeleton
 	}
 	return io.Copy(io.Discard, r)
+}
+
+// decodeTo writes a body with its transfer encoding undone to w and
+// returns how many bytes that was. It accepts what decodedSize accepts:
+// base64 with white space anywhere, quoted-printable, an identity
+// encoding.
+func decodeTo(w io.Writer, cte string, r io.Reader) (int64, error) {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, &spaceless{r: r})
+	case "quoted-printable":
+		r = quotedprintable.NewReader(r)
+	case "", "7bit", "8bit", "binary":
+	default:
+		return 0, errSkeleton
+	}
+	return io.Copy(w, r)
+}
+
+// spaceless reads r without the white space base64 text may hold (the
+// standard decoder skips only line ends).
+type spaceless struct{ r io.Reader }
+
+func (s *spaceless) Read(p []byte) (int, error) {
+	for {
+		n, err := s.r.Read(p)
+		k := 0
+		for _, c := range p[:n] {
+			if b64Class[c] != b64Space {
+				p[k] = c
+				k++
+			}
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
 }
 
 // base64Size counts the bytes base64 text decodes to (RFC 2045 6.8)
@@ -418,14 +485,102 @@ func AttachmentData(raw []byte, i int, name string, size int64, opts ParseOption
 	if err != nil {
 		return Attachment{}, fmt.Errorf("parse stored message: %w", err)
 	}
-	match := func(a Attachment) bool { return a.Filename == name && a.Size == size }
-	if i >= 0 && i < len(m.Attachments) && match(m.Attachments[i]) {
-		return m.Attachments[i], nil
+	j := findAttachment(m.Attachments, i, name, size)
+	if j < 0 {
+		return Attachment{}, errNoAttachment(i, name, size)
 	}
-	for _, a := range m.Attachments {
+	return m.Attachments[j], nil
+}
+
+// findAttachment returns the index of attachment i in list if its name
+// and size match, else of the first that matches, else -1.
+func findAttachment(list []Attachment, i int, name string, size int64) int {
+	match := func(a Attachment) bool { return a.Filename == name && a.Size == size }
+	if i >= 0 && i < len(list) && match(list[i]) {
+		return i
+	}
+	for j, a := range list {
 		if match(a) {
-			return a, nil
+			return j
 		}
 	}
-	return Attachment{}, fmt.Errorf("attachment %d (%q, %d bytes) not found in the stored message", i, name, size)
+	return -1
+}
+
+func errNoAttachment(i int, name string, size int64) error {
+	return fmt.Errorf("attachment %d (%q, %d bytes) not found in the stored message", i, name, size)
+}
+
+// ExtractAttachment writes to w the bytes AttachmentData returns for the
+// same attachment of the size bytes of r, without holding the message or
+// the attachment: a message of a plain structure is read twice, once for
+// its skeleton (which attachment is which) and once decoding that
+// attachment to w, up to opts.MaxAttachment bytes. Any other message is
+// read whole, as AttachmentData does, up to MaxWhole (ErrTooLarge above
+// it). Errors reading r wrap ErrSource.
+func ExtractAttachment(w io.Writer, r io.ReaderAt, size int64, i int, name string, asize int64, opts ParseOptions) error {
+	limit := opts.MaxAttachment
+	if limit == 0 {
+		limit = defaultMaxAttachment
+	}
+	keep := min(asize, max(limit, 0))
+	m, markers, skel, err := readSkeleton(io.NewSectionReader(r, 0, size), size, &skeleton{capture: -1})
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		if size > MaxWhole {
+			return fmt.Errorf("%w: %d MiB of a structure read whole (limit %d MiB)", ErrTooLarge, size>>20, MaxWhole>>20)
+		}
+		raw := make([]byte, size)
+		if n, err := r.ReadAt(raw, 0); n < len(raw) {
+			return fmt.Errorf("%w: %d of %d bytes: %v", ErrSource, n, size, err)
+		}
+		a, err := AttachmentData(raw, i, name, asize, opts)
+		if err == nil {
+			_, err = w.Write(a.Data)
+		}
+		return err
+	}
+	j := findAttachment(m.Attachments, i, name, asize)
+	if j < 0 {
+		return errNoAttachment(i, name, asize)
+	}
+	if markers[j] < 0 {
+		// A small attachment, copied whole into the skeleton.
+		sm, err := Parse(bytes.NewReader(skel), opts)
+		if err != nil || len(sm.Attachments) != len(m.Attachments) {
+			return fmt.Errorf("parse the skeleton again: %v", err)
+		}
+		_, err = w.Write(sm.Attachments[j].Data)
+		return err
+	}
+	lw := &limitedWriter{w: w, n: keep}
+	if _, _, _, err := readSkeleton(io.NewSectionReader(r, 0, size), size, &skeleton{capture: markers[j], to: lw}); err != nil {
+		return err
+	}
+	if lw.err != nil {
+		return lw.err
+	}
+	if lw.seen != asize {
+		return fmt.Errorf("attachment %d (%q): %d bytes decoded, %d recorded", i, name, lw.seen, asize)
+	}
+	return nil
+}
+
+// limitedWriter writes the first n bytes to w and counts the rest.
+type limitedWriter struct {
+	w    io.Writer
+	n    int64
+	seen int64
+	err  error
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	l.seen += int64(len(p))
+	if k := min(int64(len(p)), l.n); k > 0 && l.err == nil {
+		_, l.err = l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
 }

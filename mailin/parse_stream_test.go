@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -145,5 +146,54 @@ func TestParseMetaSkeleton(t *testing.T) {
 				t.Errorf("core.dump: size %d truncated %v", got.Attachments[0].Size, got.Attachments[0].Truncated)
 			}
 		})
+	}
+}
+
+// ExtractAttachment writes what AttachmentData returns, for every
+// attachment of large mail read through its skeleton (base64 with spaces
+// and short lines, quoted-printable, a small part copied into the
+// skeleton, an attached message), of large mail it must read whole, and
+// of small mail, with and without a cap that cuts the attachment.
+func TestExtractAttachmentAsAttachmentData(t *testing.T) {
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	spaced := strings.ReplaceAll(base64Lines(data[:2<<20]), "\r\n", " \t\r\n")
+	good := bigMail(base64Lines(data))
+	mails := map[string][]byte{
+		"skeleton":            good,
+		"spaced base64":       bigMail(spaced),
+		"read whole":          bigMail(base64Lines(data[:1<<20]) + "\r\n*** not base64 ***\r\n" + base64Lines(data[:1<<20])),
+		"attached message":    forwardedWithLog(good, bytes.Repeat([]byte("log line\r\n"), 1<<17)),
+		"small":               []byte(twoAttachments),
+		"small, read through": forwardedWithLog([]byte(twoAttachments), bytes.Repeat([]byte("log\r\n"), 300000)),
+	}
+	for name, raw := range mails {
+		for _, limit := range []int64{0, 1 << 20} {
+			t.Run(fmt.Sprintf("%s/limit=%d", name, limit), func(t *testing.T) {
+				opts := ParseOptions{MaxAttachment: limit}
+				m, err := ParseMeta(raw, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, a := range m.Attachments {
+					want, err := AttachmentData(raw, i, a.Filename, a.Size, opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got bytes.Buffer
+					if err := ExtractAttachment(&got, bytes.NewReader(raw), int64(len(raw)), i, a.Filename, a.Size, opts); err != nil {
+						t.Fatalf("attachment %d (%s): %v", i, a.Filename, err)
+					}
+					if !bytes.Equal(got.Bytes(), want.Data) {
+						t.Errorf("attachment %d (%s): %d bytes extracted, AttachmentData has %d", i, a.Filename, got.Len(), len(want.Data))
+					}
+				}
+				if err := ExtractAttachment(io.Discard, bytes.NewReader(raw), int64(len(raw)), 0, "missing.bin", 1, opts); err == nil {
+					t.Error("a missing attachment was extracted")
+				}
+			})
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"mime"
@@ -41,10 +42,15 @@ type Item struct {
 	Broken error
 }
 
-// File is an attachment to include.
+// File is an attachment to include: its bytes in Data, or, for a large
+// one, in Body.
 type File struct {
 	Name, ContentType string
 	Data              []byte
+	// Body, when set, is read instead of Data while the mail is written to
+	// the server (a large attachment in a temporary file, never held in
+	// memory). The sender closes it after the attempt.
+	Body io.ReadSeekCloser
 }
 
 // Attempt is a delivery attempt, recorded before it is made (as mox's
@@ -514,6 +520,13 @@ func (s *Sender) buildAndSend(ctx context.Context, it Item) (string, error) {
 		return "", &DeliveryError{Stage: StageBuild, Err: it.Broken}
 	}
 	var files []File
+	defer func() {
+		for _, f := range files {
+			if f.Body != nil {
+				f.Body.Close()
+			}
+		}
+	}()
 	for _, id := range it.Mail.Attachments {
 		f, err := s.Outbox.Attachment(ctx, id)
 		if err != nil {
@@ -521,6 +534,9 @@ func (s *Sender) buildAndSend(ctx context.Context, it Item) (string, error) {
 				Err: fmt.Errorf("attachment %d: %w", id, err)}
 		}
 		files = append(files, f)
+	}
+	if hasBody(files) {
+		return s.sendStreaming(ctx, it, files)
 	}
 	m, err := Build(it.Mail, s.From, files)
 	if err != nil {
@@ -826,6 +842,10 @@ func Build(o cases.Outgoing, from *mail.Address, files []File) (*gomail.Msg, err
 		ct := f.ContentType
 		if ct == "" {
 			ct = "application/octet-stream"
+		}
+		if f.Body != nil {
+			m.AttachReadSeeker(f.Name, f.Body, gomail.WithFileContentType(gomail.ContentType(ct)))
+			continue
 		}
 		if err := m.AttachReader(f.Name, bytesReader(f.Data), gomail.WithFileContentType(gomail.ContentType(ct))); err != nil {
 			return nil, fmt.Errorf("attach %q: %w", f.Name, err)

@@ -327,3 +327,74 @@ func (t *Txn) SetMatched(id int64, matched string) error {
 	_, err := t.exec("UPDATE messages SET matched = ? WHERE id = ?", matched, id)
 	return err
 }
+
+// MessageSource returns the raw bytes of stored message id as a
+// RawSource that reads them where they are stored, for reading a large
+// message without holding it: a message stored in chunks is read one
+// chunk at a time (one chunk of memory), a small one from its row. The
+// source is valid only inside the transaction t.
+func (t *Txn) MessageSource(id int64) (RawSource, error) {
+	var raw []byte
+	var size sql.NullInt64
+	err := t.row("SELECT raw, raw_size FROM messages WHERE id = ?", id).Scan(&raw, &size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !size.Valid || int(size.Int64) <= len(raw) {
+		return bytes.NewReader(raw), nil
+	}
+	return &chunkSource{t: t, id: id, size: size.Int64, seq: -1}, nil
+}
+
+// chunkSource reads a message stored in message_chunks, keeping the
+// chunk read last.
+type chunkSource struct {
+	t    *Txn
+	id   int64
+	size int64
+	seq  int64 // the chunk in buf, -1 for none
+	buf  []byte
+}
+
+func (c *chunkSource) Size() int64 { return c.size }
+
+func (c *chunkSource) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("message %d: negative offset", c.id)
+	}
+	n := 0
+	for len(p) > 0 && off < c.size {
+		seq := off / rawChunk
+		if seq != c.seq {
+			var b sql.RawBytes
+			rows, err := c.t.query("SELECT data FROM message_chunks WHERE message = ? AND seq = ?", c.id, seq)
+			if err != nil {
+				return n, err
+			}
+			if rows.Next() {
+				err = rows.Scan(&b)
+				c.buf = append(c.buf[:0], b...)
+			} else if err = rows.Err(); err == nil {
+				err = fmt.Errorf("message %d: chunk %d missing", c.id, seq)
+			}
+			rows.Close()
+			if err != nil {
+				return n, err
+			}
+			c.seq = seq
+		}
+		in := off - seq*rawChunk
+		if in >= int64(len(c.buf)) {
+			return n, fmt.Errorf("message %d: chunk %d is short", c.id, seq)
+		}
+		k := copy(p, c.buf[in:])
+		p, off, n = p[k:], off+int64(k), n+k
+	}
+	if len(p) > 0 {
+		return n, io.EOF
+	}
+	return n, nil
+}

@@ -139,6 +139,7 @@ type sinkServer struct {
 	srv  *smtp.Server
 	addr string
 	n    atomic.Int64
+	max  atomic.Int64 // the largest mail received, in bytes
 }
 
 func startSink() (*sinkServer, error) {
@@ -163,8 +164,10 @@ type sinkSession struct{ s *sinkServer }
 func (sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (sinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
 func (x sinkSession) Data(r io.Reader) error {
-	_, err := io.Copy(io.Discard, r)
+	n, err := io.Copy(io.Discard, r)
 	x.s.n.Add(1)
+	for m := x.s.max.Load(); n > m && !x.s.max.CompareAndSwap(m, n); m = x.s.max.Load() {
+	}
 	return err
 }
 func (sinkSession) Reset()        {}
