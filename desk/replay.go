@@ -22,19 +22,26 @@ var ErrNotQuarantined = errors.New("not a quarantined message")
 func (d *Desk) Replay(ctx context.Context, id int64) (int64, error) {
 	var n int64
 	err := d.tx(ctx, func(t *store.Txn, ch *change) error {
-		sm, err := t.Message(id)
+		matched, err := t.MessageMatched(id)
 		if err != nil {
 			return fmt.Errorf("message %d: %w", id, err)
 		}
-		if sm.Matched != "quarantine" {
+		if matched != "quarantine" {
 			return fmt.Errorf("message %d: %w", id, ErrNotQuarantined)
 		}
-		p := d.parse(mailin.Mail{Raw: sm.Raw}, false)
+		// Read where it is stored, as a spooled mail is: a large one is
+		// never held whole (issue 10).
+		src, err := t.MessageSource(id)
+		if err != nil {
+			return fmt.Errorf("message %d: %w", id, err)
+		}
+		m := mailin.Mail{Spool: src}
+		p := d.parse(m, false)
 		if p.err != nil {
 			return fmt.Errorf("message %d is still unreadable: %w", id, p.err)
 		}
 		place := mailin.Place{Mailbox: "replay", UID: uint32(id)}
-		if _, err := d.ingest(t, ch, place, mailBytes{raw: sm.Raw}, p); err != nil {
+		if _, err := d.ingest(t, ch, place, bytesOf(m), p); err != nil {
 			return err
 		}
 		if err := t.SetMatched(id, "replayed"); err != nil {

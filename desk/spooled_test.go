@@ -273,6 +273,22 @@ func TestTooLargeSpoolIsQuarantined(t *testing.T) {
 	if got := f.raw(s.Messages[0].ID); !bytes.Equal(got, huge) {
 		t.Fatalf("quarantined raw: %d bytes, want the %d of the mail", len(got), len(huge))
 	}
+	// Still too large to replay; once the limit allows it, the replay
+	// reads the mail from its stored chunks and opens its case, storing
+	// the same bytes again.
+	if _, err := f.d.Replay(f.ctx, s.Messages[0].ID); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("replay under the limit: %v", err)
+	}
+	mailin.MaxWhole = 4 << 20
+	n, err := f.d.Replay(f.ctx, s.Messages[0].ID)
+	if err != nil || n != 2 {
+		t.Fatalf("replay: case %d, %v; want case 2", n, err)
+	}
+	s = f.stored("")
+	last := s.Messages[len(s.Messages)-1]
+	if s.Messages[0].Matched != "replayed" || last.Case != 2 || last.Hash != "sha256 of raw" || !bytes.Equal(f.raw(last.ID), huge) {
+		t.Fatalf("after the replay: %s", brief(s))
+	}
 }
 
 // fileBytes reads a relayed attachment: its Data, or all of its Body,

@@ -328,6 +328,17 @@ func (t *Txn) SetMatched(id int64, matched string) error {
 	return err
 }
 
+// MessageMatched returns how stored message id was matched ("quarantine",
+// "replayed", a threading rule), without its bytes.
+func (t *Txn) MessageMatched(id int64) (string, error) {
+	var s string
+	err := t.row("SELECT matched FROM messages WHERE id = ?", id).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return s, err
+}
+
 // MessageSource returns the raw bytes of stored message id as a
 // RawSource that reads them where they are stored, for reading a large
 // message without holding it: a message stored in chunks is read one
