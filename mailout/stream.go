@@ -87,7 +87,14 @@ func (s *Sender) sendStreaming(ctx context.Context, it Item, files []File) (stri
 	if err != nil {
 		return "", smtpError(StageData, err)
 	}
-	sp := &splicer{w: w, tokens: tokens, extend: func() error { return sc.UpdateDeadline(timeout) }}
+	// Each MiB written moves the deadline on, and a shutdown stops the
+	// mail before its end of DATA (so it is not sent, and is tried again).
+	sp := &splicer{w: w, tokens: tokens, extend: func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return sc.UpdateDeadline(timeout)
+	}}
 	if _, err := m.WriteTo(sp); err != nil {
 		return "", &DeliveryError{Stage: StageData, Temporary: true, Err: err} // the deferred Close drops the connection: nothing is sent
 	}
