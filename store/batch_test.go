@@ -10,18 +10,24 @@ import (
 	"helpdeskd/cases"
 )
 
+// batchDB is a new database on disk, closed when the test ends, and the
+// tests' time.
+func batchDB(t *testing.T) (context.Context, *DB, time.Time) {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return context.Background(), db, time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+}
+
 // Events and timers held for multi-row statements are seen by every read
 // in their transaction, in the order they were added, and are committed
 // with it: counts that cross the statement sizes (64, 8, 1 rows), a read
 // between additions, an upsert of a timer held twice.
 func TestHeldRowsAreReadAndCommitted(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	now := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	ctx, db, now := batchDB(t)
 	for _, n := range []int{1, 7, 8, 9, 63, 64, 65, 64 + 8 + 3, 200} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			c := &cases.Case{Subject: "s", Status: cases.StatusOpen, Severity: 2, Priority: "high", OpenedAt: now}
@@ -89,15 +95,9 @@ func TestHeldRowsAreReadAndCommitted(t *testing.T) {
 // A held row that cannot be written fails the transaction at its commit,
 // and nothing of the transaction is kept.
 func TestHeldRowThatFailsFailsTheTransaction(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	now := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	ctx, db, now := batchDB(t)
 	c := &cases.Case{Subject: "s", Status: cases.StatusOpen, Severity: 2, Priority: "high", OpenedAt: now}
-	err = db.Tx(ctx, func(tx *Txn) error {
+	err := db.Tx(ctx, func(tx *Txn) error {
 		if err := tx.InsertCase(c); err != nil {
 			return err
 		}
