@@ -9,12 +9,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-message/mail"
 	_ "modernc.org/sqlite"
 )
 
@@ -87,5 +89,48 @@ func TestLargeMailOnRealStack(t *testing.T) {
 	left, err := os.ReadDir(db + ".spool")
 	if err != nil || len(left) > 0 {
 		t.Errorf("spool dir: %v, %d files left", err, len(left))
+	}
+
+	// The engineer answers with a 3 MiB build: the desk relays it from the
+	// stored mail through a file, and the sender streams it through
+	// Postfix; the customer's copy holds the same bytes.
+	build := att[:3<<20+5]
+	enc = base64.StdEncoding.EncodeToString(build)
+	b.Reset()
+	fmt.Fprintf(&b, "From: Wang Wei <eng1@example.test>\r\nTo: support@example.test\r\nSubject: Re: [Case#1] core dump attached\r\n"+
+		"Message-ID: <fix%d@example.test>\r\nDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"=_f\"\r\n\r\n"+
+		"--=_f\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe fixed build is attached.\r\n"+
+		"--=_f\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"build.bin\"\r\n"+
+		"Content-Transfer-Encoding: base64\r\n\r\n", time.Now().UnixNano(), time.Now().Format(time.RFC1123Z))
+	for len(enc) > 72 { // another client's line length
+		b.WriteString(enc[:72] + "\r\n")
+		enc = enc[72:]
+	}
+	b.WriteString(enc + "\r\n--=_f--\r\n")
+	s.Send(t, "eng1@example.test", []string{"support@example.test"}, []byte(b.String()))
+	relay := s.WaitFor(t, "alice@acme.test", 60*time.Second, func(f Fetched) bool {
+		return bytes.Contains(f.Raw, []byte("build.bin"))
+	})
+	r, err := mail.CreateReader(bytes.NewReader(relay.Raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	for {
+		p, err := r.NextPart()
+		if err != nil {
+			break
+		}
+		if h, ok := p.Header.(*mail.AttachmentHeader); ok {
+			if name, _ := h.Filename(); name == "build.bin" {
+				got, _ = io.ReadAll(p.Body)
+			}
+		}
+	}
+	if !bytes.Equal(got, build) || !strings.Contains(bodyOf(t, relay.Raw), "fixed build") {
+		t.Errorf("relayed build: %d bytes, want %d; text %q", len(got), len(build), bodyOf(t, relay.Raw))
+	}
+	if left, _ := os.ReadDir(db + ".spool"); len(left) > 0 {
+		t.Errorf("%d files left in the spool dir after the relay", len(left))
 	}
 }
