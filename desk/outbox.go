@@ -158,7 +158,19 @@ func (o outbox) Attachment(ctx context.Context, id int64) (mailout.File, error) 
 		if err != nil {
 			return err
 		}
-		if err := mailin.ExtractAttachment(body, src, src.Size(), a.Part, a.Filename, a.Size, opts); err != nil {
+		err = mailin.ExtractAttachment(body, src, src.Size(), a.Part, a.Filename, a.Size, opts)
+		if errors.Is(err, mailin.ErrTooLarge) {
+			// A mail stored without being spooled, of a structure that
+			// must be read whole: as before, whole.
+			var m *store.StoredMessage
+			if m, err = t.Message(a.Message); err == nil {
+				var x mailin.Attachment
+				if x, err = mailin.AttachmentData(m.Raw, a.Part, a.Filename, a.Size, opts); err == nil {
+					_, err = body.Write(x.Data)
+				}
+			}
+		}
+		if err != nil {
 			body.Close()
 			return err
 		}

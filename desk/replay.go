@@ -37,6 +37,17 @@ func (d *Desk) Replay(ctx context.Context, id int64) (int64, error) {
 		}
 		m := mailin.Mail{Spool: src}
 		p := d.parse(m, false)
+		if errors.Is(p.err, mailin.ErrTooLarge) {
+			// Too large for intake to read whole, which is why it was
+			// quarantined; a replay is an admin's command in its own
+			// process, and reads it whole as before.
+			sm, err := t.Message(id)
+			if err != nil {
+				return fmt.Errorf("message %d: %w", id, err)
+			}
+			m = mailin.Mail{Raw: sm.Raw}
+			p = d.parse(m, false)
+		}
 		if p.err != nil {
 			return fmt.Errorf("message %d is still unreadable: %w", id, p.err)
 		}

@@ -273,13 +273,8 @@ func TestTooLargeSpoolIsQuarantined(t *testing.T) {
 	if got := f.raw(s.Messages[0].ID); !bytes.Equal(got, huge) {
 		t.Fatalf("quarantined raw: %d bytes, want the %d of the mail", len(got), len(huge))
 	}
-	// Still too large to replay; once the limit allows it, the replay
-	// reads the mail from its stored chunks and opens its case, storing
-	// the same bytes again.
-	if _, err := f.d.Replay(f.ctx, s.Messages[0].ID); err == nil || !strings.Contains(err.Error(), "too large") {
-		t.Fatalf("replay under the limit: %v", err)
-	}
-	mailin.MaxWhole = 4 << 20
+	// An admin's replay reads it whole (in the command's own process) and
+	// opens its case, storing the same bytes again.
 	n, err := f.d.Replay(f.ctx, s.Messages[0].ID)
 	if err != nil || n != 2 {
 		t.Fatalf("replay: case %d, %v; want case 2", n, err)
@@ -307,4 +302,34 @@ func fileBytes(t *testing.T, f mailout.File) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A large attachment of a mail that must be read whole (broken base64,
+// which the skeleton leaves to the parser) and that was stored from
+// memory is still relayed, read whole as before, when the mail is over
+// the limit for reading whole from a source.
+func TestAttachmentOfMailReadWhole(t *testing.T) {
+	defer func(v int64) { mailin.MaxWhole = v }(mailin.MaxWhole)
+	f := newFixture(t, false)
+	att := logData(3 << 20)
+	part := attachment("crash.log.gz", "application/gzip", att)
+	broken := strings.Replace(part, "\r\n", "\r\n*** scanned ***\r\n", 40) // a gateway's words inside the base64
+	raw := []byte(strings.Replace(string(bigCustomerMail("whole@acme.test", att)), part, broken, 1))
+	if n := strings.Count(string(raw), "*** scanned ***"); n == 0 {
+		t.Fatal("the attachment was not damaged")
+	}
+	outs, err := f.d.Deliver(f.ctx, []mailin.Mail{{Place: mailinPlace(1), Raw: raw}})
+	if err != nil || outs[0] != mailin.Answered {
+		t.Fatalf("%v, %v", outs, err)
+	}
+	mailin.MaxWhole = 1 << 20
+	a := f.stored(outs[0]).Attachments[0]
+	want, err := mailin.AttachmentData(raw, a.Part, a.Filename, a.Size, mailin.ParseOptions{MaxAttachment: f.cfg.Mailbox.MaxAttachment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := f.d.Outbox().Attachment(f.ctx, a.ID)
+	if got := fileBytes(t, file); err != nil || !bytes.Equal(got, want.Data) || len(got) < 1<<20 {
+		t.Fatalf("attachment %+v: %d bytes (want %d), %v", a, len(got), len(want.Data), err)
+	}
 }

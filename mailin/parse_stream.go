@@ -515,20 +515,33 @@ func errNoAttachment(i int, name string, size int64) error {
 // same attachment of the size bytes of r, without holding the message or
 // the attachment: a message of a plain structure is read twice, once for
 // its skeleton (which attachment is which) and once decoding that
-// attachment to w, up to opts.MaxAttachment bytes. Any other message is
-// read whole, as AttachmentData does, up to MaxWhole (ErrTooLarge above
-// it). Errors reading r wrap ErrSource.
+// attachment to w, up to opts.MaxAttachment bytes. Any other message (a
+// small one, parsed whole when it was stored; one the skeleton cannot be
+// sure of; one whose skeleton does not show the attachment) is read
+// whole, as AttachmentData does, up to MaxWhole (ErrTooLarge above it).
+// Errors reading r wrap ErrSource.
 func ExtractAttachment(w io.Writer, r io.ReaderAt, size int64, i int, name string, asize int64, opts ParseOptions) error {
 	limit := opts.MaxAttachment
 	if limit == 0 {
 		limit = defaultMaxAttachment
 	}
 	keep := min(asize, max(limit, 0))
-	m, markers, skel, err := readSkeleton(io.NewSectionReader(r, 0, size), size, &skeleton{capture: -1})
-	if err != nil {
-		return err
+	var m *Message
+	var markers []int
+	var skel []byte
+	if size >= skeletonFrom {
+		// As ParseMeta: a small message was parsed whole when it was
+		// stored, and its sizes are the whole parser's.
+		var err error
+		if m, markers, skel, err = readSkeleton(io.NewSectionReader(r, 0, size), size, &skeleton{capture: -1}); err != nil {
+			return err
+		}
 	}
-	if m == nil {
+	j := -1
+	if m != nil {
+		j = findAttachment(m.Attachments, i, name, asize)
+	}
+	if j < 0 {
 		if size > MaxWhole {
 			return fmt.Errorf("%w: %d MiB of a structure read whole (limit %d MiB)", ErrTooLarge, size>>20, MaxWhole>>20)
 		}
@@ -541,10 +554,6 @@ func ExtractAttachment(w io.Writer, r io.ReaderAt, size int64, i int, name strin
 			_, err = w.Write(a.Data)
 		}
 		return err
-	}
-	j := findAttachment(m.Attachments, i, name, asize)
-	if j < 0 {
-		return errNoAttachment(i, name, asize)
 	}
 	if markers[j] < 0 {
 		// A small attachment, copied whole into the skeleton.

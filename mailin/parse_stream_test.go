@@ -162,11 +162,16 @@ func TestExtractAttachmentAsAttachmentData(t *testing.T) {
 	spaced := strings.ReplaceAll(base64Lines(data[:2<<20]), "\r\n", " \t\r\n")
 	good := bigMail(base64Lines(data))
 	mails := map[string][]byte{
-		"skeleton":            good,
-		"spaced base64":       bigMail(spaced),
-		"read whole":          bigMail(base64Lines(data[:1<<20]) + "\r\n*** not base64 ***\r\n" + base64Lines(data[:1<<20])),
-		"attached message":    forwardedWithLog(good, bytes.Repeat([]byte("log line\r\n"), 1<<17)),
-		"small":               []byte(twoAttachments),
+		"skeleton":         good,
+		"spaced base64":    bigMail(spaced),
+		"read whole":       bigMail(base64Lines(data[:1<<20]) + "\r\n*** not base64 ***\r\n" + base64Lines(data[:1<<20])),
+		"attached message": forwardedWithLog(good, bytes.Repeat([]byte("log line\r\n"), 1<<17)),
+		"small":            []byte(twoAttachments),
+		// Parsed whole when stored (under skeletonFrom), so its size is the
+		// whole parser's, which ends quoted-printable lines with CRLF.
+		"small, quoted-printable with LF": []byte("From: a@acme.test\nSubject: csv\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n" +
+			"--b\nContent-Type: text/plain\n\nSee the csv.\n--b\nContent-Type: text/csv\nContent-Disposition: attachment; filename=a.csv\n" +
+			"Content-Transfer-Encoding: quoted-printable\n\n" + strings.Repeat("1,caf=C3=A9,x\n", 9000) + "--b--\n"),
 		"small, read through": forwardedWithLog([]byte(twoAttachments), bytes.Repeat([]byte("log\r\n"), 300000)),
 	}
 	for name, raw := range mails {

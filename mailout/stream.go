@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/textproto"
+	"strings"
 	"time"
 
 	"github.com/wneessen/go-mail/smtp"
@@ -75,17 +76,24 @@ func (s *Sender) sendStreaming(ctx context.Context, it Item, files []File) (stri
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
+	esc, _ := sc.Extension("ENHANCEDSTATUSCODES")
 	if err := sc.Mail(from); err != nil {
-		return "", smtpError(StageMail, err)
+		return "", smtpError(StageMail, err, esc)
 	}
+	// Every recipient is tried and the last refusal decides, as go-mail
+	// does for any other mail.
+	var refused error
 	for _, r := range rcpts {
 		if err := sc.Rcpt(r); err != nil {
-			return "", smtpError(StageRcpt, err)
+			refused = err
 		}
+	}
+	if refused != nil {
+		return "", smtpError(StageRcpt, refused, esc)
 	}
 	w, err := sc.Data()
 	if err != nil {
-		return "", smtpError(StageData, err)
+		return "", smtpError(StageData, err, esc)
 	}
 	// Each MiB written moves the deadline on, and a shutdown stops the
 	// mail before its end of DATA (so it is not sent, and is tried again).
@@ -107,8 +115,14 @@ func (s *Sender) sendStreaming(ctx context.Context, it Item, files []File) (stri
 		// nothing.
 		return "", buildError("attachment placeholder not found in the built mail")
 	}
+	// The reply to the end of DATA may take a while after a large mail (a
+	// content filter reads it all): RFC 5321 4.5.3.2.6 gives it 10
+	// minutes. Timing out early would send an accepted mail again.
+	if err := sc.UpdateDeadline(max(timeout, 10*time.Minute)); err != nil {
+		return "", &DeliveryError{Stage: StageData, Temporary: true, Err: err}
+	}
 	if err := w.Close(); err != nil {
-		return "", smtpError(StageData, err)
+		return "", smtpError(StageData, err, esc)
 	}
 	resp := ""
 	if dc, ok := w.(*smtp.DataCloser); ok {
@@ -118,16 +132,22 @@ func (s *Sender) sendStreaming(ctx context.Context, it Item, files []File) (stri
 	return resp, nil
 }
 
-// smtpError turns an error of an SMTP command into a DeliveryError: the
-// server's reply (4xx temporary, 5xx not), or no reply (the connection
+// smtpError turns an error of an SMTP command into a DeliveryError as
+// classify does for go-mail's: the server's reply on one line (4xx
+// temporary, 5xx not), its enhanced status code when the server
+// announced ENHANCEDSTATUSCODES (esc), or no reply (the connection
 // failed: temporary).
-func smtpError(stage Stage, err error) *DeliveryError {
+func smtpError(stage Stage, err error, esc bool) *DeliveryError {
 	var te *textproto.Error
 	if !errors.As(err, &te) {
 		return &DeliveryError{Stage: stage, Temporary: true, Err: err}
 	}
-	return &DeliveryError{Stage: stage, Code: te.Code, Enhanced: enhancedRE.FindString(te.Msg),
-		Reply: fmt.Sprintf("%d %s", te.Code, te.Msg), Temporary: te.Code >= 400 && te.Code < 500, Err: err}
+	d := &DeliveryError{Stage: stage, Code: te.Code, Reply: fmt.Sprintf("%d %s", te.Code, strings.ReplaceAll(te.Msg, "\n", " ")),
+		Temporary: te.Code >= 400 && te.Code < 500, Err: err}
+	if esc {
+		d.Enhanced = enhancedRE.FindString(te.Msg)
+	}
+	return d
 }
 
 // splicer passes a mail through to w line by line, writing in place of a

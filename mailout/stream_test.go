@@ -133,6 +133,28 @@ func TestStreamedAttachment(t *testing.T) {
 	}
 }
 
+// Every recipient of a streamed mail is tried and the last refusal
+// decides, as for any mail: a 550 for the customer and a 452 for the
+// liaison in copy is tried again.
+func TestStreamedAttachmentLastRefusalDecides(t *testing.T) {
+	fs := startFaultServer(t)
+	fs.rcpt = func(to string) error {
+		if to == "alice@acme.test" {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		}
+		return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 2, 2}, Message: "mailbox full"}
+	}
+	m := outgoing(1, "alice@acme.test")
+	m.Cc = []string{"liaison@example.com"}
+	m.Attachments = []int64{5}
+	o := newOutbox(m)
+	o.files[5] = File{Name: "build.bin", Body: newBodyFile(t, bytes.Repeat([]byte("x"), 2<<20))}
+	drain(t, newSender(fs, o, start()))
+	if r := o.last(1); len(o.calls("retry")) != 1 || r.Code != 452 || r.Err == nil || !r.Err.Temporary || r.Err.Reply != "452 4.2.2 mailbox full" {
+		t.Fatalf("log %v, result %+v, err %+v", o.log, r, r.Err)
+	}
+}
+
 // A refusal while a streamed mail is sent is recorded like any other: its
 // code, enhanced status and stage, temporary or not.
 func TestStreamedAttachmentRefused(t *testing.T) {

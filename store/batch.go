@@ -80,16 +80,31 @@ func (t *Txn) hold(i int, row ...any) {
 	b.args = append(b.args, row...)
 }
 
-// flushFor writes the held rows of every table q names.
+// flushFor writes the held rows of every table q names. An error also
+// fails the transaction (Txn.failed): the rows are gone from the batch,
+// so a caller that went on after the error must not commit without them.
 func (t *Txn) flushFor(q string) error {
 	for _, b := range t.batches {
 		if len(b.args) > 0 && strings.Contains(q, b.table) {
 			if err := b.flush(t); err != nil {
+				if t.failed == nil {
+					t.failed = err
+				}
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// held reports whether rows are held.
+func (t *Txn) held() bool {
+	for _, b := range t.batches {
+		if len(b.args) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // flushAll writes every held row; DB.Tx calls it before the commit.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +117,25 @@ func TestHeldRowThatFailsFailsTheTransaction(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Events or timers added in a read transaction are an error, not rows
+// that silently vanish.
+func TestHeldRowsInAReadTransaction(t *testing.T) {
+	ctx, db, now := batchDB(t)
+	err := db.Read(ctx, func(tx *Txn) error {
+		return tx.AddEvent(cases.Event{Case: 1, At: now, Kind: "note"})
+	})
+	if err == nil {
+		t.Fatal("an event added in a read transaction was accepted")
+	}
+}
+
+// The suppression index of migration 13 is written out; its condition must
+// stay the one the query repeats, or SQLite cannot use it.
+func TestSuppressionToldIndex(t *testing.T) {
+	if !strings.Contains(migrations[12], "WHERE "+suppressionTold+";") {
+		t.Fatalf("migration 13 %q does not have the condition %q", migrations[12], suppressionTold)
 	}
 }
