@@ -128,13 +128,28 @@ func events(c map[string]any, kind string) []string {
 	return out
 }
 
-// attachmentNames lists the attachment file names of a raw mail.
+// attachmentNames lists the attachment file names of a raw mail, each
+// with its size.
 func attachmentNames(t *testing.T, raw []byte) []string {
+	var names []string
+	for _, a := range attachmentsOf(t, raw) {
+		names = append(names, fmt.Sprintf("%s:%d", a.name, len(a.data)))
+	}
+	return names
+}
+
+type attached struct {
+	name string
+	data []byte
+}
+
+// attachmentsOf reads the attachments of a raw mail, in order.
+func attachmentsOf(t *testing.T, raw []byte) []attached {
 	r, err := mail.CreateReader(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var names []string
+	var out []attached
 	for {
 		p, err := r.NextPart()
 		if err != nil {
@@ -143,10 +158,10 @@ func attachmentNames(t *testing.T, raw []byte) []string {
 		if h, ok := p.Header.(*mail.AttachmentHeader); ok {
 			n, _ := h.Filename()
 			b, _ := io.ReadAll(p.Body)
-			names = append(names, fmt.Sprintf("%s:%d", n, len(b)))
+			out = append(out, attached{n, b})
 		}
 	}
-	return names
+	return out
 }
 
 // TestInspectionOnRealStack (SPEC §11.7): an inspection due today opens at

@@ -9,14 +9,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-message/mail"
 	_ "modernc.org/sqlite"
 )
 
@@ -111,20 +109,10 @@ func TestLargeMailOnRealStack(t *testing.T) {
 	relay := s.WaitFor(t, "alice@acme.test", 60*time.Second, func(f Fetched) bool {
 		return bytes.Contains(f.Raw, []byte("build.bin"))
 	})
-	r, err := mail.CreateReader(bytes.NewReader(relay.Raw))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var got []byte
-	for {
-		p, err := r.NextPart()
-		if err != nil {
-			break
-		}
-		if h, ok := p.Header.(*mail.AttachmentHeader); ok {
-			if name, _ := h.Filename(); name == "build.bin" {
-				got, _ = io.ReadAll(p.Body)
-			}
+	for _, a := range attachmentsOf(t, relay.Raw) {
+		if a.name == "build.bin" {
+			got = a.data
 		}
 	}
 	if !bytes.Equal(got, build) || !strings.Contains(bodyOf(t, relay.Raw), "fixed build") {
