@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,16 +10,11 @@ import (
 	"helpdeskd/cases"
 )
 
-// batchDB is a new database on disk, closed when the test ends, and the
-// tests' time.
+// batchDB is openTest's database, with the context and time of the
+// batch tests.
 func batchDB(t *testing.T) (context.Context, *DB, time.Time) {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return context.Background(), db, time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	return context.Background(), openTest(t), time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
 }
 
 // Events and timers held for multi-row statements are seen by every read
