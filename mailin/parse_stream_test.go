@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -200,5 +201,45 @@ func TestExtractAttachmentAsAttachmentData(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// ExtractAttachment agrees with AttachmentData on every attachment of the
+// corpora, mail as the clients and MTAs of testdata write it: each mail as
+// it is (read whole) and an eighth of them forwarded beside a large log
+// (read through the skeleton).
+func TestExtractAttachmentCorpora(t *testing.T) {
+	var log bytes.Buffer
+	for i := 0; log.Len() < skeletonFrom+1000; i++ {
+		fmt.Fprintf(&log, "2026-11-26 08:00:00 app: request %d\r\n", i)
+	}
+	mails := corpusMails(t)
+	names := slices.Sorted(maps.Keys(mails))
+	checked := 0
+	for k, name := range names {
+		variants := [][]byte{mails[name]}
+		if k%8 == 0 {
+			variants = append(variants, forwardedWithLog(mails[name], log.Bytes()))
+		}
+		for _, raw := range variants {
+			opts := ParseOptions{MaxAttachment: 1 << 20}
+			m, err := ParseMeta(raw, opts)
+			if err != nil {
+				continue
+			}
+			for i, a := range m.Attachments {
+				want, werr := AttachmentData(raw, i, a.Filename, a.Size, opts)
+				var got bytes.Buffer
+				gerr := ExtractAttachment(&got, bytes.NewReader(raw), int64(len(raw)), i, a.Filename, a.Size, opts)
+				if (werr == nil) != (gerr == nil) || !bytes.Equal(got.Bytes(), want.Data) {
+					t.Errorf("%s (%d bytes), attachment %d %q: extracted %d bytes (%v), AttachmentData %d (%v)",
+						name, len(raw), i, a.Filename, got.Len(), gerr, len(want.Data), werr)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 250 { // 275 in the corpora of testdata
+		t.Fatalf("only %d attachments checked", checked)
 	}
 }
