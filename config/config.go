@@ -128,6 +128,17 @@ type SMTP struct {
 // Database names the SQLite file.
 type Database struct{ Path string }
 
+// SpoolDir is where large mail is kept while it is handled (spooled
+// intake, relayed attachments): beside the database, on the disk meant
+// for mail rather than in a tmpfs /tmp, and owned by the one daemon that
+// holds the database's lock. "" when there is no database path.
+func (d Database) SpoolDir() string {
+	if d.Path == "" {
+		return ""
+	}
+	return d.Path + ".spool"
+}
+
 // HTTP is the health and metrics listener; Listen "" disables it.
 type HTTP struct{ Listen string }
 

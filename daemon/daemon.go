@@ -186,11 +186,9 @@ func NewFetcher(cfg *config.Config, tlsConf *tls.Config) *mailin.Fetcher {
 		Username: cfg.Mailbox.Username, Password: cfg.Mailbox.Password, Folder: cfg.Mailbox.Folder,
 		ProcessedFolder: cfg.Mailbox.ProcessedFolder, QuarantineFolder: cfg.Mailbox.QuarantineFolder,
 		PollInterval: cfg.Mailbox.PollInterval,
-		// Large mail is spooled beside the database: on the disk meant
-		// for mail, not in a tmpfs /tmp that would hold it in memory, and
-		// owned by this daemon alone (the database lock), so leftovers
+		// Owned by this daemon alone (the database lock), so leftovers
 		// from a crash can be removed at start.
-		SpoolDir: cfg.Database.Path + ".spool",
+		SpoolDir: cfg.Database.SpoolDir(),
 	}
 }
 

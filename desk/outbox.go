@@ -189,14 +189,13 @@ func (o outbox) Attachment(ctx context.Context, id int64) (mailout.File, error) 
 const inMemoryAttachment = 1 << 20
 
 // tempFile returns a new file for a large attachment being relayed, in
-// the spool directory beside the database (the disk meant for mail, not a
-// tmpfs /tmp) when there is one. It is removed from the directory at
+// the spool directory (config.Database.SpoolDir) when there is one. It is removed from the directory at
 // once: its bytes live until it is closed, and a crash leaves nothing
 // behind.
 func (d *Desk) tempFile() (*os.File, error) {
 	dir := os.TempDir()
-	if p := d.cfg.Database.Path; p != "" {
-		dir = p + ".spool"
+	if sd := d.cfg.Database.SpoolDir(); sd != "" {
+		dir = sd
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("attachment file: %w", err)
 		}
