@@ -148,9 +148,26 @@ func (o outbox) Attachment(ctx context.Context, id int64) (mailout.File, error) 
 			return err
 		}
 		opts := mailin.ParseOptions{MaxAttachment: o.d.cfg.Mailbox.MaxAttachment}
+		extract := func(w io.Writer) error {
+			err := mailin.ExtractAttachment(w, src, src.Size(), a.Part, a.Filename, a.Size, opts)
+			if !errors.Is(err, mailin.ErrTooLarge) {
+				return err
+			}
+			// A mail stored without being spooled, of a structure that
+			// must be read whole: as before, whole.
+			m, err := t.Message(a.Message)
+			if err != nil {
+				return err
+			}
+			x, err := mailin.AttachmentData(m.Raw, a.Part, a.Filename, a.Size, opts)
+			if err == nil {
+				_, err = w.Write(x.Data)
+			}
+			return err
+		}
 		if a.Size <= inMemoryAttachment {
 			var b bytes.Buffer
-			err := mailin.ExtractAttachment(&b, src, src.Size(), a.Part, a.Filename, a.Size, opts)
+			err := extract(&b)
 			f.Data = b.Bytes()
 			return err
 		}
@@ -158,19 +175,7 @@ func (o outbox) Attachment(ctx context.Context, id int64) (mailout.File, error) 
 		if err != nil {
 			return err
 		}
-		err = mailin.ExtractAttachment(body, src, src.Size(), a.Part, a.Filename, a.Size, opts)
-		if errors.Is(err, mailin.ErrTooLarge) {
-			// A mail stored without being spooled, of a structure that
-			// must be read whole: as before, whole.
-			var m *store.StoredMessage
-			if m, err = t.Message(a.Message); err == nil {
-				var x mailin.Attachment
-				if x, err = mailin.AttachmentData(m.Raw, a.Part, a.Filename, a.Size, opts); err == nil {
-					_, err = body.Write(x.Data)
-				}
-			}
-		}
-		if err != nil {
+		if err := extract(body); err != nil {
 			body.Close()
 			return err
 		}
