@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// checkpointer copies the write-ahead log into the database file on a
+// connection of its own, so that the writer does not. With SQLite's
+// automatic checkpoint the transaction whose commit crosses the
+// threshold copies the whole log before it returns: on a first import
+// that was about a quarter of the committer's time, and none of it in
+// the first few hundred mails, so the import slowed down as it went.
+//
+// Every commit wakes it (wakes while it works coalesce into one), and a
+// PASSIVE checkpoint copies what has been committed since the last one
+// without waiting for or blocking the writer or the readers. Under a
+// first import the checkpoints grow to what was committed while the
+// last one ran; when mail is quiet, each commit is copied soon after.
+// SQLite restarts the log from its beginning at the first write after a
+// checkpoint has copied all of it, so the log stays small.
+//
+// The writer keeps an automatic checkpoint at a far higher threshold
+// (writerPragmas) as a bound on the log if this connection falls behind.
+type checkpointer struct {
+	db   *sql.DB
+	wake chan struct{}
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+func startCheckpointer(db *sql.DB) *checkpointer {
+	db.SetMaxOpenConns(1)
+	c := &checkpointer{db: db, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	c.done.Add(1)
+	go c.run()
+	return c
+}
+
+// committed tells the checkpointer that the writer committed.
+func (c *checkpointer) committed() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *checkpointer) run() {
+	defer c.done.Done()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.wake:
+		}
+		// An error (SQLITE_BUSY while another connection checkpoints, a
+		// closed database at shutdown) leaves the log as it is: the next
+		// commit wakes another attempt, and the writer's own threshold
+		// still bounds it.
+		var busy, log, copied int
+		err := c.db.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &copied)
+		if checkpointHook != nil {
+			checkpointHook(log, copied, err)
+		}
+	}
+}
+
+// checkpointHook, if set (by tests, before Open), sees the result of
+// every checkpoint: the pages in the log and how many of them are copied.
+var checkpointHook func(log, copied int, err error)
+
+// close stops the checkpointer and closes its connection. SQLite
+// checkpoints the whole log when the last connection closes.
+func (c *checkpointer) close() error {
+	close(c.stop)
+	c.done.Wait()
+	return c.db.Close()
+}
