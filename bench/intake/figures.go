@@ -78,6 +78,13 @@ func (b *bench) importFigures(ctx context.Context) error {
 	}
 	figure("import: parsing alone", parse.Seconds(), floor.Seconds(), "s",
 		fmt.Sprintf("(the same mails parsed in process on %d cores, no database: part of the import's work)", runtime.GOMAXPROCS(0)), "—")
+	txns := (len(raws) + 19) / 20 // the fetcher's chunks of 20 mails
+	storing, nrows, err := storingAlone(ctx, db, filepath.Join(b.dir, "storing.db"), txns)
+	if err != nil {
+		return fmt.Errorf("storing alone: %w", err)
+	}
+	figure("import: storing alone", storing.Seconds(), floor.Seconds(), "s",
+		fmt.Sprintf("(the %d rows the import stored, inserted again by a bare writer in %d transactions a table, no decisions: part of the import's work)", nrows, txns), "—")
 
 	q, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
 	if err != nil {
