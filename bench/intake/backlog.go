@@ -51,7 +51,7 @@ func (b *bench) backlogFigures(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	took, peak, summary, err := b.firstSync(ctx, cfg)
+	took, peak, summary, _, err := b.firstSync(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -66,12 +66,41 @@ func (b *bench) importFigures(ctx context.Context) error {
 		floor = min(floor, d)
 	}
 
-	took, peak, summary, err := b.firstSync(ctx, cfg)
-	if err != nil {
+	// The machine's noise is large (the same binary on the same mailbox
+	// has taken 15 s and 29 s): the import runs *importRuns times, each
+	// from the same mailbox (support@'s mail directory copied back) and
+	// an empty database, and the lines show the run of median time.
+	if err := b.stack.snapshotMail(support); err != nil {
 		return err
 	}
-	figure("import: mails to cases", took.Seconds(), floor.Seconds(), "s",
-		fmt.Sprintf("(%d mails, %.0f MiB; baseline: bare go-imap FETCH; %s)", len(raws), mib(raw), summaryCounts(summary)), "≤ 1.5")
+	var runs []importRun
+	for i := range max(1, *importRuns) {
+		if i > 0 {
+			removeDB(db)
+			if err := b.stack.restoreMail(support); err != nil {
+				return err
+			}
+		}
+		r, err := b.importOnce(ctx, cfg, db, len(raws))
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+	}
+	// The database left is the last run's: the storing floor reads it.
+	med := slices.Clone(runs)
+	slices.SortFunc(med, func(a, b importRun) int { return int(a.took - b.took) })
+	m := med[len(med)/2]
+	var tooks, rates []string
+	var peak int64
+	for _, r := range runs {
+		tooks = append(tooks, fmt.Sprintf("%.1f", r.took.Seconds()))
+		rates = append(rates, fmt.Sprintf("%.2f", r.last.Seconds()/r.first.Seconds()))
+		peak = max(peak, r.peak)
+	}
+	ofRuns := fmt.Sprintf("the median of %d runs: %s s", len(runs), strings.Join(tooks, ", "))
+	figure("import: mails to cases", m.took.Seconds(), floor.Seconds(), "s",
+		fmt.Sprintf("(%d mails, %.0f MiB; baseline: bare go-imap FETCH; %s; %s; %s)", len(raws), mib(raw), summaryCounts(m.summary), ofRuns, m.pipeline), "≤ 1.5")
 	parse, err := parseAlone(raws)
 	if err != nil {
 		return fmt.Errorf("parse alone: %w", err)
@@ -85,16 +114,46 @@ func (b *bench) importFigures(ctx context.Context) error {
 	}
 	figure("import: storing alone", storing.Seconds(), floor.Seconds(), "s",
 		fmt.Sprintf("(the %d rows the import stored, inserted again by a bare writer in %d transactions a table, no decisions: part of the import's work)", nrows, txns), "—")
+	k := m.window
+	figure(fmt.Sprintf("rate: last %d vs first", k), m.last.Seconds(), m.first.Seconds(), "s",
+		fmt.Sprintf("(first %.0f mails/s, last %.0f mails/s; %d acknowledgements queued; the median run; all runs: %s)",
+			float64(k)/m.first.Seconds(), float64(k)/m.last.Seconds(), m.acks, strings.Join(rates, ", ")), "≤ 1.2")
+	figure("storage: database", mib(m.size), mib(raw), "MiB", "(baseline: the raw mail; "+m.breakdown+"; the median run)", "≤ 1.5")
+	figure("memory: import peak RSS", mib(peak), mib(idle), "MiB", fmt.Sprintf("(baseline: serve idle, empty database; the highest of %d runs)", len(runs)), "< 80 MiB")
+	return nil
+}
 
+// importRun is what one first import measured.
+type importRun struct {
+	took, first, last time.Duration // the import; its first and last window mails
+	window            int           // mails in each window
+	peak, size        int64         // serve's peak RSS; the database's size
+	acks              int
+	summary           string // the "first sync done" line
+	pipeline          string // where the sync's time went, from serve -debug
+	breakdown         string // the database's size by table
+}
+
+// importOnce runs serve's first sync of n mails into the empty database
+// db and reads what it stored.
+func (b *bench) importOnce(ctx context.Context, cfg, db string, n int) (importRun, error) {
+	var r importRun
+	var err error
+	var s *serve
+	r.took, r.peak, r.summary, s, err = b.firstSync(ctx, cfg)
+	if err != nil {
+		return r, err
+	}
+	r.pipeline = pipelineOf(s.find("sync pipeline"))
 	q, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
 	if err != nil {
-		return err
+		return r, err
 	}
 	defer q.Close()
 	var at []int64
 	rows, err := q.Query("SELECT received_at FROM messages ORDER BY id")
 	if err != nil {
-		return err
+		return r, err
 	}
 	for rows.Next() {
 		var v int64
@@ -102,40 +161,53 @@ func (b *bench) importFigures(ctx context.Context) error {
 		at = append(at, v)
 	}
 	rows.Close()
-	var acks int
-	q.QueryRow("SELECT COUNT(*) FROM outbox WHERE kind = 'ack'").Scan(&acks)
-	if len(at) != len(raws) {
-		return fmt.Errorf("%d messages stored, want %d", len(at), len(raws))
+	q.QueryRow("SELECT COUNT(*) FROM outbox WHERE kind = 'ack'").Scan(&r.acks)
+	if len(at) != n {
+		return r, fmt.Errorf("%d messages stored, want %d", len(at), n)
 	}
 	k := min(1000, len(at)/2)
-	first := time.Duration(at[k-1]-at[0]) * time.Millisecond
-	last := time.Duration(at[len(at)-1]-at[len(at)-k]) * time.Millisecond
-	figure(fmt.Sprintf("rate: last %d vs first", k), last.Seconds(), first.Seconds(), "s",
-		fmt.Sprintf("(first %.0f mails/s, last %.0f mails/s; %d acknowledgements queued)", float64(k)/first.Seconds(), float64(k)/last.Seconds(), acks), "≤ 1.2")
-
-	size := fileSize(db) + fileSize(db+"-wal")
-	figure("storage: database", mib(size), mib(raw), "MiB", "(baseline: the raw mail; "+breakdown(q)+")", "≤ 1.5")
-	figure("memory: import peak RSS", mib(peak), mib(idle), "MiB", "(baseline: serve idle, empty database)", "< 80 MiB")
-	return nil
+	r.window = k
+	r.first = time.Duration(at[k-1]-at[0]) * time.Millisecond
+	r.last = time.Duration(at[len(at)-1]-at[len(at)-k]) * time.Millisecond
+	r.size = fileSize(db) + fileSize(db+"-wal")
+	r.breakdown = breakdown(q)
+	return r, nil
 }
 
-// firstSync runs serve on cfg until its first sync is done and returns
-// how long that took, serve's peak RSS and the summary line.
-func (b *bench) firstSync(ctx context.Context, cfg string) (time.Duration, int64, string, error) {
-	s, err := startServe(b.bin, cfg)
+// pipelineOf keeps the durations of serve's "sync pipeline" debug line.
+func pipelineOf(line string) string {
+	var kept []string
+	for _, f := range strings.Fields(line) {
+		for _, k := range []string{"deliverer_waited=", "fetcher_waited=", "fetching=", "preparing="} {
+			if v, ok := strings.CutPrefix(f, k); ok {
+				if d, err := time.ParseDuration(v); err == nil {
+					v = fmt.Sprintf("%.1fs", d.Seconds())
+				}
+				kept = append(kept, k+v)
+			}
+		}
+	}
+	return "pipeline " + strings.Join(kept, " ")
+}
+
+// firstSync runs serve (with -debug) on cfg until its first sync is done
+// and returns how long that took, serve's peak RSS, the summary line and
+// the stopped serve, whose log can still be read.
+func (b *bench) firstSync(ctx context.Context, cfg string) (time.Duration, int64, string, *serve, error) {
+	s, err := startServe(b.bin, cfg, "-debug")
 	if err != nil {
-		return 0, 0, "", err
+		return 0, 0, "", nil, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
 	doneAt, err := s.wait(wctx, "first sync done")
 	if err != nil {
 		s.stop()
-		return 0, 0, "", err
+		return 0, 0, "", nil, err
 	}
 	_, peak := s.rss()
 	summary := s.find("first sync done")
-	return doneAt.Sub(s.started), peak, summary, s.stop()
+	return doneAt.Sub(s.started), peak, summary, s, s.stop()
 }
 
 // appendGenerated APPENDs the generated mails to support@'s INBOX, an hour

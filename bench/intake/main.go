@@ -40,6 +40,7 @@ import (
 
 var (
 	nMails       = flag.Int("n", 10_000, "mails in the import")
+	importRuns   = flag.Int("runs", 3, "times the import runs, each on the same mailbox (the lines show the median run)")
 	nCases       = flag.Int("cases", 100_000, "cases stored for the flat-cost and idle figures")
 	bigMiB       = flag.String("big", "50,200", "attachment sizes in MiB for the memory figure (\"\" = skip)")
 	liveFor      = flag.Duration("live", time.Minute, "how long mail is delivered in the live figure")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,38 @@ import (
 // e2e/mailstack.sh on the E2E_*_PORT ports.
 type stack struct {
 	dir, imap, smtp, password string
+}
+
+// mailDir is user's mail directory in the stack (e2e/mailstack.sh's
+// MAIL_DIR/domain/local).
+func (s *stack) mailDir(user string) string {
+	local, domain, _ := strings.Cut(user, "@")
+	return filepath.Join(s.dir, "mail", domain, local)
+}
+
+// snapshotMail copies user's mail directory (messages and Dovecot's
+// indexes) aside; restoreMail puts that copy back, so that a figure can
+// run again on the same mailbox without APPENDing it again. Dovecot
+// reads the indexes again at the next login. cp -a keeps the owners.
+func (s *stack) snapshotMail(user string) error {
+	snap := s.mailDir(user) + ".snap"
+	os.RemoveAll(snap)
+	return run("cp", "-a", s.mailDir(user), snap)
+}
+
+func (s *stack) restoreMail(user string) error {
+	if err := os.RemoveAll(s.mailDir(user)); err != nil {
+		return err
+	}
+	return run("cp", "-a", s.mailDir(user)+".snap", s.mailDir(user))
+}
+
+func run(name string, args ...string) error {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
 }
 
 func startStack(dir string) (*stack, error) {
@@ -189,13 +222,16 @@ type waiter struct {
 	c    chan time.Time
 }
 
-func startServe(bin, cfg string) (*serve, error) {
+func startServe(bin, cfg string, extra ...string) (*serve, error) {
 	s := &serve{started: time.Now(), done: make(chan struct{})}
-	args := []string{"serve", "--config", cfg}
+	args := append([]string{"serve", "--config", cfg}, extra...)
 	if *serveProfile != "" {
 		// One profile per serve, named after its config.
 		name := strings.TrimSuffix(filepath.Base(cfg), filepath.Ext(cfg))
-		args = append(args, "-debug", "-cpuprofile", filepath.Join(*serveProfile, fmt.Sprintf("%s-%d.prof", name, time.Now().UnixMilli())))
+		if !slices.Contains(args, "-debug") {
+			args = append(args, "-debug")
+		}
+		args = append(args, "-cpuprofile", filepath.Join(*serveProfile, fmt.Sprintf("%s-%d.prof", name, time.Now().UnixMilli())))
 	}
 	s.cmd = exec.Command(bin, args...)
 	pr, pw := io.Pipe()
