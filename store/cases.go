@@ -216,21 +216,65 @@ func orKind(k string) string {
 
 // InsertCase stores a new case and sets its Number.
 func (t *Txn) InsertCase(c *cases.Case) error {
-	res, err := t.exec(insertCaseSQL, caseArgs(c)...)
+	args := caseArgs(c)
+	res, err := t.exec(insertCaseSQL, args...)
 	if err != nil {
 		return fmt.Errorf("insert case: %w", err)
 	}
-	c.Number, err = res.LastInsertId()
-	return err
+	if c.Number, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	t.sawCase(c.Number, args)
+	return nil
 }
 
-// UpdateCase writes every field of c.
+// UpdateCase writes c. When this transaction read or inserted the case,
+// only the columns that changed since are set: a case is read, decided
+// on and written back in one transaction, most events change a few of
+// its 51 columns, and SQLite then leaves alone the indexes and triggers
+// of the columns not named (a new case's acknowledgement, for one, only
+// adds its Message-ID to the case's thread ids; a customer's reply sets
+// those and the last customer Message-ID). Otherwise every column is
+// written. No other statement writes cases, so what the transaction saw
+// last is what is stored.
 func (t *Txn) UpdateCase(c *cases.Case) error {
-	_, err := t.exec(updateCaseSQL, append(caseArgs(c), c.Number)...)
-	if err != nil {
+	args := caseArgs(c)
+	q, set := updateCaseSQL, args
+	if prev, ok := t.seenCases[c.Number]; ok {
+		var cols []string
+		var vals []any
+		for i, v := range args {
+			if v != prev[i] { // caseArgs' values are all comparable
+				cols = append(cols, caseFields[i+1].col+" = ?")
+				vals = append(vals, v)
+			}
+		}
+		switch {
+		case len(cols) == 0:
+			return nil
+		case len(cols) <= partialUpdateCols:
+			q, set = "UPDATE cases SET "+strings.Join(cols, ", ")+" WHERE number = ?", vals
+		}
+	}
+	if _, err := t.exec(q, append(set, c.Number)...); err != nil {
 		return fmt.Errorf("update case %d: %w", c.Number, err)
 	}
+	t.sawCase(c.Number, args)
 	return nil
+}
+
+// partialUpdateCols is the most columns UpdateCase sets by name; with
+// more it writes them all. It bounds the statement texts to prepare and
+// cache to the few combinations the decisions make.
+const partialUpdateCols = 6
+
+// sawCase records the stored values of case n (caseArgs) as this
+// transaction read or wrote them.
+func (t *Txn) sawCase(n int64, args []any) {
+	if t.seenCases == nil {
+		t.seenCases = map[int64][]any{}
+	}
+	t.seenCases[n] = args
 }
 
 // Case loads case n.
@@ -239,6 +283,7 @@ func (t *Txn) Case(n int64) (*cases.Case, error) {
 	if err != nil {
 		return nil, fmt.Errorf("case %d: %w", n, err)
 	}
+	t.sawCase(n, caseArgs(c))
 	return c, nil
 }
 

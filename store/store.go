@@ -43,6 +43,17 @@ type stmtCache struct {
 	m  map[string]*sql.Stmt
 }
 
+// maxCached bounds the statements a pool keeps prepared. The daemon's
+// statements are a few hundred texts; the bound only keeps a statement
+// built from data (UpdateCase's columns) from growing the cache forever.
+const maxCached = 1024
+
+func (c *stmtCache) size() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
 func (c *stmtCache) lookup(q string) *sql.Stmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -56,6 +67,9 @@ func (c *stmtCache) learn(ctx context.Context, db *sql.DB, qs []string) {
 	for _, q := range qs {
 		if c.lookup(q) != nil {
 			continue
+		}
+		if c.size() >= maxCached {
+			return // prepared per transaction from here on
 		}
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
@@ -196,6 +210,9 @@ type Txn struct {
 	// transaction.
 	batches []*batch
 	failed  error
+	// seenCases are the stored values of the cases this transaction read
+	// or wrote, by number (UpdateCase sets only what changed).
+	seenCases map[int64][]any
 }
 
 // prepared returns q prepared in this transaction, once: a scheduler wake
