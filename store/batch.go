@@ -84,6 +84,14 @@ func (t *Txn) hold(i int, row ...any) {
 // fails the transaction (Txn.failed): the rows are gone from the batch,
 // so a caller that went on after the error must not commit without them.
 func (t *Txn) flushFor(q string) error {
+	if len(t.heldBodies) > 0 && strings.Contains(q, "bodies") {
+		if err := t.writeBodies(); err != nil {
+			if t.failed == nil {
+				t.failed = err
+			}
+			return err
+		}
+	}
 	for _, b := range t.batches {
 		if len(b.args) > 0 && strings.Contains(q, b.table) {
 			if err := b.flush(t); err != nil {
@@ -99,6 +107,9 @@ func (t *Txn) flushFor(q string) error {
 
 // held reports whether rows are held.
 func (t *Txn) held() bool {
+	if len(t.heldBodies) > 0 {
+		return true
+	}
 	for _, b := range t.batches {
 		if len(b.args) > 0 {
 			return true
@@ -109,6 +120,9 @@ func (t *Txn) held() bool {
 
 // flushAll writes every held row; DB.Tx calls it before the commit.
 func (t *Txn) flushAll() error {
+	if err := t.writeBodies(); err != nil {
+		return err
+	}
 	for _, b := range t.batches {
 		if len(b.args) > 0 {
 			if err := b.flush(t); err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -267,4 +268,63 @@ func explain(t *testing.T, db *DB, q string, args ...any) []string {
 		t.Fatal(err)
 	}
 	return plan
+}
+
+// TestHeldBodiesAreWrittenBeforeTheyAreRead: a new long text is deflated
+// while the transaction goes on; a statement of the same transaction
+// that reads bodies sees it whole, a text that deflate cannot shrink is
+// kept as it is, and a transaction that fails keeps no body.
+func TestHeldBodiesAreWrittenBeforeTheyAreRead(t *testing.T) {
+	db := reportDB(t)
+	ctx := context.Background()
+	long := strings.Repeat("故障描述：打印机无法联网。\n", 200)
+	noise := make([]byte, 4096)
+	rand.Read(noise)
+	err := db.Tx(ctx, func(tx *Txn) error {
+		if err := tx.Enqueue(notice(1, "eng1@example.com", long), t0); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(notice(2, "eng1@example.com", string(noise)), t0); err != nil {
+			return err
+		}
+		due, err := tx.DueMail(t0, 10)
+		if err != nil {
+			return err
+		}
+		if len(due) != 2 || due[0].Mail.Text != long || due[1].Mail.Text != string(noise) {
+			return fmt.Errorf("read in the transaction: %d mails, texts of %d and %d bytes", len(due), len(due[0].Mail.Text), len(due[1].Mail.Text))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.r.Query("SELECT length(data), deflated FROM bodies ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var n, z int
+		rows.Scan(&n, &z)
+		got = append(got, fmt.Sprintf("%d/%d", n, z))
+	}
+	rows.Close()
+	if len(got) != 2 || got[1] != fmt.Sprintf("%d/0", len(noise)) || !strings.HasSuffix(got[0], "/1") {
+		t.Errorf("bodies (length/deflated) %v, want the long text deflated and the noise's %d bytes as they are", got, len(noise))
+	}
+	fail := errors.New("stop")
+	err = db.Tx(ctx, func(tx *Txn) error {
+		if err := tx.Enqueue(notice(3, "eng1@example.com", long+"more"), t0); err != nil {
+			return err
+		}
+		return fail
+	})
+	if !errors.Is(err, fail) {
+		t.Fatalf("failed transaction: %v", err)
+	}
+	var n int
+	if err := db.r.QueryRow("SELECT count(*) FROM bodies").Scan(&n); err != nil || n != 2 {
+		t.Errorf("%d bodies after a failed transaction (%v), want 2", n, err)
+	}
 }

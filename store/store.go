@@ -213,6 +213,8 @@ type Txn struct {
 	// seenCases are the stored values of the cases this transaction read
 	// or wrote, by number (UpdateCase sets only what changed).
 	seenCases map[int64][]any
+	// heldBodies are the texts of new bodies being deflated (outbox.go).
+	heldBodies []*heldBody
 }
 
 // prepared returns q prepared in this transaction, once: a scheduler wake
@@ -275,6 +277,16 @@ func (t *Txn) row(q string, args ...any) *sql.Row {
 	st, err := t.prepared(q)
 	if err != nil {
 		// Let Scan report the error.
+		return t.tx.QueryRowContext(t.ctx, q, args...)
+	}
+	return st.QueryRowContext(t.ctx, args...)
+}
+
+// rowHeld is row without the flush of held rows, for a statement whose
+// caller accounts for them itself.
+func (t *Txn) rowHeld(q string, args ...any) *sql.Row {
+	st, err := t.prepared(q)
+	if err != nil {
 		return t.tx.QueryRowContext(t.ctx, q, args...)
 	}
 	return st.QueryRowContext(t.ctx, args...)
