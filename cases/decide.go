@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"helpdeskd/config"
@@ -283,23 +284,47 @@ func Decide(cfg *config.Config, c *Case, ev Trigger, f Facts, now time.Time) Dec
 }
 
 // Excerpt shortens a text to one line of at most 200 characters, for
-// event details.
+// event details: its words joined by single spaces (strings.Fields), cut
+// after 200 characters and marked "…" when cut.
 func Excerpt(s string) string {
 	// 200 characters are at most 800 bytes of UTF-8, plus white space
 	// that collapses: look at a bounded head only, so a long body costs
-	// no more than a short one.
+	// no more than a short one; and stop at the 201st character.
 	long := len(s) > 4096
 	if long {
 		s = strings.ToValidUTF8(s[:4096], "")
 	}
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 200 {
-		return string(r[:200]) + "…"
-	} else if long {
-		return s + "…"
+	var b strings.Builder
+	n, space := 0, false // characters written; a space is due before the next word
+	// cut is the excerpt when a 201st character comes (b holds 200). It
+	// is made of runes, so an invalid byte reads as U+FFFD, as it does in
+	// string([]rune(s)).
+	cut := func() string { return string([]rune(b.String())) + "…" }
+	for i, r := range s {
+		if unicode.IsSpace(r) {
+			space = n > 0
+			continue
+		}
+		if n == excerptRunes {
+			return cut()
+		}
+		if space {
+			b.WriteByte(' ')
+			if n, space = n+1, false; n == excerptRunes {
+				return cut()
+			}
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteString(s[i : i+size])
+		n++
 	}
-	return s
+	if long {
+		return b.String() + "…"
+	}
+	return b.String()
 }
+
+const excerptRunes = 200
 
 // maxDescription bounds the fault description kept on a case row and
 // shown in staff notices; the whole text stays in the stored message

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -855,4 +856,43 @@ func TestResolutionNoteOnTheTimeline(t *testing.T) {
 		}
 	}
 	t.Fatal("no resolved event")
+}
+
+// excerptBefore is Excerpt as it was written first (Fields, Join, runes):
+// the one-pass Excerpt must give the same for every text.
+func excerptBefore(s string) string {
+	long := len(s) > 4096
+	if long {
+		s = strings.ToValidUTF8(s[:4096], "")
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 200 {
+		return string(r[:200]) + "…"
+	} else if long {
+		return s + "…"
+	}
+	return s
+}
+
+func TestExcerptAsFieldsJoined(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	parts := []string{"a", "word", "故障", " ", "  ", "\t", "\r\n", "\u3000", "\u00a0", "\xff", "\xe6\x95", "é", "x\u200by"}
+	for i := 0; i < 20000; i++ {
+		var b strings.Builder
+		for n := rng.IntN(400); n > 0; n-- {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		if i%50 == 0 {
+			b.WriteString(strings.Repeat("long text ", 500))
+		}
+		s := b.String()
+		if got, want := Excerpt(s), excerptBefore(s); got != want {
+			t.Fatalf("Excerpt(%q)\n= %q\nwant %q", s, got, want)
+		}
+	}
+	for _, s := range []string{"", " ", strings.Repeat("x", 200), strings.Repeat("x", 201), strings.Repeat("x ", 100), strings.Repeat("x ", 101), strings.Repeat("x", 199) + " y", strings.Repeat("x", 199) + "  \xff"} {
+		if got, want := Excerpt(s), excerptBefore(s); got != want {
+			t.Errorf("Excerpt(%q) = %q, want %q", s, got, want)
+		}
+	}
 }
