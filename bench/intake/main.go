@@ -48,7 +48,7 @@ var (
 	only         = flag.String("only", "import,big,flat,idle,live,backlog", "figures to measure")
 	dirFlag      = flag.String("dir", "", "working directory (default $E2E_DIR or a temp dir)")
 	seed         = flag.Uint64("seed", 1, "generator seed")
-	cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of the flat figure's intake with many cases to this file")
+	cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of the flat figure's intakes (into both databases, in turn) to this file")
 	serveProfile = flag.String("serveprofile", "", "write a CPU profile of each serve started into this directory (serve -cpuprofile), and run it with -debug")
 )
 
