@@ -10,7 +10,8 @@ import (
 // connection of its own, so that the writer does not. With SQLite's
 // automatic checkpoint the transaction whose commit crosses the
 // threshold copies the whole log before it returns: on a first import
-// that was about a quarter of the committer's time, and none of it in
+// of 10,000 mails that came to a few seconds of the committer's (an
+// import without any checkpoint took 13 s against 17 s), none of it in
 // the first few hundred mails, so the import slowed down as it went.
 //
 // Every commit wakes it (wakes while it works coalesce into one), and a
@@ -21,8 +22,9 @@ import (
 // SQLite restarts the log from its beginning at the first write after a
 // checkpoint has copied all of it, so the log stays small.
 //
-// The writer keeps an automatic checkpoint at a far higher threshold
-// (writerPragmas) as a bound on the log if this connection falls behind.
+// The writer keeps its automatic checkpoint (writerPragmas): when the log
+// reaches 4,000 pages it copies what this connection has not copied yet
+// (little, unless it fell behind) and the log restarts, which bounds it.
 type checkpointer struct {
 	db   *sql.DB
 	wake chan struct{}

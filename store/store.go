@@ -105,12 +105,11 @@ const pragmas = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=syn
 
 // writerPragmas are the writer's own. The checkpointer (checkpoint.go)
 // copies the log into the database after every commit on its own
-// connection; the writer checkpoints itself only if the log reaches
-// 16,000 pages (about 64 MiB), which bounds the log when the
-// checkpointer falls behind. Measured on a 10,000-mail first import,
-// checkpoints in the writer at 4,000 pages took about a quarter of the
-// import, and the first few hundred mails, before the first
-// checkpoint, went faster than the rest.
+// connection; the writer's automatic checkpoint every 4,000 pages
+// (16 MiB) then copies only what that has not copied yet, and lets the
+// log restart from its beginning, which bounds it (while the writer
+// commits back to back, the checkpointer never finds it wholly copied
+// at the start of a transaction, which a restart needs).
 const writerPragmas = "&_pragma=wal_autocheckpoint(4000)"
 
 // Open opens (creating if needed) the database at path and applies any
