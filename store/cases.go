@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"helpdeskd/cases"
@@ -231,12 +232,15 @@ func (t *Txn) InsertCase(c *cases.Case) error {
 // UpdateCase writes c. When this transaction read or inserted the case,
 // only the columns that changed since are set: a case is read, decided
 // on and written back in one transaction, most events change a few of
-// its 51 columns, and SQLite then leaves alone the indexes and triggers
-// of the columns not named (a new case's acknowledgement, for one, only
-// adds its Message-ID to the case's thread ids; a customer's reply sets
-// those and the last customer Message-ID). Otherwise every column is
-// written. No other statement writes cases, so what the transaction saw
-// last is what is stored.
+// its 46 columns besides the number, and SQLite then leaves alone the
+// indexes and triggers of the columns not named (a new case's
+// acknowledgement, for one, only adds its Message-ID to the case's
+// thread ids; a customer's reply sets those and the last customer
+// Message-ID). Otherwise every column is written: when the transaction
+// saw neither, when more than partialUpdateCols changed, and when the
+// set of columns is new and partialUpdates already holds as many sets as
+// it keeps. No other statement writes cases, so what the transaction
+// saw last is what is stored.
 func (t *Txn) UpdateCase(c *cases.Case) error {
 	args := caseArgs(c)
 	q, set := updateCaseSQL, args
@@ -253,7 +257,9 @@ func (t *Txn) UpdateCase(c *cases.Case) error {
 		case len(cols) == 0:
 			return nil
 		case len(cols) <= partialUpdateCols:
-			q, set = "UPDATE cases SET "+strings.Join(cols, ", ")+" WHERE number = ?", vals
+			if pq := "UPDATE cases SET " + strings.Join(cols, ", ") + " WHERE number = ?"; partialUpdates.admit(pq) {
+				q, set = pq, vals
+			}
 		}
 	}
 	if _, err := t.exec(q, append(set, c.Number)...); err != nil {
@@ -264,13 +270,44 @@ func (t *Txn) UpdateCase(c *cases.Case) error {
 }
 
 // partialUpdateCols is the most columns UpdateCase sets by name; with
-// more it writes them all. It bounds the statement texts to prepare and
-// cache to the few combinations the decisions make.
+// more it writes them all.
 const partialUpdateCols = 6
+
+// partialUpdates are the sets of columns UpdateCase has named, up to 64
+// statement texts, so that the statements prepared and cached for it
+// (stmtCache) stay the few the decisions make and leave room for the
+// rest. A set beyond them is written as a whole row.
+var partialUpdates = textBudget{max: 64}
+
+// textBudget admits up to max distinct texts.
+type textBudget struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]bool
+}
+
+func (b *textBudget) admit(q string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seen[q] {
+		return true
+	}
+	if len(b.seen) >= b.max {
+		return false
+	}
+	if b.seen == nil {
+		b.seen = map[string]bool{}
+	}
+	b.seen[q] = true
+	return true
+}
 
 // sawCase records the stored values of case n (caseArgs) as this
 // transaction read or wrote them.
 func (t *Txn) sawCase(n int64, args []any) {
+	if t.readOnly {
+		return
+	}
 	if t.seenCases == nil {
 		t.seenCases = map[int64][]any{}
 	}
@@ -283,7 +320,9 @@ func (t *Txn) Case(n int64) (*cases.Case, error) {
 	if err != nil {
 		return nil, fmt.Errorf("case %d: %w", n, err)
 	}
-	t.sawCase(n, caseArgs(c))
+	if !t.readOnly {
+		t.sawCase(n, caseArgs(c))
+	}
 	return c, nil
 }
 

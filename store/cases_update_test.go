@@ -43,6 +43,8 @@ func changeField(t *testing.T, c *cases.Case, i int, linked int64) {
 func TestUpdateCaseSetsWhatChanged(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)
+	partialUpdates = textBudget{max: 64} // as the daemon starts
+	t.Cleanup(func() { partialUpdates = textBudget{max: 64} })
 	var mu sync.Mutex
 	var updates []string
 	SetPrepareHook(func(q string) {
@@ -181,4 +183,15 @@ func TestUpdateCaseSetsWhatChanged(t *testing.T) {
 	}
 	n.Kind, n.ThreadIDs = cases.KindFault, []string{}
 	check(n)
+
+	// Beyond the budget of statement texts, a new set of columns is
+	// written as a whole row; a set already named still is by name.
+	partialUpdates = textBudget{max: 1}
+	first := update(true, func(c *cases.Case) { c.Subject += "!" })
+	second := update(true, func(c *cases.Case) { c.Region += "!" })
+	again := update(true, func(c *cases.Case) { c.Subject += "!" })
+	if len(first) != 1 || first[0] != "UPDATE cases SET subject = ? WHERE number = ?" ||
+		len(second) != 1 || second[0] != updateCaseSQL || len(again) != 1 || again[0] != first[0] {
+		t.Errorf("with room for one text: ran %q, %q, %q; want the subject by name, then every column, then the subject by name", first, second, again)
+	}
 }

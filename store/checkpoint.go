@@ -15,21 +15,24 @@ import (
 // the first few hundred mails, so the import slowed down as it went.
 //
 // Every commit wakes it (wakes while it works coalesce into one), and a
-// PASSIVE checkpoint copies what has been committed since the last one
-// without waiting for or blocking the writer or the readers. Under a
-// first import the checkpoints grow to what was committed while the
-// last one ran; when mail is quiet, each commit is copied soon after.
-// SQLite restarts the log from its beginning at the first write after a
-// checkpoint has copied all of it, so the log stays small.
+// PASSIVE checkpoint copies what has been committed since the last one,
+// up to the oldest snapshot a reader still holds, without waiting for or
+// blocking the writer or the readers. Under a first import the
+// checkpoints grow to what was committed while the last one ran; when
+// mail is quiet, each commit is copied soon after. SQLite restarts the
+// log from its beginning at the first write after a checkpoint has
+// copied all of it, if no reader holds a snapshot in it then.
 //
 // The writer keeps its automatic checkpoint (writerPragmas): when the log
 // reaches 4,000 pages it copies what this connection has not copied yet
 // (little, unless it fell behind) and the log restarts, which bounds it.
 type checkpointer struct {
-	db   *sql.DB
-	wake chan struct{}
-	stop chan struct{}
-	done sync.WaitGroup
+	db      *sql.DB
+	wake    chan struct{}
+	stop    chan struct{}
+	done    sync.WaitGroup
+	closing sync.Once
+	err     error // of closing db
 }
 
 func startCheckpointer(db *sql.DB) *checkpointer {
@@ -74,8 +77,12 @@ var checkpointHook func(log, copied int, err error)
 
 // close stops the checkpointer and closes its connection. SQLite
 // checkpoints the whole log when the last connection closes.
+// A second close returns the first one's error, as sql.DB.Close would.
 func (c *checkpointer) close() error {
-	close(c.stop)
-	c.done.Wait()
-	return c.db.Close()
+	c.closing.Do(func() {
+		close(c.stop)
+		c.done.Wait()
+		c.err = c.db.Close()
+	})
+	return c.err
 }

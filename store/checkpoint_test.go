@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -45,6 +46,7 @@ func TestCheckpointerCopiesEachCommit(t *testing.T) {
 		}
 	}
 	var log int
+	var first int64 // the log file's size after the first commit
 	for i := 1; i <= 200; i++ {
 		c := &cases.Case{Subject: "printer down", Status: cases.StatusOpen, Severity: 3, Priority: "normal",
 			ContactEmail: "alice@acme.test", OpenedAt: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
@@ -52,10 +54,27 @@ func TestCheckpointerCopiesEachCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		log = waitCopied(i)
+		if i == 1 {
+			first = walSize(t, path)
+		}
 	}
 	// The migrations alone wrote more than 16 pages, and each commit
 	// adds at least one.
 	if log > 16 {
 		t.Errorf("log holds %d pages after 200 commits, each copied: want the last commit's few (it restarts)", log)
 	}
+	// SQLite writes a restarted log from the start of its file, so the
+	// file grows only if the log does not restart: by a page a commit.
+	if last := walSize(t, path); last > first+64<<10 {
+		t.Errorf("log file grew from %d to %d bytes over 200 commits, each copied (it restarts)", first, last)
+	}
+}
+
+func walSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
 }

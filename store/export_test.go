@@ -22,5 +22,3 @@ func (db *DB) Explain(q string, args ...any) ([]string, error) {
 	}
 	return out, rows.Err()
 }
-
-func SetCheckpointHook(f func(log, copied int, err error)) { checkpointHook = f }

@@ -158,14 +158,15 @@ func (db *DB) Tx(ctx context.Context, fn func(*Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	// The statements run without ctx's cancellation: the driver starts a
-	// goroutine for every statement run with a context that can end, to
-	// interrupt it, and a write transaction runs some forty statements a
-	// mail (on a first import, about a seventh of the committer's time
-	// went to starting and scheduling those goroutines). A write
-	// transaction's statements are short; if ctx ends meanwhile,
-	// database/sql rolls the transaction back (BeginTx above) and the
-	// commit fails, as before.
+	// The statements run without ctx's cancellation: the SQLite driver
+	// starts a goroutine for every statement run with a context that can
+	// end, to interrupt it, and a write transaction runs some forty
+	// statements a mail. A write transaction's statements are short (the
+	// longest deletes one case's timers); if ctx ends meanwhile,
+	// database/sql rolls the transaction back (BeginTx above) once the
+	// statement running has finished, instead of interrupting it, and the
+	// statements after it and the commit fail (sql.ErrTxDone): nothing of
+	// the transaction is kept, as before.
 	t := &Txn{tx: tx, ctx: context.WithoutCancel(ctx), cache: &db.ws}
 	defer func() { db.ws.learn(ctx, db.w, t.missed) }() // after the rollback below
 	// Roll back on any way out but a commit, a panic included: the
@@ -193,7 +194,7 @@ func (db *DB) Read(ctx context.Context, fn func(*Txn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
-	t := &Txn{tx: tx, ctx: ctx, cache: &db.rs}
+	t := &Txn{tx: tx, ctx: ctx, cache: &db.rs, readOnly: true}
 	defer func() { db.rs.learn(ctx, db.r, t.missed) }() // after the rollback below
 	defer tx.Rollback()
 	if err := fn(t); err != nil {
@@ -222,6 +223,7 @@ type Txn struct {
 	seenCases map[int64][]any
 	// heldBodies are the texts of new bodies being deflated (outbox.go).
 	heldBodies []*heldBody
+	readOnly   bool // a Read transaction
 }
 
 // prepared returns q prepared in this transaction, once: a scheduler wake

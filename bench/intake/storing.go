@@ -15,9 +15,10 @@ import (
 // stored: every row of every table of the import's database src is
 // inserted again into a new database dst with the same schema (its
 // indexes and triggers included), by one prepared INSERT per table on
-// one connection, each table's rows in rowid order and in txns
-// transactions (the import committed about as many), with no
-// checkpoint while it runs. Reading the rows from src is not counted.
+// one connection, table after table, each in rowid order, in txns
+// transactions of as many rows each (as many as the import committed),
+// with no checkpoint while it runs. Reading the rows from src is not
+// counted.
 //
 // It is a floor for the import's committer, not a fair rival: the
 // import writes the same rows interleaved mail by mail, which touches
@@ -49,17 +50,111 @@ func storingAlone(ctx context.Context, src, dst string, txns int) (time.Duration
 	if err != nil {
 		return 0, 0, err
 	}
-	var took time.Duration
 	var total int64
 	for _, table := range tables {
-		d, n, err := copyTable(ctx, in, out, table, txns)
-		if err != nil {
-			return 0, 0, fmt.Errorf("table %s: %w", table, err)
+		var n int64
+		if err := in.QueryRow(`SELECT count(*) FROM "` + table + `"`).Scan(&n); err != nil {
+			return 0, 0, err
 		}
-		took += d
 		total += n
 	}
-	return took, total, nil
+	w := &bareWriter{ctx: ctx, db: out, per: max(1, int((total+int64(txns)-1)/int64(txns)))}
+	inserts := map[string]string{}
+	for _, table := range tables {
+		cols, err := columns(in, table)
+		if err != nil {
+			return 0, 0, err
+		}
+		inserts[table] = insertOf(table, cols)
+		if err := w.prepare(inserts[table]); err != nil {
+			return 0, 0, err
+		}
+	}
+	for _, table := range tables {
+		if err := w.copyTable(in, table, inserts[table]); err != nil {
+			return 0, 0, fmt.Errorf("table %s: %w", table, err)
+		}
+	}
+	if err := w.commit(); err != nil {
+		return 0, 0, err
+	}
+	return w.took, w.rows, nil
+}
+
+// bareWriter inserts rows in transactions of per rows, which may span
+// tables, and counts the time the inserts take.
+type bareWriter struct {
+	ctx   context.Context
+	db    *sql.DB
+	per   int
+	tx    *sql.Tx
+	txSt  map[string]*sql.Stmt // stmts on tx
+	n     int                  // rows in tx
+	rows  int64
+	took  time.Duration
+	stmts map[string]*sql.Stmt // prepared (prepare) before the first insert
+}
+
+// prepare prepares q on the writer's one connection, which a transaction
+// holds once one is open: every statement is prepared before.
+func (w *bareWriter) prepare(q string) error {
+	st, err := w.db.PrepareContext(w.ctx, q)
+	if err != nil {
+		return err
+	}
+	if w.stmts == nil {
+		w.stmts = map[string]*sql.Stmt{}
+	}
+	w.stmts[q] = st
+	return nil
+}
+
+func (w *bareWriter) insert(q string, args []any) error {
+	start := time.Now()
+	defer func() { w.took += time.Since(start) }()
+	if w.tx == nil {
+		tx, err := w.db.BeginTx(w.ctx, nil)
+		if err != nil {
+			return err
+		}
+		w.tx = tx
+	}
+	st, ok := w.stmts[q]
+	if !ok {
+		return fmt.Errorf("statement not prepared: %s", q)
+	}
+	ts, ok := w.txSt[q]
+	if !ok {
+		ts = w.tx.StmtContext(w.ctx, st)
+		if w.txSt == nil {
+			w.txSt = map[string]*sql.Stmt{}
+		}
+		w.txSt[q] = ts
+	}
+	if _, err := ts.ExecContext(w.ctx, args...); err != nil {
+		return err
+	}
+	w.rows++
+	if w.n++; w.n == w.per {
+		return w.commitTx()
+	}
+	return nil
+}
+
+// commit commits the rows inserted since the last commit.
+func (w *bareWriter) commit() error {
+	start := time.Now()
+	defer func() { w.took += time.Since(start) }()
+	return w.commitTx()
+}
+
+func (w *bareWriter) commitTx() error {
+	if w.tx == nil {
+		return nil
+	}
+	err := w.tx.Commit()
+	w.tx, w.txSt, w.n = nil, nil, 0
+	return err
 }
 
 // parentsFirst lists db's tables so that every table comes after the
@@ -111,19 +206,19 @@ func parentsFirst(db *sql.DB) ([]string, error) {
 	return order, nil
 }
 
-// copyTable inserts table's rows from in into out in txns transactions
-// and returns the time the inserts took.
-func copyTable(ctx context.Context, in, out *sql.DB, table string, txns int) (time.Duration, int64, error) {
-	var n int64
-	if err := in.QueryRow(`SELECT count(*) FROM "` + table + `"`).Scan(&n); err != nil {
-		return 0, 0, err
-	}
-	if n == 0 {
-		return 0, 0, nil
-	}
+// insertOf is the INSERT of a row of table. OR REPLACE: the rows of
+// tables that triggers keep (counts by status, load by engineer) are
+// already there when they come.
+func insertOf(table string, cols []string) string {
+	return fmt.Sprintf(`INSERT OR REPLACE INTO "%s" ("%s") VALUES (%s)`, table, strings.Join(cols, `", "`),
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
+}
+
+// copyTable inserts table's rows from in, in rowid order, with q.
+func (w *bareWriter) copyTable(in *sql.DB, table, q string) error {
 	cols, err := columns(in, table)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	// Each value with its type: the driver reads an empty blob as nil,
 	// which would go back as NULL.
@@ -133,41 +228,9 @@ func copyTable(ctx context.Context, in, out *sql.DB, table string, txns int) (ti
 	}
 	rows, err := in.Query(`SELECT ` + strings.Join(sel, ", ") + ` FROM "` + table + `" ORDER BY rowid`)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	defer rows.Close()
-	// OR REPLACE: the rows of tables that triggers keep (counts by
-	// status, load by engineer) are already there when they come.
-	q := fmt.Sprintf(`INSERT OR REPLACE INTO "%s" ("%s") VALUES (%s)`, table, strings.Join(cols, `", "`),
-		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
-	st, err := out.PrepareContext(ctx, q)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer st.Close()
-	per := max(1, int((n+int64(txns)-1)/int64(txns)))
-	var took time.Duration
-	batch := make([][]any, 0, per)
-	flush := func() error {
-		start := time.Now()
-		tx, err := out.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		ts := tx.StmtContext(ctx, st)
-		for _, r := range batch {
-			if _, err := ts.ExecContext(ctx, r...); err != nil {
-				return err
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-		took += time.Since(start)
-		batch = batch[:0]
-		return nil
-	}
 	for rows.Next() {
 		r := make([]any, len(cols))
 		types := make([]string, len(cols))
@@ -176,28 +239,18 @@ func copyTable(ctx context.Context, in, out *sql.DB, table string, txns int) (ti
 			ptrs = append(ptrs, &r[i], &types[i])
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return 0, 0, err
+			return err
 		}
 		for i := range r {
 			if b, _ := r[i].([]byte); b == nil && types[i] == "blob" {
 				r[i] = []byte{}
 			}
 		}
-		if batch = append(batch, r); len(batch) == per {
-			if err := flush(); err != nil {
-				return 0, 0, err
-			}
+		if err := w.insert(q, r); err != nil {
+			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return 0, 0, err
-	}
-	if len(batch) > 0 {
-		if err := flush(); err != nil {
-			return 0, 0, err
-		}
-	}
-	return took, n, nil
+	return rows.Err()
 }
 
 // columns lists table's columns in order.
