@@ -82,6 +82,9 @@ func newFixture(t *testing.T, review bool) *fixture {
 	cfg.Customers[1].Services = []string{"hotline", "email", "onsite_7x24"}
 	cfg.Display.Location = mustLoc("Asia/Shanghai")
 	path := filepath.Join(t.TempDir(), "t.db")
+	// The spool directory (for large attachments relayed) is beside the
+	// database, not in the package's directory.
+	cfg.Database.Path = path
 	db, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
