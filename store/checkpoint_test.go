@@ -85,8 +85,9 @@ func noPause(t *testing.T) {
 	t.Helper()
 	now := make(chan time.Time)
 	close(now)
+	orig := checkpointPause
 	checkpointPause = func() <-chan time.Time { return now }
-	t.Cleanup(func() { checkpointPause = func() <-chan time.Time { return time.After(time.Second) } })
+	t.Cleanup(func() { checkpointPause = orig })
 }
 
 // After a light checkpoint the checkpointer waits (checkpointPause)
@@ -101,6 +102,7 @@ func TestCheckpointerPacesLightCommits(t *testing.T) {
 		}
 	}
 	paused := make(chan chan time.Time, 10) // each pause's release
+	orig := checkpointPause
 	checkpointPause = func() <-chan time.Time {
 		release := make(chan time.Time)
 		paused <- release
@@ -108,7 +110,7 @@ func TestCheckpointerPacesLightCommits(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		checkpointHook = nil
-		checkpointPause = func() <-chan time.Time { return time.After(time.Second) }
+		checkpointPause = orig
 	})
 	db := openTest(t)
 	commit := func() {
