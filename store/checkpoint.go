@@ -24,9 +24,9 @@ import (
 // log from its beginning at the first write after a checkpoint has
 // copied all of it, if no reader holds a snapshot in it then.
 //
-// Small commits are copied a tenth of a second's worth at a time: after
-// a checkpoint that copied fewer than lightPages pages (a mail recorded
-// as sent, a timer fired, one mail of live intake) it lets 100 ms pass
+// Small commits are copied a second's worth at a time: after a
+// checkpoint that copied fewer than lightPages pages (a mail recorded as
+// sent, a timer fired, one mail of live intake) it lets a second pass
 // before the next, so that the sender's and the scheduler's many small
 // commits do not each cost two fsyncs beside the mail server's own (the
 // sender to Postfix on one connection was about 10% slower with a
@@ -104,11 +104,9 @@ func (c *checkpointer) run() {
 // load light, and the next one waits for checkpointPause.
 const lightPages = 256
 
-// checkpointPause is the wait after a light checkpoint: 100 ms. A second
-// was tried: when an import's first commits were light, its first
-// thousand mails then went without checkpoints and faster than the rest.
-// Tests replace it before Open.
-var checkpointPause = func() <-chan time.Time { return time.After(100 * time.Millisecond) }
+// checkpointPause is the wait after a light checkpoint: a second (tests
+// replace it before Open).
+var checkpointPause = func() <-chan time.Time { return time.After(time.Second) }
 
 // checkpointHook, if set (by tests, before Open), sees the result of
 // every checkpoint: the pages in the log and how many of them are copied.

@@ -85,9 +85,8 @@ func noPause(t *testing.T) {
 	t.Helper()
 	now := make(chan time.Time)
 	close(now)
-	orig := checkpointPause
 	checkpointPause = func() <-chan time.Time { return now }
-	t.Cleanup(func() { checkpointPause = orig })
+	t.Cleanup(func() { checkpointPause = func() <-chan time.Time { return time.After(time.Second) } })
 }
 
 // After a light checkpoint the checkpointer waits (checkpointPause)
@@ -102,7 +101,6 @@ func TestCheckpointerPacesLightCommits(t *testing.T) {
 		}
 	}
 	paused := make(chan chan time.Time, 10) // each pause's release
-	orig := checkpointPause
 	checkpointPause = func() <-chan time.Time {
 		release := make(chan time.Time)
 		paused <- release
@@ -110,7 +108,7 @@ func TestCheckpointerPacesLightCommits(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		checkpointHook = nil
-		checkpointPause = orig
+		checkpointPause = func() <-chan time.Time { return time.After(time.Second) }
 	})
 	db := openTest(t)
 	commit := func() {
