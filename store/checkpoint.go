@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"sync"
-	"time"
 )
 
 // checkpointer copies the write-ahead log into the database file on a
@@ -24,15 +23,6 @@ import (
 // log from its beginning at the first write after a checkpoint has
 // copied all of it, if no reader holds a snapshot in it then.
 //
-// Small commits are copied a second's worth at a time: after a
-// checkpoint that copied fewer than lightPages pages (a mail recorded as
-// sent, a timer fired, one mail of live intake) it lets a second pass
-// before the next, so that the sender's and the scheduler's many small
-// commits do not each cost two fsyncs beside the mail server's own (the
-// sender to Postfix on one connection was about 10% slower with a
-// checkpoint after every commit). A first import's commits are far
-// larger, and each is copied as soon as the last copy is done.
-//
 // The writer keeps its automatic checkpoint (writerPragmas): when the log
 // reaches 4,000 pages it copies what this connection has not copied yet
 // (little, unless it fell behind) and the log restarts, which bounds it.
@@ -43,8 +33,6 @@ type checkpointer struct {
 	done    sync.WaitGroup
 	closing sync.Once
 	err     error // of closing db
-	// The last checkpoint's counts: pages in the log, pages copied.
-	log, copied int
 }
 
 func startCheckpointer(db *sql.DB) *checkpointer {
@@ -80,33 +68,8 @@ func (c *checkpointer) run() {
 		if checkpointHook != nil {
 			checkpointHook(log, copied, err)
 		}
-		// The pages this checkpoint copied: the counts start again when
-		// the log restarts (after a copy of all of it).
-		fresh := copied - c.copied
-		if log < c.log || copied < c.copied {
-			fresh = copied
-		}
-		if err != nil {
-			continue
-		}
-		c.log, c.copied = log, copied
-		if fresh < lightPages {
-			select {
-			case <-c.stop:
-				return
-			case <-checkpointPause():
-			}
-		}
 	}
 }
-
-// lightPages: a checkpoint that copied fewer pages found the writer's
-// load light, and the next one waits for checkpointPause.
-const lightPages = 256
-
-// checkpointPause is the wait after a light checkpoint: a second (tests
-// replace it before Open).
-var checkpointPause = func() <-chan time.Time { return time.After(time.Second) }
 
 // checkpointHook, if set (by tests, before Open), sees the result of
 // every checkpoint: the pages in the log and how many of them are copied.

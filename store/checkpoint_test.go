@@ -24,7 +24,6 @@ func TestCheckpointerCopiesEachCommit(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { checkpointHook = nil })
-	noPause(t) // every commit here is light; TestCheckpointerPacesLightCommits has the pause
 	path := filepath.Join(t.TempDir(), "t.db")
 	db, err := Open(context.Background(), path)
 	if err != nil {
@@ -78,80 +77,4 @@ func walSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return st.Size()
-}
-
-// noPause lets the checkpointer go on at once after a light checkpoint.
-func noPause(t *testing.T) {
-	t.Helper()
-	now := make(chan time.Time)
-	close(now)
-	checkpointPause = func() <-chan time.Time { return now }
-	t.Cleanup(func() { checkpointPause = func() <-chan time.Time { return time.After(time.Second) } })
-}
-
-// After a light checkpoint the checkpointer waits (checkpointPause)
-// before the next: the commits made meanwhile start no checkpoint, and
-// one checkpoint copies them all when the wait ends.
-func TestCheckpointerPacesLightCommits(t *testing.T) {
-	type result struct{ log, copied int }
-	results := make(chan result, 100)
-	checkpointHook = func(log, copied int, err error) {
-		if err == nil {
-			results <- result{log, copied}
-		}
-	}
-	paused := make(chan chan time.Time, 10) // each pause's release
-	checkpointPause = func() <-chan time.Time {
-		release := make(chan time.Time)
-		paused <- release
-		return release
-	}
-	t.Cleanup(func() {
-		checkpointHook = nil
-		checkpointPause = func() <-chan time.Time { return time.After(time.Second) }
-	})
-	db := openTest(t)
-	commit := func() {
-		t.Helper()
-		c := &cases.Case{Subject: "printer down", Status: cases.StatusOpen, Priority: "normal",
-			OpenedAt: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
-		if err := db.Tx(context.Background(), func(tx *Txn) error { return tx.InsertCase(c) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	timeout := time.After(10 * time.Second)
-	next := func() (result, chan time.Time) {
-		t.Helper()
-		var r result
-		select {
-		case r = <-results:
-		case <-timeout:
-			t.Fatal("no checkpoint")
-		}
-		select {
-		case release := <-paused:
-			return r, release
-		case <-timeout:
-			t.Fatalf("checkpoint %+v of one small commit: no pause after it", r)
-		}
-		return r, nil
-	}
-	commit()
-	first, release := next()
-	if first.log == 0 || first.copied != first.log {
-		t.Fatalf("first checkpoint %+v, want the commit copied", first)
-	}
-	commit() // while the checkpointer waits
-	commit()
-	select {
-	case r := <-results:
-		t.Fatalf("checkpoint %+v during the pause", r)
-	default:
-	}
-	close(release)
-	// One checkpoint, which copies all that is in the log: both commits.
-	second, _ := next()
-	if second.log == 0 || second.copied != second.log {
-		t.Fatalf("after the pause: checkpoint %+v, want both commits copied in one", second)
-	}
 }
