@@ -51,27 +51,25 @@ func storingAlone(ctx context.Context, src, dst string, txns int) (time.Duration
 		return 0, 0, err
 	}
 	var total int64
+	cols := map[string][]string{}
 	for _, table := range tables {
 		var n int64
 		if err := in.QueryRow(`SELECT count(*) FROM "` + table + `"`).Scan(&n); err != nil {
 			return 0, 0, err
 		}
 		total += n
+		if cols[table], err = columns(in, table); err != nil {
+			return 0, 0, err
+		}
 	}
 	w := &bareWriter{ctx: ctx, db: out, per: max(1, int((total+int64(txns)-1)/int64(txns)))}
-	inserts := map[string]string{}
 	for _, table := range tables {
-		cols, err := columns(in, table)
-		if err != nil {
-			return 0, 0, err
-		}
-		inserts[table] = insertOf(table, cols)
-		if err := w.prepare(inserts[table]); err != nil {
+		if err := w.prepare(insertOf(table, cols[table])); err != nil {
 			return 0, 0, err
 		}
 	}
 	for _, table := range tables {
-		if err := w.copyTable(in, table, inserts[table]); err != nil {
+		if err := w.copyTable(in, table, cols[table]); err != nil {
 			return 0, 0, fmt.Errorf("table %s: %w", table, err)
 		}
 	}
@@ -214,12 +212,10 @@ func insertOf(table string, cols []string) string {
 		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
 }
 
-// copyTable inserts table's rows from in, in rowid order, with q.
-func (w *bareWriter) copyTable(in *sql.DB, table, q string) error {
-	cols, err := columns(in, table)
-	if err != nil {
-		return err
-	}
+// copyTable inserts the rows of table (its columns cols) from in, in
+// rowid order.
+func (w *bareWriter) copyTable(in *sql.DB, table string, cols []string) error {
+	q := insertOf(table, cols)
 	// Each value with its type: the driver reads an empty blob as nil,
 	// which would go back as NULL.
 	sel := make([]string, len(cols))
