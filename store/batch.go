@@ -27,8 +27,6 @@ type batch struct {
 // count.
 const batchRows = 64
 
-func (b *batch) rows() int { return len(b.args) / b.cols }
-
 // statement is the INSERT for n rows.
 func (b *batch) statement(n int) string {
 	row := "(" + strings.Repeat("?, ", b.cols-1) + "?)"
@@ -84,21 +82,21 @@ func (t *Txn) hold(i int, row ...any) {
 // fails the transaction (Txn.failed): the rows are gone from the batch,
 // so a caller that went on after the error must not commit without them.
 func (t *Txn) flushFor(q string) error {
+	fail := func(err error) error {
+		if t.failed == nil {
+			t.failed = err
+		}
+		return err
+	}
 	if len(t.heldBodies) > 0 && strings.Contains(q, "bodies") {
 		if err := t.writeBodies(); err != nil {
-			if t.failed == nil {
-				t.failed = err
-			}
-			return err
+			return fail(err)
 		}
 	}
 	for _, b := range t.batches {
 		if len(b.args) > 0 && strings.Contains(q, b.table) {
 			if err := b.flush(t); err != nil {
-				if t.failed == nil {
-					t.failed = err
-				}
-				return err
+				return fail(err)
 			}
 		}
 	}

@@ -283,12 +283,7 @@ func (t *Txn) query(q string, args ...any) (*sql.Rows, error) {
 
 func (t *Txn) row(q string, args ...any) *sql.Row {
 	_ = t.flushFor(q) // an error fails the transaction (t.failed); Scan may then read without the rows
-	st, err := t.prepared(q)
-	if err != nil {
-		// Let Scan report the error.
-		return t.tx.QueryRowContext(t.ctx, q, args...)
-	}
-	return st.QueryRowContext(t.ctx, args...)
+	return t.rowHeld(q, args...)
 }
 
 // rowHeld is row without the flush of held rows, for a statement whose
@@ -296,6 +291,7 @@ func (t *Txn) row(q string, args ...any) *sql.Row {
 func (t *Txn) rowHeld(q string, args ...any) *sql.Row {
 	st, err := t.prepared(q)
 	if err != nil {
+		// Let Scan report the error.
 		return t.tx.QueryRowContext(t.ctx, q, args...)
 	}
 	return st.QueryRowContext(t.ctx, args...)
