@@ -2,12 +2,18 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"helpdeskd/cases"
 )
 
 // TestConcurrentOpenOfNewDatabase opens one database that does not exist
@@ -93,5 +99,108 @@ func TestConcurrentOpenAcrossProcesses(t *testing.T) {
 				t.Errorf("round %d, process %d: %v\n%s", round, i, errs[i], outs[i])
 			}
 		}
+	}
+}
+
+// Migration 14 rebuilds timers without a rowid and replaces outbox_due
+// by a partial index on the failed mail: a database of the release
+// before keeps every timer and every outbox row, the scheduler and the
+// stats read them as before, and the new layout is what SQLite has.
+func TestMigrationKeyedTimersKeepsRows(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	const mig = 13 // the release before migration 14
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:mig] {
+		if _, err := old.Exec(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	want := map[int64][]cases.Timer{}
+	for n := int64(1); n <= 3; n++ {
+		if _, err := old.Exec("INSERT INTO cases (number, subject, status, severity, priority, opened_at) VALUES (?, 's', 'open', 3, 'normal', ?)",
+			n, t0.UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+		for i, kind := range []string{cases.TimerReply, cases.TimerRespond, cases.TimerDaily} {
+			tm := cases.Timer{Case: n, Kind: kind, Due: t0.Add(time.Duration(int(n)*10+i) * time.Minute)}
+			if _, err := old.Exec("INSERT INTO timers (case_number, kind, due_at) VALUES (?, ?, ?)", tm.Case, tm.Kind, tm.Due.UnixMilli()); err != nil {
+				t.Fatal(err)
+			}
+			want[n] = append(want[n], tm)
+		}
+		for i, state := range []string{"queued", "failed", "sent"} {
+			if _, err := old.Exec(`INSERT INTO outbox (case_number, kind, message_id, mail, state, next_attempt_at, created_at)
+				VALUES (?, 'ack', ?, '{}', ?, ?, ?)`, n, fmt.Sprintf("<%d.%d@example.test>", n, i), state, t0.UnixMilli(), t0.UnixMilli()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := old.Exec(fmt.Sprintf("PRAGMA user_version = %d", mig)); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := schemaCurrent(db); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Read(ctx, func(tx *Txn) error {
+		for n, w := range want {
+			got, err := tx.Timers(n)
+			if err != nil {
+				return err
+			}
+			if !slices.EqualFunc(got, w, func(a, b cases.Timer) bool { return a.Case == b.Case && a.Kind == b.Kind && a.Due.Equal(b.Due) }) {
+				t.Errorf("case %d: timers %v, want %v", n, got, w)
+			}
+		}
+		due, err := tx.DueTimers(t0.Add(21*time.Minute), 100)
+		if err != nil {
+			return err
+		}
+		if len(due) != 5 || due[0].Case != 1 || due[4].Case != 2 || due[4].Kind != cases.TimerRespond {
+			t.Errorf("due at +21m: %v, want case 1's three and case 2's first two", due)
+		}
+		st, err := tx.OutboxStats()
+		if err != nil {
+			return err
+		}
+		if st.Queued != 3 || st.Failed != 3 {
+			t.Errorf("outbox stats %+v, want 3 queued and 3 failed", st)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ddl string
+	if err := db.r.QueryRow("SELECT sql FROM sqlite_master WHERE name = 'timers'").Scan(&ddl); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(ddl), "WITHOUT ROWID") {
+		t.Errorf("timers is %s, want a table without rowid", ddl)
+	}
+	var indexes []string
+	rows, err := db.r.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('outbox', 'timers') ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		indexes = append(indexes, s)
+	}
+	rows.Close()
+	if slices.Contains(indexes, "outbox_due") || !slices.Contains(indexes, "outbox_failed") || !slices.Contains(indexes, "timers_due") {
+		t.Errorf("indexes %v: want outbox_failed and timers_due, and no outbox_due", indexes)
 	}
 }

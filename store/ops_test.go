@@ -219,8 +219,8 @@ func TestStatsQueriesUseIndexes(t *testing.T) {
 	for q, want := range map[string]string{
 		"SELECT status, COUNT(*) FROM cases GROUP BY status":                                                "cases_status",
 		"SELECT COUNT(*) FROM cases WHERE status = 'open' AND respond_by < 1":                               "cases_status",
-		"SELECT COUNT(*), MIN(created_at) FROM outbox WHERE " + pending:                                     "outbox_due",
-		"SELECT COUNT(*) FROM outbox WHERE state = 'failed'":                                                "outbox_due",
+		"SELECT COUNT(*), MIN(created_at) FROM outbox WHERE " + pending:                                     "outbox_pending",
+		"SELECT COUNT(*) FROM outbox WHERE state = 'failed'":                                                "outbox_failed",
 		"SELECT kind, COUNT(*), MAX(id) FROM events NOT INDEXED WHERE id > 5 GROUP BY kind":                 "INTEGER PRIMARY KEY",
 		"SELECT detail FROM events NOT INDEXED WHERE id > 1 AND id <= 9 AND kind = 'escalated' ORDER BY id": "INTEGER PRIMARY KEY",
 	} {

@@ -227,7 +227,7 @@ func TestOutboxQueriesUseIndexes(t *testing.T) {
 	}{
 		{"due", `SELECT ` + queuedCols + ` WHERE o.` + pending + ` AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`,
 			"outbox_pending", []any{t0.UnixMilli(), 50}},
-		{"next", "SELECT MIN(next_attempt_at) FROM outbox WHERE " + pending, "outbox_due", nil},
+		{"next", "SELECT MIN(next_attempt_at) FROM outbox WHERE " + pending, "outbox_pending", nil},
 		{"auto replies", `SELECT COUNT(*) FROM outbox WHERE rcpt_key = ? AND created_at >= ? AND kind = 'ack'`,
 			"outbox_rcpt", []any{"u1@acme.test", t0.UnixMilli()}},
 	} {
