@@ -1,7 +1,6 @@
 package replytext
 
 import (
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -192,10 +191,8 @@ func isSeparator(l string) bool {
 		return false
 	}
 	lower := strings.ToLower(label)
-	for _, w := range separatorLabels {
-		if lower == w {
-			return true
-		}
+	if isLabel(lower) {
+		return true
 	}
 	// "---- On … wrote ----": an attribution without its colon.
 	return hasVerb(lower) && (endsWithVerb(lower) || hasEmail(lower) || hasDate(lower))
@@ -254,8 +251,31 @@ func isUnderscoreRule(l string) bool {
 // isSeparatorLabel reports whether l (normalized) is one of
 // separatorLabels on its own, without dashes.
 func isSeparatorLabel(l string) bool {
-	return slices.Contains(separatorLabels, strings.ToLower(strings.TrimSpace(l)))
+	// Every line of a mail comes here: most are longer than any label,
+	// and are not lowered and looked up. Lowering keeps the count of
+	// runes, and a rune is at most 4 bytes.
+	l = strings.TrimSpace(l)
+	if len(l) > utf8.UTFMax*labelRunes {
+		return false
+	}
+	return isLabel(strings.ToLower(l))
 }
+
+// labelSet holds separatorLabels, and labelRunes is the length in runes
+// of the longest.
+var labelSet, labelRunes = func() (map[string]bool, int) {
+	set := map[string]bool{}
+	n := 0
+	for _, w := range separatorLabels {
+		set[w] = true
+		n = max(n, utf8.RuneCountInString(w))
+	}
+	return set, n
+}()
+
+// isLabel reports whether lower (lowered and trimmed) is one of
+// separatorLabels.
+func isLabel(lower string) bool { return labelSet[lower] }
 
 // startsHistory reports whether line i starts quoted history that has no
 // quote marks: a separator line, an Outlook rule followed by a header block,

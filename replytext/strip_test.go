@@ -107,3 +107,21 @@ func TestStripLargeInput(t *testing.T) {
 		t.Errorf("got %.80q", got)
 	}
 }
+
+// Every separator label, alone on its line as BlackBerry writes "Original
+// Message" (any case, indented), starts the history when a header block
+// follows, and is kept when none does: the lookup finds each label, the
+// longest included.
+func TestBareSeparatorLabels(t *testing.T) {
+	for _, w := range separatorLabels {
+		label := "   " + strings.ToUpper(w) + "  "
+		in := "Fixed.\n\n" + label + "\nFrom: Alice <alice@example.test>\nSent: Monday, November 23, 2026 10:00 AM\nTo: support@example.test\nSubject: lag\n\nold"
+		if got := Strip(in); got != "Fixed." {
+			t.Errorf("label %q above a header block: got %q, want %q", w, got, "Fixed.")
+		}
+		kept := "Fixed.\n\n" + label + "\nBob"
+		if got := Strip(kept); !strings.Contains(got, strings.ToUpper(w)) || !strings.HasSuffix(got, "Bob") {
+			t.Errorf("label %q alone: got %q, want it kept", w, got)
+		}
+	}
+}
