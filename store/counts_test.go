@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -94,32 +93,15 @@ func TestCaseCountsBackfilled(t *testing.T) {
 		t.Fatal("no migration creates case_counts")
 	}
 	// A database of the release before that migration, with cases.
-	old, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations[:mig] {
-		if _, err := old.Exec(m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	old := oldDatabase(t, path, mig)
 	for i, st := range []string{"open", "open", "open", "resolved", "closed", "closed"} {
 		if _, err := old.Exec("INSERT INTO cases (subject, status, severity, priority, opened_at) VALUES (?, ?, 3, 'normal', ?)",
 			fmt.Sprint("case ", i), st, time.Now().UnixMilli()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := old.Exec(fmt.Sprintf("PRAGMA user_version = %d", mig)); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Read(ctx, func(tx *Txn) error {
+	db := migrated(t, old, path)
+	err := db.Read(ctx, func(tx *Txn) error {
 		got, err := tx.CaseCounts()
 		if err != nil {
 			return err

@@ -110,15 +110,7 @@ func TestMigrationKeyedTimersKeepsRows(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	const mig = 13 // the release before migration 14
-	old, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations[:mig] {
-		if _, err := old.Exec(m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	old := oldDatabase(t, path, mig)
 	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	want := map[int64][]cases.Timer{}
 	for n := int64(1); n <= 3; n++ {
@@ -140,20 +132,11 @@ func TestMigrationKeyedTimersKeepsRows(t *testing.T) {
 			}
 		}
 	}
-	if _, err := old.Exec(fmt.Sprintf("PRAGMA user_version = %d", mig)); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := migrated(t, old, path)
 	if err := schemaCurrent(db); err != nil {
 		t.Fatal(err)
 	}
-	err = db.Read(ctx, func(tx *Txn) error {
+	err := db.Read(ctx, func(tx *Txn) error {
 		for n, w := range want {
 			got, err := tx.Timers(n)
 			if err != nil {
@@ -203,4 +186,39 @@ func TestMigrationKeyedTimersKeepsRows(t *testing.T) {
 	if slices.Contains(indexes, "outbox_due") || !slices.Contains(indexes, "outbox_failed") || !slices.Contains(indexes, "timers_due") {
 		t.Errorf("indexes %v: want outbox_failed and timers_due, and no outbox_due", indexes)
 	}
+}
+
+// oldDatabase creates at path the database of the release whose schema
+// ends with the first mig migrations, for a test to fill before Open
+// migrates it; the caller closes it.
+func oldDatabase(t *testing.T, path string, mig int) *sql.DB {
+	t.Helper()
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:mig] {
+		if _, err := old.Exec(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := old.Exec(fmt.Sprintf("PRAGMA user_version = %d", mig)); err != nil {
+		t.Fatal(err)
+	}
+	return old
+}
+
+// migrated closes old, the database at path, and opens it, migrating it
+// to the current schema; the test closes it at its end.
+func migrated(t *testing.T, old *sql.DB, path string) *DB {
+	t.Helper()
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
