@@ -104,7 +104,7 @@ func TestConcurrentOpenAcrossProcesses(t *testing.T) {
 
 // Migration 14 rebuilds timers without a rowid and replaces outbox_due
 // by a partial index on the failed mail: a database of the release
-// before keeps every timer and every outbox row, the scheduler and the
+// before keeps every timer of its cases and every outbox row, the scheduler and the
 // stats read them as before, and the new layout is what SQLite has.
 func TestMigrationKeyedTimersKeepsRows(t *testing.T) {
 	ctx := context.Background()
@@ -132,6 +132,11 @@ func TestMigrationKeyedTimersKeepsRows(t *testing.T) {
 			}
 		}
 	}
+	// A timer of no case, as a database edited with foreign keys off can
+	// have: it must not stop the upgrade.
+	if _, err := old.Exec("INSERT INTO timers (case_number, kind, due_at) VALUES (99, ?, ?)", cases.TimerReply, t0.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
 	db := migrated(t, old, path)
 	if err := schemaCurrent(db); err != nil {
 		t.Fatal(err)
@@ -145,6 +150,9 @@ func TestMigrationKeyedTimersKeepsRows(t *testing.T) {
 			if !slices.EqualFunc(got, w, func(a, b cases.Timer) bool { return a.Case == b.Case && a.Kind == b.Kind && a.Due.Equal(b.Due) }) {
 				t.Errorf("case %d: timers %v, want %v", n, got, w)
 			}
+		}
+		if orphan, err := tx.Timers(99); err != nil || len(orphan) > 0 {
+			t.Errorf("timers of no case: %v (%v), want none", orphan, err)
 		}
 		due, err := tx.DueTimers(t0.Add(21*time.Minute), 100)
 		if err != nil {

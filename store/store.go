@@ -585,7 +585,11 @@ CREATE INDEX messages_kept ON messages(received_at, id) WHERE case_number IS NUL
 	// partial index of its own. The timers (seven a case) become a table
 	// keyed by (case_number, kind) without a rowid: a timer is one entry
 	// there and one in timers_due, not a row, an entry in the index of
-	// its key, and one in timers_due.
+	// its key, and one in timers_due. A timer of no stored case (only a
+	// database edited with foreign keys off has one) would fire nothing
+	// and is not copied, so that it cannot stop the upgrade. Timers due
+	// at the same millisecond now come out of timers_due in the order of
+	// case and kind, not of insertion.
 	`
 CREATE INDEX outbox_failed ON outbox(id) WHERE state = 'failed';
 DROP INDEX outbox_due;
@@ -595,7 +599,8 @@ CREATE TABLE timers_keyed (
 	due_at INTEGER NOT NULL,
 	PRIMARY KEY (case_number, kind)
 ) WITHOUT ROWID;
-INSERT INTO timers_keyed (case_number, kind, due_at) SELECT case_number, kind, due_at FROM timers;
+INSERT INTO timers_keyed (case_number, kind, due_at) SELECT case_number, kind, due_at FROM timers
+	WHERE case_number IN (SELECT number FROM cases);
 DROP TABLE timers;
 ALTER TABLE timers_keyed RENAME TO timers;
 CREATE INDEX timers_due ON timers(due_at);

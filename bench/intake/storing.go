@@ -244,17 +244,11 @@ func (w *bareWriter) copyTable(in *sql.DB, table string, cols []string) error {
 	for i, c := range cols {
 		sel[i] = fmt.Sprintf(`"%s", typeof("%s")`, c, c)
 	}
-	// In rowid order; a table without rowid (timers) is read in the order
-	// of its key, which is how SQLite stores it.
-	var withoutRowid bool
-	if err := in.QueryRow(`SELECT wr FROM pragma_table_list WHERE name = ?`, table).Scan(&withoutRowid); err != nil {
+	order, err := storedOrder(in, table)
+	if err != nil {
 		return err
 	}
-	order := ` ORDER BY rowid`
-	if withoutRowid {
-		order = ""
-	}
-	rows, err := in.Query(`SELECT ` + strings.Join(sel, ", ") + ` FROM "` + table + `"` + order)
+	rows, err := in.Query(`SELECT ` + strings.Join(sel, ", ") + ` FROM "` + table + `" ORDER BY ` + order)
 	if err != nil {
 		return err
 	}
@@ -279,6 +273,38 @@ func (w *bareWriter) copyTable(in *sql.DB, table string, cols []string) error {
 		}
 	}
 	return rows.Err()
+}
+
+// storedOrder is the ORDER BY that reads table in the order SQLite
+// stores it: rowid, or for a table without rowid (timers) its primary
+// key. Without it SQLite may read a table without rowid through an index
+// that covers it (timers by timers_due), which is not the order of the
+// import's inserts.
+func storedOrder(db *sql.DB, table string) (string, error) {
+	var withoutRowid bool
+	if err := db.QueryRow(`SELECT wr FROM pragma_table_list WHERE name = ?`, table).Scan(&withoutRowid); err != nil {
+		return "", err
+	}
+	if !withoutRowid {
+		return "rowid", nil
+	}
+	rows, err := db.Query(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, table)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var key []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return "", err
+		}
+		key = append(key, `"`+c+`"`)
+	}
+	if len(key) == 0 {
+		return "", fmt.Errorf("table %s has no rowid and no primary key", table)
+	}
+	return strings.Join(key, ", "), rows.Err()
 }
 
 // columns lists table's columns in order.
