@@ -875,9 +875,9 @@ func (f *Fetcher) fetch(c *imapclient.Client, uids []imap.UID) (map[imap.UID]fet
 	return out, nil
 }
 
-// readLiteral reads a literal into a buffer of its announced size, so a
+// ReadLiteral reads a literal into a buffer of its announced size, so a
 // large message is held once rather than in a doubling buffer.
-func readLiteral(l imap.LiteralReader) ([]byte, error) {
+func ReadLiteral(l imap.LiteralReader) ([]byte, error) {
 	n := l.Size()
 	if n < 0 || n > 1<<31 {
 		return io.ReadAll(l)

@@ -63,7 +63,7 @@ func (f *Fetcher) spoolThreshold() int64 {
 // a spool file when it is larger than the spool threshold.
 func (f *Fetcher) readBody(l imap.LiteralReader) ([]byte, *Spool, error) {
 	if th := f.spoolThreshold(); th < 0 || l.Size() <= th {
-		raw, err := readLiteral(l)
+		raw, err := ReadLiteral(l)
 		return raw, nil, err
 	}
 	s, err := f.spool(l)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"runtime"
 	"sync"
 	"time"
@@ -16,8 +15,9 @@ import (
 	"helpdeskd/store"
 )
 
-// keepingAlone is the least an import that keeps each mail must do, as
-// one pipeline on the same machine and the same mailbox: one go-imap
+// keepingAlone is the least an import of this design (this parser, the
+// raw mail kept in SQLite) must do to keep each mail, as one pipeline on
+// the same machine and the same mailbox: one go-imap
 // FETCH of user's whole INBOX, each mail read into memory and parsed on
 // every core (mailin.ParseMeta, as the import parses), and its raw copy
 // inserted into the messages table of a new database with the
@@ -29,8 +29,10 @@ import (
 //
 // It is a floor for the import's ratio: the import does all of this and
 // more (it threads, opens cases, renders and queues their mail), so its
-// ratio is not below this one's. The stages share the cores: on two,
-// the writer waits for the parsers about half of the time.
+// ratio is not below this one's: both are bound by the CPU of the same
+// two cores, and the import spends more of it. (A timer around the
+// writer's wait, once, found it waiting for the parsers about half of
+// the time.)
 func (s *stack) keepingAlone(ctx context.Context, user, path string, chunk int) (time.Duration, int, error) {
 	removeDB(path)
 	defer removeDB(path)
@@ -90,7 +92,7 @@ func (s *stack) keepingAlone(ctx context.Context, user, path string, chunk int) 
 					m.uid = it.UID
 				case imapclient.FetchItemDataBodySection:
 					if it.Literal != nil {
-						raw, err := io.ReadAll(it.Literal)
+						raw, err := mailin.ReadLiteral(it.Literal) // as the import's fetcher
 						if err != nil {
 							fetchErr = err
 							return
@@ -98,6 +100,9 @@ func (s *stack) keepingAlone(ctx context.Context, user, path string, chunk int) 
 						m.raw = raw
 					}
 				}
+			}
+			if m.raw == nil {
+				continue // as the import, a response without the message
 			}
 			ordered <- m
 			fetched <- m
@@ -145,8 +150,11 @@ func (s *stack) keepingAlone(ctx context.Context, user, path string, chunk int) 
 		return nil
 	}
 	err = write()
-	if err != nil && tx != nil {
-		tx.Rollback()
+	if err != nil {
+		if tx != nil {
+			tx.Rollback()
+		}
+		c.Close() // ends the FETCH, whose mail is drained below
 	}
 	for range ordered { // let the fetcher end if the writer stopped early
 	}
