@@ -194,9 +194,9 @@ func (o outbox) Attachment(ctx context.Context, id int64) (mailout.File, error) 
 const inMemoryAttachment = 1 << 20
 
 // tempFile returns a new file for a large attachment being relayed, in
-// the spool directory (config.Database.SpoolDir) when there is one. It is removed from the directory at
-// once: its bytes live until it is closed, and a crash leaves nothing
-// behind.
+// the spool directory (config.Database.SpoolDir) when there is one. It
+// is removed from the directory at once: its bytes live until it is
+// closed, and a crash leaves nothing behind.
 func (d *Desk) tempFile() (*os.File, error) {
 	dir := os.TempDir()
 	if sd := d.cfg.Database.SpoolDir(); sd != "" {

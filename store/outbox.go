@@ -98,9 +98,10 @@ func (t *Txn) body(text string) (int64, error) {
 	if err == nil || !errors.Is(err, sql.ErrNoRows) {
 		return id, err
 	}
-	data := []byte(text)
-	if len(text) >= 1024 {
-		data = []byte{}
+	held := len(text) >= heldBodyMin
+	data := []byte{} // a held text comes later
+	if !held {
+		data = []byte(text)
 	}
 	res, err := t.run("INSERT INTO bodies (hash, data, deflated) VALUES (?, ?, 0)", h[:], data)
 	if err != nil {
@@ -109,11 +110,15 @@ func (t *Txn) body(text string) (int64, error) {
 	if id, err = res.LastInsertId(); err != nil {
 		return 0, err
 	}
-	if len(text) >= 1024 {
+	if held {
 		t.heldBodies = append(t.heldBodies, holdBody(id, text))
 	}
 	return id, nil
 }
+
+// heldBodyMin is the length from which a new body's text is deflated on
+// another core (a shorter one is stored as it is).
+const heldBodyMin = 1024
 
 // heldBody is the text of a new body on its way to its row: a goroutine
 // of its own deflates it and closes done.

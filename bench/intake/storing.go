@@ -179,34 +179,17 @@ func (w *bareWriter) commitTx() error {
 // parentsFirst lists db's tables so that every table comes after the
 // tables its foreign keys name.
 func parentsFirst(db *sql.DB) ([]string, error) {
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	names, err := strs(db, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		names = append(names, s)
-	}
-	rows.Close()
 	parents := map[string][]string{}
 	for _, n := range names {
-		rows, err := db.Query(`SELECT "table" FROM pragma_foreign_key_list(?)`, n)
+		ps, err := strs(db, `SELECT "table" FROM pragma_foreign_key_list(?) WHERE "table" != ?`, n, n)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var p string
-			rows.Scan(&p)
-			if p != n {
-				parents[n] = append(parents[n], p)
-			}
-		}
-		rows.Close()
+		parents[n] = ps
 	}
 	var order []string
 	var visit func(string)
@@ -288,39 +271,35 @@ func storedOrder(db *sql.DB, table string) (string, error) {
 	if !withoutRowid {
 		return "rowid", nil
 	}
-	rows, err := db.Query(`SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, table)
+	key, err := strs(db, `SELECT '"' || name || '"' FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`, table)
 	if err != nil {
 		return "", err
-	}
-	defer rows.Close()
-	var key []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return "", err
-		}
-		key = append(key, `"`+c+`"`)
 	}
 	if len(key) == 0 {
 		return "", fmt.Errorf("table %s has no rowid and no primary key", table)
 	}
-	return strings.Join(key, ", "), rows.Err()
+	return strings.Join(key, ", "), nil
 }
 
 // columns lists table's columns in order.
 func columns(db *sql.DB, table string) ([]string, error) {
-	rows, err := db.Query(`SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+	return strs(db, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+}
+
+// strs runs q, whose rows are one text each, and lists them.
+func strs(db *sql.DB, q string, args ...any) ([]string, error) {
+	rows, err := db.Query(q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var cols []string
+	var out []string
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
+		var s string
+		if err := rows.Scan(&s); err != nil {
 			return nil, err
 		}
-		cols = append(cols, c)
+		out = append(out, s)
 	}
-	return cols, rows.Err()
+	return out, rows.Err()
 }
